@@ -1,0 +1,1 @@
+"""GitOps MLOps pipeline library."""
