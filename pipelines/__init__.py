@@ -1,0 +1,1 @@
+"""DVC stage entry points: `python -m pipelines.<stage>`, one per stage in dvc.yaml."""

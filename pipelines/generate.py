@@ -1,0 +1,25 @@
+"""Stage `generate`: make the seeded synthetic dataset, or load `data.source`."""
+
+from pathlib import Path
+
+from modelops.data import generate_dataset, load_dataset, write_table
+from modelops.params import load_params
+from modelops.stage import log, run_stage, stage_parser
+
+
+def main(args):
+    data, generate = load_params(args.params, "data", "generate")
+    if data.source:
+        log.info("loading %s", data.source)
+        frame = load_dataset(Path(data.source), data.target)
+    else:
+        log.info("generating %d synthetic rows x %d features", generate.n_rows, generate.n_features)
+        frame = generate_dataset(generate, data)
+    write_table(frame, args.output)
+    log.info("wrote %d rows x %d columns to %s", len(frame), frame.shape[1], args.output)
+
+
+if __name__ == "__main__":
+    parser = stage_parser("generate", __doc__)
+    parser.add_argument("--output", required=True, help="Parquet file to write")
+    run_stage("generate", main, parser)

@@ -1,0 +1,260 @@
+"""Typed, validated views of `params.yaml`: one frozen pydantic model per section.
+
+Every pipeline stage loads only the sections it declares in `dvc.yaml` and fails before doing any
+work when a value is missing, misspelled or out of range, naming the dotted key and the reason.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Fraction = Annotated[float, Field(gt=0.0, lt=1.0)]
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
+
+
+class ParamsError(ValueError):
+    """`params.yaml` is missing, unreadable, or has a bad value; the message names the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DataParams(_Section):
+    """The dataset contract shared by `generate` and `validate`."""
+
+    source: str | None = Field(
+        None, description="CSV or Parquet file to load; null generates synthetic data."
+    )
+    target: str = Field("target", min_length=1, description="Binary label column, 0 or 1.")
+    features: tuple[str, ...] | None = Field(
+        None, description="Expected feature columns; null means every non-target column."
+    )
+
+    @model_validator(mode="after")
+    def _distinct(self) -> DataParams:
+        if self.features is not None:
+            if self.target in self.features:
+                raise ValueError(f"features must not include the target column {self.target!r}")
+            if len(set(self.features)) != len(self.features):
+                raise ValueError("features has duplicate names")
+        return self
+
+
+class GenerateParams(_Section):
+    """Synthetic data knobs (used only when `data.source` is null)."""
+
+    n_rows: int = Field(5000, ge=10, le=50_000_000)
+    n_features: int = Field(8, ge=1, le=1000)
+    n_informative: int = Field(5, ge=1)
+    positive_fraction: Fraction = 0.5
+    label_noise: float = Field(0.02, ge=0.0, lt=0.5)
+    class_separation: float = Field(1.0, gt=0.0)
+    seed: Seed = 42
+
+    @model_validator(mode="after")
+    def _informative_fits(self) -> GenerateParams:
+        if self.n_informative > self.n_features:
+            raise ValueError(
+                f"n_informative ({self.n_informative}) must not exceed n_features "
+                f"({self.n_features})"
+            )
+        return self
+
+
+class ValidateParams(_Section):
+    """Bounds of the data contract that Great Expectations enforces."""
+
+    min_rows: int = Field(100, ge=1)
+    max_rows: int = Field(50_000_000, ge=1)
+    feature_min: float = -1e6
+    feature_max: float = 1e6
+    min_positive_fraction: float = Field(0.05, ge=0.0, le=1.0)
+    max_positive_fraction: float = Field(0.95, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ValidateParams:
+        for low, high in (
+            ("min_rows", "max_rows"),
+            ("feature_min", "feature_max"),
+            ("min_positive_fraction", "max_positive_fraction"),
+        ):
+            if getattr(self, low) > getattr(self, high):
+                raise ValueError(f"{low} must not exceed {high}")
+        return self
+
+
+class SplitParams(_Section):
+    """Seeded, stratified train/test split."""
+
+    test_size: Fraction = 0.2
+    seed: Seed = 42
+
+
+class LogisticRegressionParams(_Section):
+    """Hyperparameters of the scaled logistic regression candidate."""
+
+    C: float = Field(1.0, gt=0.0)
+    max_iter: int = Field(1000, ge=10)
+    class_weight: Literal["balanced"] | None = None
+
+
+class RandomForestParams(_Section):
+    """Hyperparameters of the random forest candidate."""
+
+    n_estimators: int = Field(200, ge=1, le=5000)
+    max_depth: int | None = Field(None, ge=1)
+    min_samples_leaf: int = Field(1, ge=1)
+    max_features: float | Literal["sqrt", "log2"] = "sqrt"
+    n_jobs: int = Field(-1, ge=-1)
+
+
+class XGBoostParams(_Section):
+    """Hyperparameters of the XGBoost candidate."""
+
+    n_estimators: int = Field(200, ge=1, le=10_000)
+    max_depth: int = Field(4, ge=1, le=32)
+    learning_rate: float = Field(0.1, gt=0.0, le=1.0)
+    subsample: float = Field(1.0, gt=0.0, le=1.0)
+    colsample_bytree: float = Field(1.0, gt=0.0, le=1.0)
+    min_child_weight: float = Field(1.0, ge=0.0)
+    reg_lambda: float = Field(1.0, ge=0.0)
+    n_jobs: int = Field(-1, ge=-1)
+
+
+class CandidatesParams(_Section):
+    """The candidates to train; an omitted kind is not trained."""
+
+    logistic_regression: LogisticRegressionParams | None = None
+    random_forest: RandomForestParams | None = None
+    xgboost: XGBoostParams | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_kinds(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        unknown = sorted(set(data) - set(cls.model_fields))
+        if unknown:
+            raise ValueError(
+                f"unknown candidate {', '.join(map(repr, unknown))}; "
+                f"known: {', '.join(cls.model_fields)}"
+            )
+        # `xgboost:` with no body means "train it with default hyperparameters".
+        return {name: {} if body is None else body for name, body in data.items()}
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> CandidatesParams:
+        if not self.listed():
+            raise ValueError("list at least one candidate")
+        return self
+
+    def listed(self) -> dict[str, BaseModel]:
+        """The candidates to train, by kind, in declaration order."""
+        return {
+            name: value
+            for name in type(self).model_fields
+            if (value := getattr(self, name)) is not None
+        }
+
+
+class TrainParams(_Section):
+    """Candidates to train, each with its hyperparameters."""
+
+    seed: Seed = 42
+    candidates: CandidatesParams
+
+
+class EvaluateParams(_Section):
+    """How candidates are scored on the test set."""
+
+    threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    calibration_bins: int = Field(10, ge=2, le=100)
+    curve_points: int = Field(101, ge=11, le=10_001)
+
+
+METRICS = ("roc_auc", "pr_auc", "f1", "precision", "recall", "accuracy", "log_loss")
+LOWER_IS_BETTER = frozenset({"log_loss"})
+
+
+class SelectParams(_Section):
+    """The quality gate and the champion/challenger rule."""
+
+    model_name: str = Field("modelops-classifier", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+    metric: Literal["roc_auc", "pr_auc", "f1", "precision", "recall", "accuracy", "log_loss"] = (
+        "roc_auc"
+    )
+    min_score: float = Field(0.7, description="For log_loss, a maximum.")
+    max_regression: float = Field(0.01, ge=0.0)
+
+
+SECTIONS: dict[str, type[_Section]] = {
+    "data": DataParams,
+    "generate": GenerateParams,
+    "validate": ValidateParams,
+    "split": SplitParams,
+    "train": TrainParams,
+    "evaluate": EvaluateParams,
+    "select": SelectParams,
+}
+
+
+def _describe(exc: ValidationError, prefix: str) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in (prefix, *err["loc"]) if part != "")
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (misspelled?)"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        lines.append(f"{loc}: {msg}")
+    return "; ".join(lines)
+
+
+def read_params_file(path: str | Path) -> dict[str, Any]:
+    """Read `params.yaml` as a mapping.
+
+    Raises:
+        ParamsError: the file is missing, not YAML, or not a mapping.
+
+    """
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: params file not found") from None
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{path}: expected a mapping of sections at the top level")
+    return raw
+
+
+def parse_section(raw: dict[str, Any], section: str) -> Any:
+    """Validate one section of an already-read params mapping.
+
+    Raises:
+        ParamsError: the section is missing or a value is bad; names the dotted key.
+
+    """
+    model = SECTIONS[section]
+    if section not in raw:
+        raise ParamsError(f"{section}: required section is missing from params")
+    value = raw[section] if raw[section] is not None else {}
+    if not isinstance(value, dict):
+        raise ParamsError(f"{section}: expected a mapping, got {type(value).__name__}")
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        raise ParamsError(_describe(exc, prefix=section)) from None
+
+
+def load_params(path: str | Path, *sections: str) -> tuple[Any, ...]:
+    """Load and validate the named sections of a params file, in the order given."""
+    raw = read_params_file(path)
+    return tuple(parse_section(raw, section) for section in sections)

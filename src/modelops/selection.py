@@ -1,0 +1,141 @@
+"""Pick the best candidate, enforce the quality gate and the champion/challenger rule."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from modelops.evaluation import is_better, regression
+from modelops.params import LOWER_IS_BETTER, SelectParams
+
+
+class GateRefused(RuntimeError):
+    """The best candidate did not pass the quality gate; nothing is registered or replaced."""
+
+
+@dataclass(frozen=True)
+class ChampionScore:
+    """The current champion's score on the selection metric, and how it was obtained."""
+
+    version: str
+    score: float
+    source: str  # "rescored on this test set" or "recorded at its registration"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of the gate, recorded in `metrics/selected.json` and the model card."""
+
+    winner: str
+    metric: str
+    score: float
+    ranking: list[tuple[str, float]]
+    champion_version: str | None
+    champion_score: float | None
+    champion_source: str | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        payload = asdict(self)
+        payload["ranking"] = [{"candidate": n, "score": s} for n, s in self.ranking]
+        return payload
+
+
+def rank_candidates(scores: dict[str, dict[str, float]], metric: str) -> list[tuple[str, float]]:
+    """Candidates best first by `metric`; ties keep the order in which they were listed."""
+    if not scores:
+        raise GateRefused("no candidate was evaluated")
+    missing = [name for name, values in scores.items() if metric not in values]
+    if missing:
+        raise GateRefused(f"metric {metric!r} missing for candidate(s) {', '.join(missing)}")
+    sign = 1.0 if metric in LOWER_IS_BETTER else -1.0
+    ordered = sorted(
+        enumerate(scores.items()), key=lambda item: (sign * item[1][1][metric], item[0])
+    )
+    return [(name, values[metric]) for _, (name, values) in ordered]
+
+
+def decide(
+    scores: dict[str, dict[str, float]],
+    params: SelectParams,
+    champion: ChampionScore | None,
+) -> Decision:
+    """Apply the gate to the best candidate.
+
+    Raises:
+        GateRefused: the best score misses `min_score`, or it is worse than the champion by more
+            than `max_regression`; the message gives both scores.
+
+    """
+    metric = params.metric
+    ranking = rank_candidates(scores, metric)
+    winner, score = ranking[0]
+    if is_better(metric, params.min_score, score):
+        bound = "at most" if metric in LOWER_IS_BETTER else "at least"
+        raise GateRefused(
+            f"best candidate {winner!r} has {metric}={score:.6f}; the gate needs {bound} "
+            f"{params.min_score} (select.min_score)"
+        )
+    reason = f"{winner!r} is the best of {len(ranking)} candidate(s) by {metric} ({score:.6f})"
+    if champion is not None:
+        worse_by = regression(metric, score, champion.score)
+        if worse_by > params.max_regression:
+            raise GateRefused(
+                f"best candidate {winner!r} has {metric}={score:.6f}, worse than champion "
+                f"version {champion.version} ({metric}={champion.score:.6f}, "
+                f"{champion.source}) by {worse_by:.6f} > select.max_regression="
+                f"{params.max_regression}; champion kept"
+            )
+        reason += (
+            f"; champion version {champion.version} has {champion.score:.6f} "
+            f"({champion.source}), regression {max(worse_by, 0.0):.6f} is within "
+            f"{params.max_regression}"
+        )
+    else:
+        reason += "; no champion registered yet"
+    return Decision(
+        winner=winner,
+        metric=metric,
+        score=score,
+        ranking=ranking,
+        champion_version=champion.version if champion else None,
+        champion_score=champion.score if champion else None,
+        champion_source=champion.source if champion else None,
+        reason=reason,
+    )
+
+
+def build_model_card(
+    *,
+    model_name: str,
+    version: str,
+    candidate: str,
+    metrics: dict[str, float],
+    hyperparameters: dict[str, Any],
+    git_commit: str,
+    data_hash: str,
+    features: list[dict[str, Any]],
+    target: str,
+    trained_at: str,
+    run_id: str,
+    decision: Decision,
+) -> dict[str, Any]:
+    """What serving shows at `/metadata` and a reviewer reads to know which model this is."""
+    return {
+        "name": model_name,
+        "version": version,
+        "candidate": candidate,
+        "metrics": metrics,
+        "params": hyperparameters,
+        "git_commit": git_commit,
+        "data_hash": data_hash,
+        "feature_schema": features,
+        "target": target,
+        "classes": [0, 1],
+        "trained_at": trained_at,
+        "mlflow_run_id": run_id,
+        "selection": decision.to_dict(),
+        "model_format": "mlflow-sklearn-cloudpickle",
+        "model_path": "model/model.pkl",
+    }

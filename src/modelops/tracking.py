@@ -1,0 +1,243 @@
+"""MLflow: where runs go, what each candidate run records, and the model registry.
+
+Pipeline-only: the serving process never imports this module (nor mlflow).
+The embedded default is a sqlite file and an artifact folder in the working tree; setting
+`MLFLOW_TRACKING_URI` points everything at a shared tracking server instead.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+DEFAULT_DB = "mlflow.db"
+DEFAULT_ARTIFACTS = "mlartifacts"
+EXPERIMENT_ENV = "MLFLOW_EXPERIMENT_NAME"
+DEFAULT_EXPERIMENT = "modelops"
+CANDIDATE_ALIAS = "candidate"
+CHAMPION_ALIAS = "champion"
+
+
+class TrackingError(RuntimeError):
+    """The tracking server or registry refused or could not be reached."""
+
+
+@dataclass(frozen=True)
+class LoggedCandidate:
+    """Where a candidate's run and model live in MLflow."""
+
+    name: str
+    run_id: str
+    model_uri: str
+
+    def to_dict(self) -> dict[str, str]:
+        """JSON-ready form (written to the train stage's `runs.json`)."""
+        return {"run_id": self.run_id, "model_uri": self.model_uri}
+
+
+def tracking_uri(root: str | Path) -> str:
+    """`MLFLOW_TRACKING_URI` if set, else the sqlite file in the project folder."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path(root).resolve() / DEFAULT_DB}"
+
+
+def start_tracking(root: str | Path) -> str:
+    """Point mlflow at the tracking store and return the experiment id (created if absent).
+
+    Raises:
+        TrackingError: the tracking store cannot be reached, naming its URI.
+
+    """
+    import mlflow
+
+    uri = tracking_uri(root)
+    mlflow.set_tracking_uri(uri)
+    name = os.environ.get(EXPERIMENT_ENV, DEFAULT_EXPERIMENT)
+    try:
+        experiment = mlflow.get_experiment_by_name(name)
+        if experiment is not None:
+            return experiment.experiment_id
+        location = None
+        if uri.startswith("sqlite:") and "MLFLOW_TRACKING_URI" not in os.environ:
+            location = (Path(root).resolve() / DEFAULT_ARTIFACTS).as_uri()
+        return mlflow.create_experiment(name, artifact_location=location)
+    except Exception as exc:
+        raise TrackingError(f"MLflow tracking store {uri} is not usable: {exc}") from exc
+
+
+def git_commit(root: str | Path) -> str:
+    """The commit the working tree is on, or "unknown" outside a git checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return out.stdout.strip()
+
+
+def pip_requirements(model: Any) -> list[str]:
+    """Pinned requirements of a model, given explicitly so mlflow skips its slow inference."""
+    from importlib.metadata import version
+
+    packages = ["scikit-learn", "cloudpickle", "numpy", "pandas"]
+    if "xgboost" in type(model).__module__:
+        packages.append("xgboost-cpu")
+    return [f"{package}=={version(package)}" for package in packages]
+
+
+def log_candidate(
+    *,
+    experiment_id: str,
+    name: str,
+    model: Any,
+    hyperparameters: dict[str, Any],
+    metrics: dict[str, float],
+    features: pd.DataFrame,
+    tags: dict[str, str],
+) -> LoggedCandidate:
+    """One MLflow run per candidate: params, metrics, tags and the model with its signature."""
+    import mlflow
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    example = features.head(5)
+    with mlflow.start_run(experiment_id=experiment_id, run_name=name) as run:
+        mlflow.set_tags({**tags, "candidate": name, "mlflow.source.git.commit": tags["git_commit"]})
+        mlflow.log_params({"candidate": name, **hyperparameters})
+        mlflow.log_metrics(metrics)
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            signature=infer_signature(example, model.predict(example)),
+            input_example=example,
+            serialization_format="cloudpickle",
+            pip_requirements=pip_requirements(model),
+        )
+    return LoggedCandidate(name=name, run_id=run.info.run_id, model_uri=info.model_uri)
+
+
+def save_model_locally(model: Any, features: pd.DataFrame, path: str | Path) -> None:
+    """Save a model as an MLflow model folder (cloudpickle), the same format as the logged one."""
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    example = features.head(5)
+    mlflow.sklearn.save_model(
+        model,
+        str(path),
+        signature=infer_signature(example, model.predict(example)),
+        input_example=example,
+        serialization_format="cloudpickle",
+        pip_requirements=pip_requirements(model),
+    )
+
+
+def load_local_model(path: str | Path) -> Any:
+    """Load a model folder written by `save_model_locally`."""
+    import mlflow.sklearn
+
+    return mlflow.sklearn.load_model(str(path))
+
+
+def log_test_metrics(run_id: str, metrics: dict[str, float]) -> bool:
+    """Add test-set metrics to a candidate's run; False when the run is not in this store."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        mlflow.MlflowClient().log_batch(
+            run_id,
+            metrics=[
+                mlflow.entities.Metric(f"test_{key}", value, _now_ms(), 0)
+                for key, value in metrics.items()
+            ],
+        )
+    except MlflowException:
+        return False
+    return True
+
+
+def _now_ms() -> int:
+    import time
+
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class RegisteredVersion:
+    """A model version in the registry."""
+
+    name: str
+    version: str
+    run_id: str | None
+    tags: dict[str, str]
+
+
+def alias_version(model_name: str, alias: str) -> RegisteredVersion | None:
+    """The version an alias points at, or None when the model or the alias does not exist."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        found = mlflow.MlflowClient().get_model_version_by_alias(model_name, alias)
+    except MlflowException as exc:
+        if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE") or (
+            "not found" in str(exc).lower()
+        ):
+            return None
+        raise
+    return RegisteredVersion(model_name, str(found.version), found.run_id, dict(found.tags))
+
+
+def register_candidate(
+    model_name: str, logged: LoggedCandidate, tags: dict[str, str]
+) -> RegisteredVersion:
+    """Register the candidate's model as a version with the `candidate` alias.
+
+    Re-registering the same run reuses its existing version, so a forced rerun of `select`
+    does not pile up identical versions.
+    """
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    existing = [
+        version
+        for version in client.search_model_versions(f"name='{model_name}'")
+        if version.run_id == logged.run_id
+    ]
+    if existing:
+        version = max(existing, key=lambda v: int(v.version))
+    else:
+        version = mlflow.register_model(logged.model_uri, model_name, tags=tags)
+    for key, value in tags.items():
+        client.set_model_version_tag(model_name, str(version.version), key, value)
+    client.set_registered_model_alias(model_name, CANDIDATE_ALIAS, str(version.version))
+    return RegisteredVersion(model_name, str(version.version), logged.run_id, tags)
+
+
+def promote(model_name: str, source_alias: str = CANDIDATE_ALIAS) -> RegisteredVersion:
+    """Point `champion` at the version `source_alias` points at (what CD does after smoke tests).
+
+    Raises:
+        TrackingError: the source alias does not exist.
+
+    """
+    import mlflow
+
+    version = alias_version(model_name, source_alias)
+    if version is None:
+        raise TrackingError(f"model {model_name!r} has no {source_alias!r} alias to promote")
+    mlflow.MlflowClient().set_registered_model_alias(model_name, CHAMPION_ALIAS, version.version)
+    return version
+
+
+def load_registered_model(model_name: str, alias: str) -> Any:
+    """Load the model an alias points at."""
+    import mlflow.sklearn
+
+    return mlflow.sklearn.load_model(f"models:/{model_name}@{alias}")

@@ -1,0 +1,252 @@
+"""The data contract, enforced with a Great Expectations (1.x) suite derived from params.
+
+The suite checks the columns, their types, nulls, value ranges, the binary target, the row count
+and the class balance. `validate_dataset` returns a JSON-ready summary with one plain-language line
+per failed expectation (with the observed value), and renders GX's HTML data docs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from modelops.params import ValidateParams
+
+SUITE_NAME = "dataset_contract"
+TARGET_VALUES = (0, 1)
+NUMERIC_TYPES = [
+    "float64", "float32", "float16", "Float64", "Float32",
+    "int64", "int32", "int16", "int8", "Int64", "Int32", "Int16", "Int8",
+    "uint64", "uint32", "uint16", "uint8", "UInt64", "UInt32", "UInt16", "UInt8",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Contract:
+    """What the dataset must look like; derived from params, not from the data."""
+
+    features: tuple[str, ...]
+    target: str
+    bounds: ValidateParams
+
+
+@dataclass
+class ValidationReport:
+    """Outcome of one validation run."""
+
+    success: bool
+    rows: int
+    evaluated: int
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    positive_fraction: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (no timestamps, so reruns on the same data are byte-identical)."""
+        return {
+            "success": self.success,
+            "rows": self.rows,
+            "expectations_evaluated": self.evaluated,
+            "expectations_failed": len(self.failures),
+            "positive_fraction": self.positive_fraction,
+            "failures": self.failures,
+        }
+
+    def describe_failures(self) -> str:
+        """One line per failed expectation, for a person reading the terminal."""
+        return "\n".join(f"  - {failure['message']}" for failure in self.failures)
+
+
+def build_expectations(contract: Contract, frame: pd.DataFrame) -> list[Any]:
+    """The expectations of the contract, in the order a reader would check them.
+
+    Per-column checks are added only for contract columns that exist (a missing column is reported
+    once, by the column-set check) and range checks only for numeric columns (a wrongly typed
+    column is reported by the type check instead of failing inside the range check).
+    """
+    import great_expectations as gx
+
+    ex = gx.expectations
+    bounds = contract.bounds
+    expectations: list[Any] = [
+        ex.ExpectTableColumnsToMatchSet(
+            column_set=[*contract.features, contract.target], exact_match=True
+        ),
+        ex.ExpectTableRowCountToBeBetween(min_value=bounds.min_rows, max_value=bounds.max_rows),
+    ]
+    for column in contract.features:
+        if column not in frame.columns:
+            continue
+        expectations += [
+            ex.ExpectColumnValuesToNotBeNull(column=column),
+            ex.ExpectColumnValuesToBeInTypeList(column=column, type_list=NUMERIC_TYPES),
+        ]
+        if pd.api.types.is_numeric_dtype(frame[column]):
+            expectations.append(
+                ex.ExpectColumnValuesToBeBetween(
+                    column=column, min_value=bounds.feature_min, max_value=bounds.feature_max
+                )
+            )
+    if contract.target in frame.columns:
+        expectations += [
+            ex.ExpectColumnValuesToNotBeNull(column=contract.target),
+            ex.ExpectColumnValuesToBeInSet(column=contract.target, value_set=list(TARGET_VALUES)),
+            ex.ExpectColumnDistinctValuesToEqualSet(
+                column=contract.target, value_set=list(TARGET_VALUES)
+            ),
+        ]
+        if pd.api.types.is_numeric_dtype(frame[contract.target]):
+            # With a 0/1 target, the mean is the positive fraction.
+            expectations.append(
+                ex.ExpectColumnMeanToBeBetween(
+                    column=contract.target,
+                    min_value=bounds.min_positive_fraction,
+                    max_value=bounds.max_positive_fraction,
+                )
+            )
+    return expectations
+
+
+def validate_dataset(
+    frame: pd.DataFrame, contract: Contract, docs_dir: str | Path | None = None
+) -> ValidationReport:
+    """Run the contract's suite on `frame`; optionally render HTML data docs into `docs_dir`."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no phoning home from a pipeline
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    actions = []
+    if docs_dir is not None:
+        context.add_data_docs_site(
+            site_name="local",
+            site_config={
+                "class_name": "SiteBuilder",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(Path(docs_dir).resolve()),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+        actions.append(gx.checkpoint.UpdateDataDocsAction(name="data_docs"))
+    batch = (
+        context.data_sources.add_pandas("pandas")
+        .add_dataframe_asset(name="dataset")
+        .add_batch_definition_whole_dataframe("whole")
+    )
+    suite = context.suites.add(gx.ExpectationSuite(name=SUITE_NAME))
+    for expectation in build_expectations(contract, frame):
+        suite.add_expectation(expectation)
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name="dataset", data=batch, suite=suite)
+    )
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name="validate",
+            validation_definitions=[definition],
+            actions=actions,
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
+        )
+    )
+    result = checkpoint.run(batch_parameters={"dataframe": frame})
+    outcomes = [r for run in result.run_results.values() for r in run.results]
+    failures = [_failure(outcome) for outcome in outcomes if not outcome.success]
+    positive = None
+    if contract.target in frame.columns and pd.api.types.is_numeric_dtype(frame[contract.target]):
+        positive = round(float(frame[contract.target].mean()), 6)
+    return ValidationReport(
+        success=not failures,
+        rows=len(frame),
+        evaluated=len(outcomes),
+        failures=failures,
+        positive_fraction=positive,
+    )
+
+
+def _plain(value: Any) -> Any:
+    """Make GX's observed values (numpy scalars, sets) JSON-ready."""
+    if hasattr(value, "item") and not isinstance(value, list | dict | str):
+        return value.item()
+    if isinstance(value, set | tuple):
+        return sorted(map(_plain, value), key=str)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, float) and value != value:  # NaN is not JSON
+        return None
+    return value
+
+
+def _expected(kind: str, kwargs: dict[str, Any]) -> str:
+    column = kwargs.get("column")
+    texts = {
+        "expect_table_columns_to_match_set": lambda: (
+            f"columns must be exactly {sorted(kwargs['column_set'])}"
+        ),
+        "expect_table_row_count_to_be_between": lambda: (
+            f"row count must be between {kwargs['min_value']} and {kwargs['max_value']}"
+        ),
+        "expect_column_values_to_not_be_null": lambda: f"{column}: must have no nulls",
+        "expect_column_values_to_be_in_type_list": lambda: f"{column}: must be numeric",
+        "expect_column_values_to_be_between": lambda: (
+            f"{column}: values must be between {kwargs['min_value']} and {kwargs['max_value']}"
+        ),
+        "expect_column_values_to_be_in_set": lambda: (
+            f"{column}: values must be in {kwargs['value_set']}"
+        ),
+        "expect_column_distinct_values_to_equal_set": lambda: (
+            f"{column}: must contain both classes {kwargs['value_set']}"
+        ),
+        "expect_column_mean_to_be_between": lambda: (
+            f"{column}: positive fraction must be between {kwargs['min_value']} "
+            f"and {kwargs['max_value']}"
+        ),
+    }
+    return texts[kind]() if kind in texts else f"{kind}({column or ''})"
+
+
+def _failure(outcome: Any) -> dict[str, Any]:
+    config = outcome.expectation_config
+    kwargs = {k: v for k, v in config.kwargs.items() if k not in ("batch_id",)}
+    result = outcome.result or {}
+    expected = _expected(config.type, kwargs)
+    observed: dict[str, Any] = {}
+    if "observed_value" in result and result["observed_value"] is not None:
+        observed["observed_value"] = _plain(result["observed_value"])
+    if result.get("details", {}).get("mismatched"):
+        observed["mismatched"] = _plain(result["details"]["mismatched"])
+    if result.get("unexpected_count"):
+        observed["unexpected_count"] = int(result["unexpected_count"])
+        observed["unexpected_percent"] = round(float(result.get("unexpected_percent") or 0), 4)
+        observed["examples"] = _plain(result.get("partial_unexpected_list", [])[:5])
+    if config.type == "expect_column_distinct_values_to_equal_set" and "observed_value" not in (
+        observed
+    ):
+        observed["observed_value"] = _plain(result.get("details", {}).get("value_counts"))
+    exception = (outcome.exception_info or {}).get("exception_message")
+    if exception:
+        observed["error"] = str(exception)
+    return {
+        "expectation": config.type,
+        "column": kwargs.get("column"),
+        "observed": observed,
+        "message": f"{expected}; observed {_render(observed)}",
+    }
+
+
+def _render(observed: dict[str, Any]) -> str:
+    if "mismatched" in observed:
+        parts = [f"{k}: {v}" for k, v in observed["mismatched"].items() if v]
+        return "; ".join(parts) or str(observed.get("observed_value"))
+    if "unexpected_count" in observed:
+        return (
+            f"{observed['unexpected_count']} bad value(s) ({observed['unexpected_percent']}%), "
+            f"e.g. {observed['examples']}"
+        )
+    if "observed_value" in observed:
+        return str(observed["observed_value"])
+    return observed.get("error", "no details")
