@@ -1,0 +1,83 @@
+# Every task of the project is a target here; CI calls these same targets. `make help` lists them.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+# The interpreter that bootstraps .venv: resolved before PATH points into .venv.
+ifndef PYTHON
+PYTHON := $(shell command -v python3.11 || command -v python3)
+endif
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+# Stages in dvc.yaml call `python`: make it the project's interpreter.
+export PATH := $(BIN):$(PATH)
+# Compiled bytecode: these machines set PYTHONDONTWRITEBYTECODE, so without it every start recompiles.
+export UV_COMPILE_BYTECODE := 1
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+UV := $(PYTHON) -m uv
+SYNCED := $(VENV)/.synced
+PYTEST_ARGS ?=
+
+.PHONY: help
+help: ## List the targets with what each does
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(SYNCED): pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || { echo "installing uv with pip"; $(PYTHON) -m pip install --quiet uv; }
+	$(UV) sync --frozen --python "$(PYTHON)"
+	@touch $@
+
+.PHONY: venv
+venv: $(SYNCED) ## Create/refresh .venv from uv.lock (every other target does this first)
+
+.PHONY: run
+run: $(SYNCED) ## Run the pipeline (dvc repro) on the embedded defaults and show the outcome
+	dvc repro
+	@echo; dvc metrics show metrics/selected.json
+	@echo; echo "model: models/best/model_card.json   plots: make plots   runs: make mlflow-ui"
+
+.PHONY: repro
+repro: $(SYNCED) ## dvc repro (pass STAGE=<name> for one stage and what it needs)
+	dvc repro $(STAGE)
+
+.PHONY: metrics
+metrics: $(SYNCED) ## Show metrics, and their diff against BASE (default HEAD)
+	dvc metrics show
+	dvc metrics diff $(or $(BASE),HEAD)
+
+.PHONY: plots
+plots: $(SYNCED) ## Render the plots to dvc_plots/index.html
+	dvc plots show
+
+.PHONY: promote
+promote: $(SYNCED) ## Point the registry's `champion` alias at the current `candidate`
+	python -m pipelines.promote
+
+.PHONY: mlflow-ui
+mlflow-ui: $(SYNCED) ## Open the MLflow UI on the local store (http://127.0.0.1:5000)
+	mlflow ui --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db}" \
+		--host 127.0.0.1 --port $(or $(PORT),5000)
+
+.PHONY: test
+test: $(SYNCED) ## Run the whole test suite
+	pytest -n 2 $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: $(SYNCED) ## ruff lint + format check and the pre-commit hygiene hooks
+	ruff check .
+	ruff format --check .
+	pre-commit run --all-files --show-diff-on-failure
+
+.PHONY: format
+format: $(SYNCED) ## Format and auto-fix with ruff
+	ruff format .
+	ruff check --fix .
+
+.PHONY: bench-pipeline
+bench-pipeline: $(SYNCED) ## Time dvc repro (full, no-op, 10k/100k/1M rows) -> reports/bench/pipeline.json
+	python -m benchmarks.pipeline
+
+.PHONY: clean
+clean: ## Remove caches of tools (not data, models or the MLflow store)
+	rm -rf .pytest_cache .ruff_cache dvc_plots

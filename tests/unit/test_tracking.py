@@ -1,0 +1,94 @@
+import mlflow
+import pytest
+
+from modelops.params import XGBoostParams
+from modelops.tracking import (
+    CANDIDATE_ALIAS,
+    CHAMPION_ALIAS,
+    TrackingError,
+    alias_version,
+    load_local_model,
+    load_registered_model,
+    log_candidate,
+    log_test_metrics,
+    promote,
+    register_candidate,
+    save_model_locally,
+    start_tracking,
+    tracking_uri,
+)
+from modelops.training import fit_candidate, positive_probability
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "unit")
+    experiment_id = start_tracking(tmp_path)
+    yield experiment_id
+    mlflow.set_tracking_uri(None)
+
+
+@pytest.fixture
+def fitted(tiny_frame):
+    x, y = tiny_frame.drop(columns="target"), tiny_frame["target"]
+    return fit_candidate("xgboost", XGBoostParams(n_estimators=5, n_jobs=1), 0, x, y), x
+
+
+def test_default_store_is_a_sqlite_file_in_the_project(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert tracking_uri(tmp_path) == f"sqlite:///{tmp_path.resolve()}/mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://tracking.example:5000")
+    assert tracking_uri(tmp_path) == "http://tracking.example:5000"
+
+
+def test_run_registration_aliases_and_promotion(store, fitted, tmp_path):
+    candidate, x = fitted
+    logged = log_candidate(
+        experiment_id=store, name="xgboost", model=candidate.model,
+        hyperparameters=candidate.hyperparameters, metrics={"train_roc_auc": 0.9}, features=x,
+        tags={"git_commit": "abc123", "data_hash": "d41d8"},
+    )  # fmt: skip
+    run = mlflow.get_run(logged.run_id)
+    assert run.data.tags["git_commit"] == "abc123" and run.data.tags["data_hash"] == "d41d8"
+    assert run.data.params["max_depth"] == "4" and run.data.metrics["train_roc_auc"] == 0.9
+    model_info = mlflow.models.get_model_info(logged.model_uri)
+    assert model_info.signature is not None and model_info.saved_input_example_info is not None
+
+    assert log_test_metrics(logged.run_id, {"roc_auc": 0.8})
+    assert mlflow.get_run(logged.run_id).data.metrics["test_roc_auc"] == 0.8
+    assert not log_test_metrics("0" * 32, {"roc_auc": 0.8})
+
+    assert alias_version("clf", CANDIDATE_ALIAS) is None  # no model registered yet
+    first = register_candidate("clf", logged, {"metric.roc_auc": "0.8"})
+    assert alias_version("clf", CANDIDATE_ALIAS).version == first.version == "1"
+    again = register_candidate("clf", logged, {"metric.roc_auc": "0.8"})
+    assert again.version == "1"  # same run: no duplicate version
+
+    assert alias_version("clf", CHAMPION_ALIAS) is None
+    promoted = promote("clf")
+    assert alias_version("clf", CHAMPION_ALIAS).version == promoted.version == "1"
+    assert alias_version("clf", CHAMPION_ALIAS).tags["metric.roc_auc"] == "0.8"
+    model = load_registered_model("clf", CHAMPION_ALIAS)
+    assert (positive_probability(model, x) == positive_probability(candidate.model, x)).all()
+
+
+def test_promote_without_candidate_is_a_clear_error(store):
+    with pytest.raises(TrackingError, match="has no 'candidate' alias"):
+        promote("never-registered")
+
+
+def test_local_model_round_trip_without_registry(fitted, tmp_path):
+    candidate, x = fitted
+    save_model_locally(candidate.model, x, tmp_path / "m")
+    assert (tmp_path / "m" / "model.pkl").is_file() and (tmp_path / "m" / "MLmodel").is_file()
+    loaded = load_local_model(tmp_path / "m")
+    assert (positive_probability(loaded, x) == positive_probability(candidate.model, x)).all()
+
+
+def test_unreachable_tracking_store_names_the_uri(tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/a-file/mlflow.db")
+    with pytest.raises(TrackingError, match=r"MLflow tracking store sqlite:///.*/a-file/mlflow.db"):
+        start_tracking(tmp_path)
+    mlflow.set_tracking_uri(None)
