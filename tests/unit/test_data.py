@@ -86,7 +86,7 @@ def test_load_missing_target_lists_columns(tmp_path, tiny_frame):
 def test_load_unsupported_type(tmp_path):
     path = tmp_path / "data.xlsx"
     path.write_bytes(b"x")
-    with pytest.raises(DataError, match="unsupported type '.xlsx'"):
+    with pytest.raises(DataError, match=r"unsupported type '\.xlsx'"):
         load_dataset(path, "target")
 
 

@@ -53,7 +53,7 @@ def test_champion_regression_within_tolerance_passes():
 
 def test_lower_is_better_champion_rule():
     champion = ChampionScore("2", 0.10, "recorded at its registration")
-    with pytest.raises(GateRefused, match="by 0.080000"):
+    with pytest.raises(GateRefused, match=r"by 0\.080000"):
         decide(
             SCORES, SelectParams(metric="log_loss", min_score=1.0, max_regression=0.05), champion
         )

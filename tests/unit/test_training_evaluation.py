@@ -1,3 +1,5 @@
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -67,7 +69,7 @@ def test_curves_have_fixed_size_and_sane_shape(rng):
     p = np.clip(y * 0.6 + rng.random(500) * 0.5, 0, 1)
     roc = evaluation.roc_points(y, p, 21)
     assert len(roc) == 21 and roc[0] == {"fpr": 0.0, "tpr": 0.0} and roc[-1]["tpr"] == 1.0
-    assert all(a["tpr"] <= b["tpr"] for a, b in zip(roc, roc[1:], strict=False))
+    assert all(a["tpr"] <= b["tpr"] for a, b in pairwise(roc))
     pr = evaluation.precision_recall_points(y, p, 21)
     assert len(pr) == 21 and all(0 <= point["precision"] <= 1 for point in pr)
     calibration = evaluation.calibration_points(y, p, 5)
