@@ -61,7 +61,7 @@ mlflow-ui: $(SYNCED) ## Open the MLflow UI on the local store (http://127.0.0.1:
 
 .PHONY: test
 test: $(SYNCED) ## Run the whole test suite
-	pytest -n 2 $(PYTEST_ARGS)
+	pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 .PHONY: lint
 lint: $(SYNCED) ## ruff lint + format check and the pre-commit hygiene hooks
