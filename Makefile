@@ -4,9 +4,11 @@ SHELL := bash
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-print-directory
 
-# The interpreter that bootstraps .venv: resolved before PATH points into .venv.
+# The interpreter that bootstraps .venv, resolved before PATH points into .venv. It is the real
+# executable, not a shim (pyenv's): uv would otherwise rebuild .venv on every sync.
 ifndef PYTHON
-PYTHON := $(shell command -v python3.11 || command -v python3)
+PYTHON := $(shell for p in python3.11 python3; do command -v $$p >/dev/null && \
+	$$p -c 'import sys; print(sys.executable)' && break; done)
 endif
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin

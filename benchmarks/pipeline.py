@@ -1,0 +1,93 @@
+"""`make bench-pipeline`: how long `dvc repro` takes, and how it scales with rows.
+
+Wall time of a full `dvc repro` on the defaults, of a no-op rerun, and throughput per stage at
+10k, 100k and 1M rows, each in a fresh copy of the repository.
+
+Usage: python -m benchmarks.pipeline [--sizes 10000 100000 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.report import print_table, write_report
+from tests.project_copy import copy_repository
+
+STAGES = ["generate", "validate", "split", "train", "evaluate", "select"]
+
+
+def timed(project, *cmd: str) -> float:
+    started = time.perf_counter()
+    project.run(*cmd)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as scratch:
+        print("full dvc repro on the defaults in a fresh copy (new MLflow store) ...", flush=True)
+        project = copy_repository(Path(scratch) / "defaults")
+        full = timed(project, "dvc", "repro")
+        noop = min(timed(project, "dvc", "repro") for _ in range(3))
+        forced = timed(project, "dvc", "repro", "--force")
+        defaults_rows = project.params()["generate"]["n_rows"]
+
+        scaling = []
+        for rows in args.sizes:
+            print(f"per-stage timing at {rows:,} rows ...", flush=True)
+            sized = copy_repository(Path(scratch) / f"rows-{rows}")
+            sized.set_params({"generate": {"n_rows": rows}})
+            sized.run("python", "-m", "pipelines.generate", "--help")  # warm the file cache
+            stages = {s: timed(sized, "dvc", "repro", "--single-item", s) for s in STAGES}
+            total = sum(stages.values())
+            scaling.append(
+                {
+                    "rows": rows,
+                    "seconds": round(total, 2),
+                    "rows_per_second": round(rows / total),
+                    "stages": {k: round(v, 2) for k, v in stages.items()},
+                }
+            )
+
+    summary = [
+        ["full repro, defaults, fresh copy", f"{defaults_rows:,}", f"{full:.1f}", "<= 60"],
+        ["full repro --force, warm store", f"{defaults_rows:,}", f"{forced:.1f}", ""],
+        ["no-op rerun (best of 3)", "", f"{noop:.2f}", "<= 3"],
+    ]
+    print()
+    print_table(["run", "rows", "seconds", "target"], summary)
+    print()
+    print_table(
+        ["rows", "total s", "rows/s", *STAGES],
+        [
+            [
+                f"{r['rows']:,}",
+                r["seconds"],
+                f"{r['rows_per_second']:,}",
+                *(r["stages"][s] for s in STAGES),
+            ]
+            for r in scaling
+        ],
+    )
+    path = write_report(
+        "pipeline",
+        {
+            "full_repro_seconds": round(full, 2),
+            "forced_repro_seconds": round(forced, 2),
+            "noop_repro_seconds": round(noop, 3),
+            "defaults_rows": defaults_rows,
+            "targets": {"full_repro_seconds": 60, "noop_repro_seconds": 3},
+            "scaling": scaling,
+        },
+    )
+    print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    main()
