@@ -83,6 +83,7 @@ def main(args):
         data_hash=winner["data_hash"],
         features=[{"name": c, "dtype": str(features[c].dtype)} for c in features.columns],
         target=data.target,
+        threshold=evaluate.threshold,
         trained_at=winner["trained_at"],
         run_id=winner["run_id"],
         decision=decision,

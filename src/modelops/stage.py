@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 
 from modelops.data import DataError
+from modelops.inference import InputError, ModelLoadError
 from modelops.params import ParamsError
 from modelops.selection import GateRefused
 
@@ -19,6 +20,8 @@ EXPECTED_FAILURES: tuple[type[BaseException], ...] = (
     DataError,
     GateRefused,
     FileNotFoundError,
+    InputError,
+    ModelLoadError,
 )
 
 

@@ -64,7 +64,7 @@ def test_model_card_has_what_a_reviewer_asks():
     card = build_model_card(
         model_name="m", version="3", candidate="xgboost", metrics=SCORES["xgboost"],
         hyperparameters={"max_depth": 4}, git_commit="abc", data_hash="d41d",
-        features=[{"name": "f", "dtype": "float64"}], target="target",
+        features=[{"name": "f", "dtype": "float64"}], target="target", threshold=0.5,
         trained_at="2026-01-01T00:00:00+00:00", run_id="r1", decision=decision,
     )  # fmt: skip
     for key in ("name", "version", "metrics", "params", "git_commit", "data_hash",

@@ -1,0 +1,1 @@
+"""The prediction service (BentoML) and its AWS Lambda entry point."""

@@ -1,0 +1,139 @@
+"""BentoML service over the selected model.
+
+Routes: `POST /predict`, `GET /metadata` (the model card), and BentoML's own `/livez`, `/readyz`,
+`/metrics` (Prometheus), `/docs` (Swagger UI) and `/docs.json` (OpenAPI).
+Configured by environment: MODELOPS_MODEL_TAG (default `modelops-classifier:latest` in
+BENTOML_HOME), MODELOPS_MAX_INSTANCES (rows per request, default 1000), MODELOPS_MAX_BODY_BYTES
+(default 1 MB).
+
+Imports only what inference needs: bentoml, pydantic, numpy and the model's own libraries.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Annotated, Any
+
+import bentoml
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from modelops.inference import InputError, Predictor, instance_schema
+from services.guard import RequestGuard
+
+log = logging.getLogger("modelops.service")
+
+MODEL_TAG = os.environ.get("MODELOPS_MODEL_TAG", "modelops-classifier:latest")
+MAX_INSTANCES = int(os.environ.get("MODELOPS_MAX_INSTANCES", "1000"))
+MAX_BODY_BYTES = int(os.environ.get("MODELOPS_MAX_BODY_BYTES", "1000000"))
+
+model_ref = bentoml.models.BentoModel(MODEL_TAG)
+
+
+def _load_card() -> tuple[dict[str, Any] | None, str | None]:
+    """The model card, read at import so the request schema names the real features."""
+    try:
+        stored = model_ref.stored
+        if stored is None:
+            return None, f"model {MODEL_TAG} is not in the BentoML model store"
+        return stored.custom_objects["model_card"], None
+    except Exception as exc:  # a corrupt store must not stop the process: /readyz says why
+        return None, f"cannot read the card of model {MODEL_TAG}: {exc}"
+
+
+CARD, CARD_ERROR = _load_card()
+FEATURES: list[str] = [f["name"] for f in CARD["feature_schema"]] if CARD else []
+Instance = instance_schema(FEATURES)
+
+
+class Prediction(BaseModel):
+    """One row's prediction."""
+
+    label: int = Field(description="Predicted class (0 or 1) at the model's threshold.")
+    probability: float = Field(ge=0.0, le=1.0, description="Probability of class 1.")
+
+
+class ModelInfo(BaseModel):
+    """Which model answered."""
+
+    name: str
+    version: str
+
+
+class PredictResponse(BaseModel):
+    """Predictions in the order of the instances sent."""
+
+    predictions: list[Prediction]
+    model: ModelInfo
+
+
+# Mounted at "/" after BentoML's own routes: FastAPI, so that /metadata appears in the service's
+# OpenAPI document (BentoML merges a mounted FastAPI app's paths into it).
+extra_routes = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+
+
+@extra_routes.api_route(
+    "/metadata",
+    methods=["GET", "HEAD"],
+    summary="The model card",
+    responses={503: {"description": "No model loaded; the body says why."}},
+)
+def metadata() -> JSONResponse:
+    """Name, version, metrics, params, git commit, data hash, feature schema, trained at."""
+    if CARD is None:
+        return JSONResponse({"error": CARD_ERROR}, status_code=503)
+    return JSONResponse(CARD)
+
+
+@bentoml.asgi_app(extra_routes, path="/")
+@bentoml.service(
+    name="modelops-classifier",
+    traffic={"timeout": 30},
+    http={"cors": {"enabled": False}},
+)
+class Classifier:
+    """Binary classifier selected by the pipeline."""
+
+    model = model_ref
+
+    def __init__(self) -> None:
+        self.predictor: Predictor | None = None
+        self.error = CARD_ERROR
+        if CARD is None:
+            log.error("not ready: %s", CARD_ERROR)
+            return
+        try:
+            self.predictor = Predictor(bentoml.sklearn.load_model(self.model), CARD)
+        except Exception as exc:  # report on /readyz and in the log instead of crashing
+            self.error = f"cannot load model {MODEL_TAG}: {type(exc).__name__}: {exc}"
+            log.error("not ready: %s", self.error)
+            return
+        log.info("serving %s version %s", CARD["name"], CARD["version"])
+
+    def __is_ready__(self) -> bool:
+        return self.predictor is not None
+
+    @bentoml.api(route="/predict")
+    def predict(
+        self,
+        instances: Annotated[
+            list[Instance],  # type: ignore[valid-type]
+            Field(min_length=1, max_length=MAX_INSTANCES),
+        ],
+    ) -> PredictResponse:
+        """Predict the class and its probability for 1 to MODELOPS_MAX_INSTANCES rows."""
+        if self.predictor is None:
+            raise bentoml.exceptions.ServiceUnavailable(self.error or "model not loaded")
+        rows = [[getattr(row, f"f{i}") for i in range(len(FEATURES))] for row in instances]
+        try:
+            import numpy as np
+
+            predictions = self.predictor.predict_matrix(np.asarray(rows, dtype=np.float64))
+        except InputError as exc:
+            raise bentoml.exceptions.InvalidArgument(str(exc)) from exc
+        return PredictResponse(predictions=predictions, model=self.predictor.model_info)
+
+
+Classifier.add_asgi_middleware(RequestGuard, max_body_bytes=MAX_BODY_BYTES)

@@ -1,0 +1,61 @@
+"""Package the selected model for serving: BentoML model store + a built Bento.
+
+The model is re-saved with BentoML's scikit-learn saver (joblib), with its model card as a
+custom object, so the serving process needs neither mlflow nor the pipeline's files.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from modelops.inference import Predictor
+
+DEFAULT_BENTOML_HOME = "bentoml_home"
+CARD_OBJECT = "model_card"
+
+
+def use_project_bentoml_home(root: str | Path) -> str:
+    """Point BentoML at `<root>/bentoml_home` unless BENTOML_HOME is set; return the folder.
+
+    Must run before `bentoml` is imported: BentoML reads the variable once, at import.
+    """
+    home = os.environ.setdefault("BENTOML_HOME", str(Path(root).resolve() / DEFAULT_BENTOML_HOME))
+    Path(home).mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def import_model(predictor: Predictor) -> str:
+    """Save the model into the BentoML model store; return its tag (name:version)."""
+    import bentoml
+
+    card: dict[str, Any] = predictor.card
+    saved = bentoml.sklearn.save_model(
+        card["name"],
+        predictor.model,
+        labels={"registry_version": str(card["version"]), "candidate": str(card["candidate"])},
+        metadata={
+            "registry_version": str(card["version"]),
+            "git_commit": str(card["git_commit"]),
+            "data_hash": str(card["data_hash"]),
+            "features": len(predictor.features),
+        },
+        custom_objects={CARD_OBJECT: card},
+    )
+    return str(saved.tag)
+
+
+def build_bento(root: str | Path, model_tag: str) -> str:
+    """Build the Bento of `services/` pinned to `model_tag`; return the Bento tag."""
+    import bentoml
+
+    os.environ["MODELOPS_MODEL_TAG"] = model_tag  # the service resolves its model at import
+    bento = bentoml.bentos.build(
+        service="services.classifier:Classifier",
+        name="modelops-classifier",
+        include=["services/*.py", "src/modelops/__init__.py", "src/modelops/inference.py"],
+        labels={"model": model_tag},
+        build_ctx=str(root),
+    )
+    return str(bento.tag)
