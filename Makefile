@@ -17,6 +17,9 @@ export PATH := $(BIN):$(PATH)
 # Compiled bytecode: these machines set PYTHONDONTWRITEBYTECODE, so without it every start recompiles.
 export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# The BentoML model store and Bentos live in the project folder, not in ~/bentoml.
+export BENTOML_HOME ?= $(CURDIR)/bentoml_home
+PORT ?= 3000
 UV := $(PYTHON) -m uv
 SYNCED := $(VENV)/.synced
 PYTEST_ARGS ?=
@@ -55,6 +58,23 @@ plots: $(SYNCED) ## Render the plots to dvc_plots/index.html
 .PHONY: promote
 promote: $(SYNCED) ## Point the registry's `champion` alias at the current `candidate`
 	python -m pipelines.promote
+
+.PHONY: serve
+serve: $(SYNCED) ## Serve the packaged model locally (PORT=3000); Swagger UI at its root
+	@test -f models/bento.json || { echo "no packaged model: run 'make run' first" >&2; exit 1; }
+	@tag=$$(python -c 'import json; print(json.load(open("models/bento.json"))["model_tag"])'); \
+	echo "serving $$tag at http://127.0.0.1:$(PORT)  docs: http://127.0.0.1:$(PORT)/  openapi: http://127.0.0.1:$(PORT)/docs.json"; \
+	MODELOPS_MODEL_TAG=$$tag exec bentoml serve services.classifier:Classifier --host 127.0.0.1 --port $(PORT)
+
+.PHONY: smoke
+smoke: $(SYNCED) ## Smoke-test a running endpoint: make smoke URL=https://... [SMOKE_EXPECT_VERSION=n]
+	@test -n "$(URL)" || { echo "usage: make smoke URL=<base url of the service>" >&2; exit 2; }
+	SMOKE_BASE_URL="$(URL)" pytest -p no:xdist -p no:cacheprovider tests/smoke
+
+.PHONY: score
+score: $(SYNCED) ## Batch-score a file: make score INPUT=in.csv OUTPUT=out.parquet
+	@test -n "$(INPUT)" -a -n "$(OUTPUT)" || { echo "usage: make score INPUT=<csv|parquet> OUTPUT=<csv|parquet>" >&2; exit 2; }
+	python -m pipelines.score --input "$(INPUT)" --output "$(OUTPUT)"
 
 .PHONY: mlflow-ui
 mlflow-ui: $(SYNCED) ## Open the MLflow UI on the local store (http://127.0.0.1:5000)

@@ -1,9 +1,26 @@
+import atexit
+import json
+import os
+import pickle
+import shutil
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from modelops.data import generate_dataset
 from modelops.params import DataParams, GenerateParams
+
+# BentoML reads BENTOML_HOME once, at import: set it at collection, before any test imports it.
+BENTOML_HOME = Path(tempfile.mkdtemp(prefix="bentoml-home-"))
+atexit.register(shutil.rmtree, BENTOML_HOME, ignore_errors=True)
+os.environ["BENTOML_HOME"] = str(BENTOML_HOME)
+os.environ["MODELOPS_MAX_INSTANCES"] = "50"
+os.environ["MODELOPS_MAX_BODY_BYTES"] = "20000"
+
+FEATURES = [f"feature_{i:02d}" for i in range(4)]
 
 
 @pytest.fixture
@@ -22,3 +39,33 @@ def tiny_frame(data_params) -> pd.DataFrame:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def packaged(tmp_path_factory):
+    """Train a tiny XGBoost model, write it as models/best/, import it into the BentoML store."""
+    from modelops.data import generate_dataset
+    from modelops.inference import Predictor
+    from modelops.packaging import import_model
+    from modelops.params import DataParams, GenerateParams, XGBoostParams
+    from modelops.training import fit_candidate
+
+    frame = generate_dataset(
+        GenerateParams(n_rows=300, n_features=4, n_informative=3), DataParams()
+    )
+    x, y = frame.drop(columns="target"), frame["target"]
+    fitted = fit_candidate("xgboost", XGBoostParams(n_estimators=20, n_jobs=1), 0, x, y)
+    best = tmp_path_factory.mktemp("best")
+    (best / "model").mkdir()
+    (best / "model" / "model.pkl").write_bytes(pickle.dumps(fitted.model))
+    card = {
+        "name": "test-classifier", "version": "42", "candidate": "xgboost", "threshold": 0.5,
+        "metrics": {"roc_auc": 0.9}, "params": fitted.hyperparameters, "git_commit": "abc123",
+        "data_hash": "d41d8cd98f00b204e9800998ecf8427e", "trained_at": "2026-11-23T13:00:00+00:00",
+        "feature_schema": [{"name": name, "dtype": "float64"} for name in FEATURES],
+        "model_path": "model/model.pkl",
+    }  # fmt: skip
+    (best / "model_card.json").write_text(json.dumps(card))
+    tag = import_model(Predictor.from_directory(best))
+    os.environ["MODELOPS_MODEL_TAG"] = tag
+    return {"tag": tag, "card": card, "model": fitted.model, "rows": x}

@@ -47,7 +47,9 @@ class Project:
         self.root = root
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+        # The copy uses its own stores (mlflow.db, bentoml_home/), as a fresh clone would.
+        own = ("MLFLOW_", "BENTOML_", "MODELOPS_")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(own)}
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
         return env
 

@@ -20,6 +20,10 @@ def test_repro_builds_everything(reproduced):
     ):  # fmt: skip
         assert (root / output).is_file(), output
     assert len(pd.read_parquet(root / "data/raw/dataset.parquet")) == 600
+    bento = reproduced.json("models/bento.json")
+    assert bento["model_version"] == "1"
+    name, version = bento["bento_tag"].split(":")
+    assert (root / "bentoml_home/bentos" / name / version / "bento.yaml").is_file()
     assert reproduced.json("reports/validation/summary.json")["success"] is True
 
     scores = reproduced.json("metrics/candidates.json")

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.service.conftest import FEATURES
+from tests.conftest import FEATURES
 
 pytestmark = pytest.mark.xdist_group("service")
 

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from tests.service.conftest import FEATURES, lambda_event
+from tests.conftest import FEATURES
+from tests.service.conftest import lambda_event
 
 pytestmark = pytest.mark.xdist_group("service")
 

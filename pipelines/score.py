@@ -1,0 +1,32 @@
+"""Batch scoring: `make score INPUT=in.csv OUTPUT=out.parquet` with the selected model.
+
+Uses the same inference code as the service, in chunks, with a progress bar; the output is the
+input plus `label` and `probability` columns, written only when every row was scored.
+"""
+
+from tqdm import tqdm
+
+from modelops.inference import Predictor
+from modelops.scoring import count_rows, file_format, score_file
+from modelops.stage import log, run_stage, stage_parser
+
+
+def main(args):
+    predictor = Predictor.from_directory(args.model)
+    kind = file_format(args.input, "INPUT")
+    total = count_rows(args.input, kind) if kind == "parquet" and args.input.is_file() else None
+    with tqdm(total=total, unit="rows", desc="scoring", unit_scale=True) as bar:
+        rows = score_file(predictor, args.input, args.output, args.chunk_rows, bar.update)
+    model = predictor.model_info
+    log.info("scored %d rows with %s v%s -> %s", rows, model["name"], model["version"], args.output)
+
+
+if __name__ == "__main__":
+    from pathlib import Path
+
+    parser = stage_parser("score", __doc__)
+    parser.add_argument("--input", type=Path, required=True, help="CSV or Parquet to score")
+    parser.add_argument("--output", type=Path, required=True, help="CSV or Parquet to write")
+    parser.add_argument("--model", default="models/best", help="selected model folder")
+    parser.add_argument("--chunk-rows", type=int, default=50_000)
+    run_stage("score", main, parser)

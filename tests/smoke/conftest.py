@@ -1,0 +1,94 @@
+"""The endpoint under test: SMOKE_BASE_URL, or a `bentoml serve` this fixture starts and stops."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.smoke.client import SmokeClient
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(url: str, process: subprocess.Popen, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before it was ready")
+        try:
+            if requests.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:  # not listening yet, or busy starting
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server at {url} not ready after {timeout:.0f} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop the server and every worker it started (its own process group)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def start_server(model_tag: str, log: Path) -> tuple[subprocess.Popen, str]:
+    """`bentoml serve` of `model_tag` on a free loopback port, in its own process group."""
+    port = free_port()
+    bentoml = Path(sys.executable).parent / "bentoml"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [str(bentoml), "serve", "services.classifier:Classifier",
+             "--host", "127.0.0.1", "--port", str(port)],
+            cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, "MODELOPS_MODEL_TAG": model_tag},
+        )  # fmt: skip
+    return process, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def local_server(packaged, tmp_path_factory):
+    """`bentoml serve` of the test model on a free loopback port; stopped afterwards."""
+    log = tmp_path_factory.mktemp("server") / "serve.log"
+    process, url = start_server(packaged["tag"], log)
+    try:
+        try:
+            wait_ready(url, process)
+        except RuntimeError as exc:
+            pytest.fail(f"{exc}\n{log.read_text()[-3000:]}")
+        yield {"url": url, "process": process, "log": log, "version": packaged["card"]["version"]}
+    finally:
+        stop(process)  # whatever happened: nothing is left running
+
+
+@pytest.fixture(scope="session")
+def endpoint(request) -> dict:
+    """Where the smoke suite points: SMOKE_BASE_URL if set, else the local server."""
+    if os.environ.get("SMOKE_BASE_URL"):
+        return {
+            "url": os.environ["SMOKE_BASE_URL"],
+            "version": os.environ.get("SMOKE_EXPECT_VERSION"),
+        }
+    return request.getfixturevalue("local_server")
+
+
+@pytest.fixture(scope="session")
+def client(endpoint) -> SmokeClient:
+    return SmokeClient(endpoint["url"])
