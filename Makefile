@@ -100,6 +100,12 @@ format: $(SYNCED) ## Format and auto-fix with ruff
 bench-pipeline: $(SYNCED) ## Time dvc repro (full, no-op, 10k/100k/1M rows) -> reports/bench/pipeline.json
 	python -m benchmarks.pipeline
 
+.PHONY: bench-serve
+bench-serve: $(SYNCED) ## Serving latency/throughput/cold start vs mlflow, FastAPI, HTTP floor -> reports/bench/serve.json
+	@test -f models/bento.json || { echo "no packaged model: run 'make run' first" >&2; exit 1; }
+	@command -v wrk >/dev/null || { echo "installing wrk (apt)"; apt-get install -y -qq wrk >/dev/null; }
+	python -m benchmarks.serve
+
 .PHONY: clean
 clean: ## Remove caches of tools (not data, models or the MLflow store)
 	rm -rf .pytest_cache .ruff_cache dvc_plots

@@ -44,6 +44,7 @@ def test_predictions_match_the_model_and_keep_row_order(packaged):
     assert [r["probability"] for r in result] == [round(float(p), 6) for p in expected]
     assert [r["label"] for r in result] == [int(p >= 0.5) for p in expected]
     assert predictor.model_info == {"name": "clf", "version": "7"}
+    assert predictor.model.get_params()["n_jobs"] == 1  # one thread per prediction
 
 
 def test_missing_and_unknown_features_are_listed(packaged):

@@ -1,0 +1,195 @@
+"""`make bench-serve`: this service vs `mlflow models serve` vs plain FastAPI vs the HTTP floor.
+
+Same model (models/best), same machine, loopback only, one run each, load from `wrk`:
+single-row requests at concurrency 1 and 16, and 100-row batches at concurrency 1 (p50/p99
+latency and requests/s), plus cold start (process start -> first 200 on a prediction) and the
+in-process predict cost. Prints a table and writes reports/bench/serve.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from benchmarks.report import print_table, write_report
+from modelops.inference import Predictor
+from modelops.packaging import use_project_bentoml_home
+from tests.local_server import free_port, stop
+
+BIN = Path(sys.executable).parent
+SCENARIOS = [  # name, rows per request, wrk threads, connections
+    ("1 row, c=1", 1, 1, 1),
+    ("1 row, c=16", 1, 2, 16),
+    ("100 rows, c=1", 100, 1, 1),
+]
+
+
+def servers(port: int, model_tag: str) -> dict[str, dict]:
+    """How to start each server, and the request body it expects for some rows."""
+    ours = lambda rows: {"instances": rows}  # noqa: E731
+    uvicorn = [str(BIN / "python"), "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
+               "--log-level", "warning", "--no-access-log"]  # fmt: skip
+    return {
+        "HTTP floor (raw ASGI on uvicorn)": {
+            "cmd": [*uvicorn, "benchmarks.floor:floor_app"], "body": ours, "ready": "/",
+        },
+        "plain FastAPI + same model": {
+            "cmd": [*uvicorn, "benchmarks.servers:fastapi_app"], "body": ours, "ready": "/readyz",
+        },
+        "this service (BentoML 1.4)": {
+            "cmd": [str(BIN / "bentoml"), "serve", "services.classifier:Classifier",
+                    "--host", "127.0.0.1", "--port", str(port)],
+            "env": {"MODELOPS_MODEL_TAG": model_tag}, "body": ours, "ready": "/readyz",
+        },
+        "mlflow models serve": {
+            "cmd": [str(BIN / "mlflow"), "models", "serve", "-m", "models/best/model",
+                    "--env-manager", "local", "--host", "127.0.0.1", "--port", str(port),
+                    "--workers", "1"],
+            "body": lambda rows: {"dataframe_records": rows}, "ready": "/ping",
+        },
+    }  # fmt: skip
+
+
+def cold_start(spec: dict, url: str, body: bytes) -> tuple[subprocess.Popen, float]:
+    """Start the server; seconds from process start to the first 200 on a prediction."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        spec["cmd"], env={**os.environ, **spec.get("env", {})}, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    headers = {"content-type": "application/json"}
+    while time.perf_counter() - started < 120:
+        if process.poll() is not None:
+            raise RuntimeError(f"{spec['cmd'][:3]} exited with {process.returncode}")
+        try:
+            if requests.post(url, data=body, headers=headers, timeout=2).status_code == 200:
+                return process, time.perf_counter() - started
+        except requests.RequestException:
+            pass
+        time.sleep(0.02)
+    stop(process)
+    raise RuntimeError(f"{spec['cmd'][:3]} gave no 200 in 120 s")
+
+
+def to_ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def run_wrk(url: str, body: bytes, threads: int, connections: int, seconds: int) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(
+            'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+            f"wrk.body = {json.dumps(body.decode())}\n"
+        )
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
+         "-s", script.name, url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    os.unlink(script.name)
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "p50_ms": round(to_ms(percentiles["50"]), 3),
+        "p99_ms": round(to_ms(percentiles["99"]), 3),
+        "requests_per_second": round(float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1]), 1),
+        "non_2xx": int(errors[1]) if errors else 0,
+    }
+
+
+def in_process(predictor: Predictor, rows: list[dict]) -> dict:
+    def median_ms(call, repeat):
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            call()
+            times.append((time.perf_counter() - started) * 1000)
+        return round(statistics.median(times), 4)
+
+    import numpy as np
+
+    matrix = np.asarray([[r[f] for f in predictor.features] for r in rows[:1]])
+    return {
+        "predict_proba_1_row_ms": median_ms(lambda: predictor.model.predict_proba(matrix), 2000),
+        "predictor_1_row_ms": median_ms(lambda: predictor.predict(rows[:1]), 2000),
+        "predictor_100_rows_ms": median_ms(lambda: predictor.predict(rows), 300),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=8, help="wrk duration per scenario")
+    parser.add_argument("--only", help="run only the servers whose name contains this text")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk (make bench-serve does this)")
+    use_project_bentoml_home(Path.cwd())  # where the package stage put the model
+    bento = json.loads(Path("models/bento.json").read_text())
+    predictor = Predictor.from_directory("models/best")
+    rows = [dict.fromkeys(predictor.features, 0.1) for _ in range(100)]
+
+    results: dict[str, dict] = {}
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    for name, spec in servers(port, bento["model_tag"]).items():
+        if args.only and args.only.lower() not in name.lower():
+            continue
+        print(f"{name} ...", flush=True)
+        endpoint = url + ("/invocations" if "mlflow" in name else "/predict")
+        body = lambda n, spec=spec: json.dumps(spec["body"](rows[:n])).encode()  # noqa: E731
+        process, seconds = cold_start(spec, endpoint, body(1))
+        try:
+            results[name] = {"cold_start_s": round(seconds, 2)}
+            for label, n, threads, connections in SCENARIOS:
+                results[name][label] = run_wrk(
+                    endpoint, body(n), threads, connections, args.seconds
+                )
+        finally:
+            stop(process)
+    local = in_process(predictor, rows)
+
+    header = ["server", "cold start s"]
+    for label, *_ in SCENARIOS:
+        header += [f"{label} p50/p99 ms", f"{label} req/s"]
+    table = []
+    for name, result in results.items():
+        row = [name, result["cold_start_s"]]
+        for label, *_ in SCENARIOS:
+            r = result[label]
+            errors = f" ({r['non_2xx']} non-2xx)" if r["non_2xx"] else ""
+            row += [
+                f"{r['p50_ms']:.2f} / {r['p99_ms']:.2f}",
+                f"{r['requests_per_second']:,.0f}{errors}",
+            ]
+        table.append(row)
+    print()
+    print_table(header, table)
+    print(f"\nin-process: {local}")
+    targets = {
+        "cold_start_s": 2.0,
+        "c1_p50_ms": 1.0,
+        "c1_p99_ms": 5.0,
+        "c16_requests_per_second": 2000,
+    }
+    path = write_report(
+        "serve",
+        {"model": bento, "seconds_per_scenario": args.seconds, "servers": results,
+         "in_process": local, "targets_for_this_service": targets},
+    )  # fmt: skip
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
