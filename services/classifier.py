@@ -100,8 +100,9 @@ def metadata() -> JSONResponse:
     return JSONResponse(CARD)
 
 
-def _overloaded() -> None:
-    raise bentoml.exceptions.ServiceUnavailable("overloaded: request dropped from the batch queue")
+def _not_batched() -> None:
+    """What the dispatcher returns for a request it dropped from its queue (waited too long)."""
+    return None
 
 
 @bentoml.asgi_app(extra_routes, path="/")
@@ -128,7 +129,7 @@ class Classifier:
         self.batched_predict = CorkDispatcher(
             max_latency_in_ms=MAX_LATENCY_MS,
             max_batch_size=MAX_BATCH_ROWS,
-            fallback=_overloaded,
+            fallback=_not_batched,
             get_batch_size=len,
         )(self._predict_batches)
         if CARD is None:
@@ -168,9 +169,10 @@ class Classifier:
         rows = [[getattr(row, f"f{i}") for i in range(len(FEATURES))] for row in instances]
         try:
             matrix = np.asarray(rows, dtype=np.float64)
+            predictions = None
             if len(rows) < BATCH_BELOW_ROWS:
                 predictions = await self.batched_predict(matrix)
-            else:
+            if predictions is None:  # a large request, or one the batch queue gave up on
                 predictions = self.predictor.predict_matrix(matrix)
         except InputError as exc:
             raise bentoml.exceptions.InvalidArgument(str(exc)) from exc
