@@ -118,7 +118,9 @@ def _not_batched() -> None:
 class Classifier:
     """Binary classifier selected by the pipeline."""
 
-    model = model_ref
+    # Declared only when present: `bentoml serve` refuses to start over a missing model, and a
+    # container must instead come up not-ready and say why.
+    model = model_ref if CARD is not None else None
 
     def __init__(self) -> None:
         self.predictor: Predictor | None = None
@@ -136,7 +138,7 @@ class Classifier:
             log.error("not ready: %s", CARD_ERROR)
             return
         try:
-            self.predictor = Predictor(bentoml.sklearn.load_model(self.model), CARD)
+            self.predictor = Predictor(bentoml.sklearn.load_model(model_ref.stored), CARD)
         except Exception as exc:  # report on /readyz and in the log instead of crashing
             self.error = f"cannot load model {MODEL_TAG}: {type(exc).__name__}: {exc}"
             log.error("not ready: %s", self.error)
