@@ -81,14 +81,19 @@ mlflow-ui: $(SYNCED) ## Open the MLflow UI on the local store (http://127.0.0.1:
 	mlflow ui --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db}" \
 		--host 127.0.0.1 --port $(or $(PORT),5000)
 
+# The container tests build the image from the packaged model: make it first if it is missing.
+models/bento.json: | $(SYNCED)
+	dvc repro
+
 .PHONY: test
-test: $(SYNCED) ## Run the whole test suite
+test: $(SYNCED) models/bento.json ## Run the whole test suite (container tests skip without an engine)
 	pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 .PHONY: lint
 lint: $(SYNCED) ## ruff lint + format check and the pre-commit hygiene hooks
 	ruff check .
 	ruff format --check .
+	hadolint Dockerfile
 	pre-commit run --all-files --show-diff-on-failure
 
 .PHONY: format
@@ -105,6 +110,18 @@ bench-serve: $(SYNCED) ## Serving latency/throughput/cold start vs mlflow, FastA
 	@test -f models/bento.json || { echo "no packaged model: run 'make run' first" >&2; exit 1; }
 	@command -v wrk >/dev/null || { echo "installing wrk (apt)"; apt-get install -y -qq wrk >/dev/null; }
 	python -m benchmarks.serve
+
+.PHONY: image
+image: $(SYNCED) ## Build the service image (docker CLI, any engine DOCKER_HOST points at), tagged <commit>-v<model version>
+	python -m tests.container.image build
+
+.PHONY: image-smoke
+image-smoke: $(SYNCED) ## Run the image: smoke suite over HTTP, then a Lambda-format invocation; removes its containers
+	python -m tests.container.image smoke
+
+.PHONY: bench-image
+bench-image: $(SYNCED) ## Image size, container start -> first 200, Lambda cold invocation -> reports/bench/image.json
+	python -m benchmarks.image
 
 .PHONY: clean
 clean: ## Remove caches of tools (not data, models or the MLflow store)

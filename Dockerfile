@@ -1,0 +1,60 @@
+# The prediction service image: runs as an AWS Lambda container image (when Lambda starts it,
+# AWS_LAMBDA_RUNTIME_API is set and the runtime interface client serves the Lambda handler) and
+# as an HTTP server on $PORT on any container host. Build with `make image` (it passes the args).
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS builder
+ARG UV_VERSION=0.13.9
+ENV UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_PROJECT_ENVIRONMENT=/opt/venv
+# uv in a throw-away venv (system pip may be "externally managed")
+RUN python3 -m venv /opt/uv && /opt/uv/bin/pip install --no-cache-dir "uv==${UV_VERSION}"
+WORKDIR /src
+COPY pyproject.toml uv.lock README.md ./
+# Only the project's own dependencies: what inference needs (no pipeline or dev groups).
+RUN /opt/uv/bin/uv sync --frozen --no-default-groups --no-install-project
+COPY src/ src/
+# Libraries' own test suites are dead weight at serve time (tens of MB in scipy, sklearn, numpy).
+RUN /opt/uv/bin/uv sync --frozen --no-default-groups --no-editable \
+    && find /opt/venv/lib/python3.11/site-packages -depth -type d -name tests \
+       -not -path "*/sklearn/utils/*" -exec rm -rf {} +
+
+FROM ${PYTHON_IMAGE} AS runtime
+ARG MODEL_NAME
+ARG MODEL_VERSION
+ARG MODEL_REGISTRY_VERSION=unknown
+ARG GIT_COMMIT=unknown
+ARG SOURCE_URL=unknown
+LABEL org.opencontainers.image.title="modelops-classifier" \
+      org.opencontainers.image.source="${SOURCE_URL}" \
+      org.opencontainers.image.revision="${GIT_COMMIT}" \
+      ai.modelops.model.name="${MODEL_NAME}" \
+      ai.modelops.model.version="${MODEL_REGISTRY_VERSION}" \
+      ai.modelops.model.tag="${MODEL_NAME}:${MODEL_VERSION}"
+RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin app
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    BENTOML_HOME=/app/bentoml_home \
+    BENTOML_DO_NOT_TRACK=true \
+    MODELOPS_MODEL_TAG="${MODEL_NAME}:${MODEL_VERSION}" \
+    PORT=3000
+COPY --from=builder /opt/venv /opt/venv
+WORKDIR /app
+COPY services/ services/
+# Exactly the packaged model, in a BentoML store of its own.
+COPY bentoml_home/models/${MODEL_NAME}/${MODEL_VERSION}/ bentoml_home/models/${MODEL_NAME}/${MODEL_VERSION}/
+# BentoML creates these at start-up; the service user (and Lambda's read-only file system)
+# cannot, so they exist already, and its scratch folder points at the writable /tmp.
+RUN echo "${MODEL_VERSION}" > "bentoml_home/models/${MODEL_NAME}/latest" \
+    && mkdir -p bentoml_home/bentos bentoml_home/envs \
+    && ln -s /tmp bentoml_home/tmp \
+    && python -m compileall -q services \
+    && chmod 0555 services/entrypoint.sh
+USER 10001
+EXPOSE 3000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/readyz' % os.environ.get('PORT', '3000'), timeout=2)"]
+ENTRYPOINT ["/app/services/entrypoint.sh"]

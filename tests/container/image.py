@@ -1,0 +1,254 @@
+"""Build and smoke-test the service image with the `docker` CLI (any engine DOCKER_HOST names).
+
+    python -m tests.container.image build    # make image
+    python -m tests.container.image smoke    # make image-smoke
+
+`smoke` starts the image as an HTTP server on a free port and runs the smoke suite against it;
+then checks Lambda mode: with AWS_LAMBDA_RUNTIME_API set, the entrypoint starts the runtime
+interface client, which polls a fake Runtime API; and the image's Lambda handler answers
+real-format Function URL events inside the image (read-only root, writable /tmp, as on Lambda).
+Every container it starts is removed, whatever fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+from tests.container.lambda_runtime import FakeLambdaRuntime
+from tests.local_server import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+BENTO_RECORD = REPO / "models" / "bento.json"
+IMAGE_NAME = os.environ.get("IMAGE_NAME", "modelops-classifier")
+
+
+class ImageError(RuntimeError):
+    """A build or smoke step failed; the message says which and why."""
+
+
+def docker(*args: str, check: bool = True, capture: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["docker", *args], cwd=REPO, check=check, text=True,
+        capture_output=capture,
+    )  # fmt: skip
+
+
+def engine_unavailable() -> str | None:
+    """Why no container engine can be used here, or None when one answers."""
+    if shutil.which("docker") is None:
+        return "no container engine: the docker CLI is not installed"
+    if docker("version", "--format", "{{.Server.Version}}", check=False).returncode != 0:
+        return "no container engine: docker CLI cannot reach an engine (set DOCKER_HOST)"
+    return None
+
+
+def packaged_model() -> dict:
+    """The model the package stage imported, or a clear error naming what produces it."""
+    if not BENTO_RECORD.is_file():
+        raise ImageError(f"{BENTO_RECORD} not found: run 'make run' first")
+    record = json.loads(BENTO_RECORD.read_text())
+    name, version = record["model_tag"].split(":")
+    store = REPO / "bentoml_home" / "models" / name / version
+    if not (store / "model.yaml").is_file():
+        raise ImageError(
+            f"model {record['model_tag']} is not in bentoml_home/: "
+            "run 'dvc repro --force package' (make run) to package it again"
+        )
+    return {**record, "name": name, "version": version}
+
+
+def git_commit() -> str:
+    out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    return out.stdout.strip() if out.returncode == 0 else "unknown"
+
+
+def image_tag(model: dict) -> str:
+    """`<name>:<commit>-v<registry version>`: which code and which model, from the tag alone."""
+    return f"{IMAGE_NAME}:{git_commit()[:12]}-v{model['model_version']}"
+
+
+def build(base_image: str | None = None) -> str:
+    model = packaged_model()
+    tag = image_tag(model)
+    args = {
+        "MODEL_NAME": model["name"],
+        "MODEL_VERSION": model["version"],
+        "MODEL_REGISTRY_VERSION": model["model_version"],
+        "GIT_COMMIT": git_commit(),
+        "SOURCE_URL": os.environ.get("SOURCE_URL", "unknown"),
+    }
+    if base_image:
+        args["PYTHON_IMAGE"] = base_image
+    build_args = [item for key, value in args.items() for item in ("--build-arg", f"{key}={value}")]
+    print(f"building {tag} (model {model['model_tag']}, registry version {model['model_version']})")
+    result = docker("build", *build_args, "-t", tag, "-t", f"{IMAGE_NAME}:latest", ".",
+                    check=False, capture=False)  # fmt: skip
+    if result.returncode != 0:
+        raise ImageError(f"docker build of {tag} failed (exit {result.returncode})")
+    return tag
+
+
+class Container:
+    """A running container; `poll()` mirrors subprocess.Popen for the readiness helpers."""
+
+    def __init__(self, container_id: str):
+        self.id = container_id
+
+    def poll(self) -> int | None:
+        state = docker("inspect", "-f", "{{.State.Running}} {{.State.ExitCode}}", self.id)
+        running, code = state.stdout.split()
+        return None if running == "true" else int(code)
+
+    def logs(self) -> str:
+        out = docker("logs", self.id, check=False)
+        return (out.stdout + out.stderr)[-4000:]
+
+
+@contextmanager
+def running(image: str, *run_args: str):
+    """`docker run -d` the image; always `docker rm -f` it afterwards."""
+    started = docker("run", "-d", *run_args, image)
+    container = Container(started.stdout.strip())
+    try:
+        yield container
+    finally:
+        docker("rm", "-f", container.id, check=False)
+
+
+def wait_http_ready(container: Container, url: str, timeout: float = 90.0) -> float:
+    """Seconds until `/readyz` answers 200; raises with the container log if it never does."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        code = container.poll()
+        if code is not None:
+            raise ImageError(f"container exited with {code}:\n{container.logs()}")
+        try:
+            if requests.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return time.perf_counter() - started
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise ImageError(f"container not ready after {timeout:.0f} s:\n{container.logs()}")
+
+
+def http_container_args(port: int) -> list[str]:
+    return ["-e", f"PORT={port}", "-p", f"127.0.0.1:{port}:{port}"]
+
+
+def lambda_container_args(runtime: FakeLambdaRuntime) -> list[str]:
+    # As on Lambda: read-only root file system, writable /tmp, the runtime API address given.
+    return ["--network", "host", "--read-only", "--tmpfs", "/tmp",
+            "-e", f"AWS_LAMBDA_RUNTIME_API={runtime.address}"]  # fmt: skip
+
+
+def smoke(tag: str) -> None:
+    model = packaged_model()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with running(tag, *http_container_args(port)) as container:
+        seconds = wait_http_ready(container, url)
+        print(f"{tag}: ready in {seconds:.1f} s at {url}; running the smoke suite")
+        env = {**os.environ, "SMOKE_BASE_URL": url, "SMOKE_EXPECT_VERSION": model["model_version"]}
+        suite = subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", "-q",
+             "tests/smoke/test_smoke.py"], cwd=REPO, env=env,
+        )  # fmt: skip
+        if suite.returncode != 0:
+            raise ImageError(f"smoke suite failed against the container:\n{container.logs()}")
+
+    if not runtime_client_polls(tag):
+        raise ImageError("Lambda mode: the runtime interface client never polled the Runtime API")
+    from tests.service.conftest import lambda_event
+
+    metadata = invoke_lambda_handler(tag, [lambda_event("GET", "/metadata")])[0]
+    card = json.loads(metadata["body"])
+    row = {feature["name"]: 0.0 for feature in card["feature_schema"]}
+    body = json.dumps({"instances": [row]})
+    answer = invoke_lambda_handler(tag, [lambda_event("POST", "/predict", body)])[0]
+    if answer["statusCode"] != 200 or metadata["statusCode"] != 200:
+        raise ImageError(f"Lambda handler in the image answered {answer}")
+    print(f"{tag}: Lambda handler answered {json.loads(answer['body'])}")
+
+
+def runtime_client_polls(tag: str, timeout: float = 60.0) -> bool:
+    """With AWS_LAMBDA_RUNTIME_API set, the image runs awslambdaric, which asks for an event."""
+    with FakeLambdaRuntime() as runtime, running(tag, *lambda_container_args(runtime)):
+        return runtime.polled.wait(timeout)
+
+
+# Runs inside the image: one Lambda event per stdin line in, one response per stdout line out.
+_HANDLER_DRIVER = """
+import json, sys, time
+started = time.perf_counter()
+from services.lambda_handler import handler
+print("IMPORTED %.3f" % (time.perf_counter() - started), flush=True)
+class Context:
+    function_name = "modelops-classifier"; memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:modelops-classifier"
+    aws_request_id = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
+    def get_remaining_time_in_millis(self): return 30000
+for line in sys.stdin:
+    started = time.perf_counter()
+    response = handler(json.loads(line), Context())
+    print("TOOK %.3f" % ((time.perf_counter() - started) * 1000), flush=True)
+    print("RESPONSE " + json.dumps(response), flush=True)
+"""
+
+
+def invoke_lambda_handler(tag: str, events: list[dict], timings: dict | None = None) -> list[dict]:
+    """Call the image's Lambda handler with `events` in one container (one cold start).
+
+    `timings`, if given, receives the handler module's import (cold start) seconds and each
+    invocation's milliseconds, measured inside the container.
+    """
+    result = subprocess.run(
+        ["docker", "run", "--rm", "-i", "--read-only", "--tmpfs", "/tmp",
+         "--entrypoint", "python", tag, "-c", _HANDLER_DRIVER],
+        input="".join(json.dumps(event) + "\n" for event in events),
+        capture_output=True, text=True, timeout=120, cwd=REPO,
+    )  # fmt: skip
+    responses = [
+        json.loads(line.removeprefix("RESPONSE "))
+        for line in result.stdout.splitlines()
+        if line.startswith("RESPONSE ")
+    ]
+    if result.returncode != 0 or len(responses) != len(events):
+        raise ImageError(f"Lambda handler in the image failed:\n{result.stderr[-3000:]}")
+    if timings is not None:
+        for line in result.stdout.splitlines():
+            if line.startswith("IMPORTED "):
+                timings["import_s"] = float(line.split()[1])
+            elif line.startswith("TOOK "):
+                timings.setdefault("invocations_ms", []).append(float(line.split()[1]))
+    return responses
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("command", choices=["build", "smoke"])
+    parser.add_argument("--base-image", help="override the Dockerfile's PYTHON_IMAGE")
+    args = parser.parse_args()
+    reason = engine_unavailable()
+    try:
+        if reason:
+            raise ImageError(reason)
+        if args.command == "build":
+            build(args.base_image)
+        else:
+            smoke(image_tag(packaged_model()))
+    except ImageError as exc:
+        sys.exit(f"error: image {args.command}: {exc}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""A fake of the AWS Lambda Runtime API (the one awslambdaric polls), on a loopback port.
+
+It hands out queued events on `GET /2018-06-01/runtime/invocation/next` and records what the
+function posts back, so the image's real Lambda code path runs here without AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+PREFIX = "/2018-06-01/runtime"
+
+
+class FakeLambdaRuntime:
+    """Serve events to one Lambda runtime client and collect its responses."""
+
+    def __init__(self) -> None:
+        self.events: queue.Queue[tuple[str, dict]] = queue.Queue()
+        self.responses: dict[str, queue.Queue] = {}
+        self.init_errors: list[Any] = []
+        self.polled = threading.Event()  # set when a runtime client asks for its first event
+        runtime = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # the runtime client keeps its connection open
+
+            def log_message(self, *args) -> None:  # keep test output clean
+                pass
+
+            def do_GET(self) -> None:
+                if self.path != f"{PREFIX}/invocation/next":
+                    self.send_error(404)
+                    return
+                runtime.polled.set()
+                request_id, event = runtime.events.get()
+                body = json.dumps(event).encode()
+                self.send_response(200)
+                self.send_header("Lambda-Runtime-Aws-Request-Id", request_id)
+                self.send_header("Lambda-Runtime-Deadline-Ms", "9999999999999")
+                self.send_header(
+                    "Lambda-Runtime-Invoked-Function-Arn",
+                    "arn:aws:lambda:eu-west-1:123456789012:function:modelops-classifier",
+                )
+                self.send_header(
+                    "Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000"
+                )
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                payload = self.rfile.read(length)
+                parts = self.path.removeprefix(PREFIX).strip("/").split("/")
+                if parts[:2] == ["init", "error"]:
+                    runtime.init_errors.append(payload.decode(errors="replace"))
+                elif len(parts) == 3 and parts[0] == "invocation":
+                    _, request_id, kind = parts
+                    runtime.responses[request_id].put((kind, payload))
+                else:
+                    self.send_error(404)
+                    return
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.address = f"127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeLambdaRuntime:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def invoke(self, event: dict, timeout: float = 60.0) -> dict:
+        """Queue `event`, wait for the function's answer; raise if it reported an error."""
+        request_id = str(uuid.uuid4())
+        self.responses[request_id] = queue.Queue()
+        self.events.put((request_id, event))
+        try:
+            kind, payload = self.responses[request_id].get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError(
+                f"no answer in {timeout} s; init errors: {self.init_errors}"
+            ) from None
+        if kind != "response":
+            raise RuntimeError(
+                f"the function reported an error: {payload.decode(errors='replace')}"
+            )
+        return json.loads(payload)

@@ -1,0 +1,119 @@
+"""The service image: builds, serves HTTP and Lambda events, and fails safe on a bad model."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import requests
+
+from tests.container import image as img
+from tests.local_server import free_port
+
+pytestmark = [pytest.mark.container, pytest.mark.slow, pytest.mark.xdist_group("container")]
+
+
+def test_building_without_a_packaged_model_fails_early_naming_the_target(tmp_path, monkeypatch):
+    monkeypatch.setattr(img, "BENTO_RECORD", tmp_path / "models" / "bento.json")
+    with pytest.raises(img.ImageError, match=r"not found: run 'make run' first"):
+        img.build()
+
+
+@pytest.fixture(scope="module")
+def built_image():
+    reason = img.engine_unavailable()
+    if reason:
+        pytest.skip(reason)
+    return img.build()
+
+
+def test_image_metadata(built_image):
+    inspect = json.loads(img.docker("image", "inspect", built_image).stdout)[0]
+    config = inspect["Config"]
+    model = img.packaged_model()
+    assert config["User"] == "10001"
+    assert config["Labels"]["ai.modelops.model.version"] == model["model_version"]
+    assert config["Labels"]["org.opencontainers.image.revision"] == img.git_commit()
+    assert built_image.endswith(f"-v{model['model_version']}")
+
+
+def test_healthcheck_command_passes_in_a_ready_container(built_image):
+    # podman stores OCI images, which drop HEALTHCHECK; so run its command in the container.
+    port = free_port()
+    with img.running(built_image, *img.http_container_args(port)) as container:
+        img.wait_http_ready(container, f"http://127.0.0.1:{port}")
+        check = img.docker("exec", "-e", f"PORT={port}", container.id, "python", "-c",
+                           HEALTHCHECK, check=False)  # fmt: skip
+        assert check.returncode == 0, check.stderr
+
+
+HEALTHCHECK = (
+    "import os, urllib.request; urllib.request.urlopen("
+    "'http://127.0.0.1:%s/readyz' % os.environ.get('PORT', '3000'), timeout=2)"
+)
+
+
+def test_image_smoke_over_http_and_lambda(built_image):
+    img.smoke(built_image)  # raises ImageError on any failure
+
+
+def test_missing_model_is_not_ready_and_says_why(built_image):
+    port = free_port()
+    args = [*img.http_container_args(port), "-e", "MODELOPS_MODEL_TAG=modelops-classifier:missing"]
+    with img.running(built_image, *args) as container:
+        url = f"http://127.0.0.1:{port}"
+        assert_not_ready(container, url, "is not in the BentoML model store")
+
+
+def test_corrupt_model_file_is_not_ready_and_says_why(built_image, tmp_path):
+    model = img.packaged_model()
+    corrupt = tmp_path / "saved_model.pkl"
+    corrupt.write_bytes(b"\x80\x04 this is not a model")
+    corrupt.chmod(0o644)
+    target = f"/app/bentoml_home/models/{model['name']}/{model['version']}/saved_model.pkl"
+    port = free_port()
+    args = [*img.http_container_args(port), "-v", f"{corrupt}:{target}:ro"]
+    with img.running(built_image, *args) as container:
+        url = f"http://127.0.0.1:{port}"
+        assert_not_ready(container, url, "cannot load model")
+        response = requests.post(f"{url}/predict", json={"instances": [{}]}, timeout=5)
+        assert response.status_code in (400, 503)  # never a prediction from a broken model
+
+
+def assert_not_ready(container, url: str, reason: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/livez", timeout=1).status_code == 200:
+                break
+        except requests.RequestException:
+            time.sleep(0.2)
+    else:
+        pytest.fail(f"container never came up:\n{container.logs()}")
+    assert requests.get(f"{url}/readyz", timeout=5).status_code == 503
+    assert reason in container.logs()
+
+
+def test_image_smoke_removes_its_containers_when_the_suite_fails(built_image, monkeypatch):
+    real = img.packaged_model()  # expect a version the image does not have: the suite fails
+    monkeypatch.setattr(img, "packaged_model", lambda: {**real, "model_version": "999"})
+    before = set(img.docker("ps", "-aq").stdout.split())
+    with pytest.raises(img.ImageError, match="smoke suite failed"):
+        img.smoke(built_image)
+    assert set(img.docker("ps", "-aq").stdout.split()) == before
+
+
+def test_lambda_handler_in_the_image_answers_function_url_events(built_image):
+    from tests.service.conftest import lambda_event
+
+    readyz, empty = img.invoke_lambda_handler(
+        built_image,
+        [lambda_event("GET", "/readyz"), lambda_event("POST", "/predict", '{"instances": []}')],
+    )
+    assert readyz["statusCode"] == 200
+    assert empty["statusCode"] == 400
+
+
+def test_lambda_mode_starts_the_runtime_interface_client(built_image):
+    assert img.runtime_client_polls(built_image)
