@@ -4,6 +4,10 @@
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS builder
+# strip (binutils) only in the builder; the runtime image never has it.
+# hadolint ignore=DL3008
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends binutils \
+    && rm -rf /var/lib/apt/lists/*
 ARG UV_VERSION=0.13.9
 ENV UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
@@ -16,10 +20,15 @@ COPY pyproject.toml uv.lock README.md ./
 # Only the project's own dependencies: what inference needs (no pipeline or dev groups).
 RUN /opt/uv/bin/uv sync --frozen --no-default-groups --no-install-project
 COPY src/ src/
-# Libraries' own test suites are dead weight at serve time (tens of MB in scipy, sklearn, numpy).
-RUN /opt/uv/bin/uv sync --frozen --no-default-groups --no-editable \
-    && find /opt/venv/lib/python3.11/site-packages -depth -type d -name tests \
-       -not -path "*/sklearn/utils/*" -exec rm -rf {} +
+# Dead weight at serve time: libraries' own test suites, C/Cython sources and type stubs (tens of
+# MB in scipy, sklearn, numpy), and the debug symbols of extension modules (not of the auditwheel-
+# patched libraries in *.libs/: stripping those breaks their alignment).
+WORKDIR /opt/venv/lib/python3.11/site-packages
+RUN /opt/uv/bin/uv sync --project /src --frozen --no-default-groups --no-editable \
+    && find . -depth -type d -name tests -not -path "*/sklearn/utils/*" -exec rm -rf {} + \
+    && find . -type f \( -name "*.pyx" -o -name "*.pxd" -o -name "*.pxi" -o -name "*.pyi" \
+       -o -name "*.c" -o -name "*.cpp" -o -name "*.h" \) -delete \
+    && find . -type f -name "*.so" -not -path "*.libs/*" -exec strip --strip-unneeded {} +
 
 FROM ${PYTHON_IMAGE} AS runtime
 ARG MODEL_NAME

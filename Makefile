@@ -119,6 +119,11 @@ image: $(SYNCED) ## Build the service image (docker CLI, any engine DOCKER_HOST 
 image-smoke: $(SYNCED) ## Run the image: smoke suite over HTTP, then a Lambda-format invocation; removes its containers
 	python -m tests.container.image smoke
 
+.PHONY: image-push
+image-push: $(SYNCED) ## Push the image to REPOSITORY=<registry>/<name>; prints (and writes to $$GITHUB_OUTPUT) image_uri=<repo>@sha256:...
+	@test -n "$(REPOSITORY)" || { echo "usage: make image-push REPOSITORY=<registry>/<name> (e.g. an ECR repository URI)" >&2; exit 2; }
+	python -m tests.container.image push --repository "$(REPOSITORY)"
+
 .PHONY: bench-image
 bench-image: $(SYNCED) ## Image size, container start -> first 200, Lambda cold invocation -> reports/bench/image.json
 	python -m benchmarks.image

@@ -21,8 +21,10 @@ def main() -> None:
     reason = img.engine_unavailable()
     if reason:
         raise SystemExit(f"error: bench-image: {reason}")
-    model = img.packaged_model()
-    tag = img.image_tag(model)
+    try:
+        tag = img.require_image(img.image_tag(img.packaged_model()))
+    except img.ImageError as exc:
+        raise SystemExit(f"error: bench-image: {exc}") from None
     size_mb = int(img.docker("image", "inspect", tag, "--format", "{{.Size}}").stdout) / 1e6
 
     http_starts = []

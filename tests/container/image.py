@@ -2,6 +2,7 @@
 
     python -m tests.container.image build    # make image
     python -m tests.container.image smoke    # make image-smoke
+    python -m tests.container.image push --repository <registry>/<name>   # make image-push
 
 `smoke` starts the image as an HTTP server on a free port and runs the smoke suite against it;
 then checks Lambda mode: with AWS_LAMBDA_RUNTIME_API set, the entrypoint starts the runtime
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -77,6 +79,13 @@ def image_tag(model: dict) -> str:
     return f"{IMAGE_NAME}:{git_commit()[:12]}-v{model['model_version']}"
 
 
+def require_image(tag: str) -> str:
+    """`tag` if the engine has it, else a clear error naming the target that builds it."""
+    if docker("image", "inspect", tag, check=False).returncode != 0:
+        raise ImageError(f"image {tag} not found: run 'make image' first")
+    return tag
+
+
 def build(base_image: str | None = None) -> str:
     model = packaged_model()
     tag = image_tag(model)
@@ -96,6 +105,51 @@ def build(base_image: str | None = None) -> str:
     if result.returncode != 0:
         raise ImageError(f"docker build of {tag} failed (exit {result.returncode})")
     return tag
+
+
+REPOSITORY = re.compile(r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+$")
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def push(repository: str) -> str:
+    """Push the image for this commit and model to `repository`; return `<repository>@<digest>`.
+
+    Deploys refer to the image by that digest, never by a tag. When $GITHUB_OUTPUT is set, the
+    URI is also written there as `image_uri=...` for the next workflow steps.
+    """
+    if not REPOSITORY.match(repository):
+        raise ImageError(
+            f"repository {repository!r} is not '<registry>/<name>' without a tag or digest, "
+            "e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/modelops-classifier"
+        )
+    local = require_image(image_tag(packaged_model()))
+    remote = f"{repository}:{local.split(':', 1)[1]}"
+    docker("tag", local, remote)
+    pushed = docker("push", remote, check=False)
+    print(pushed.stdout, end="")
+    if pushed.returncode != 0:
+        raise ImageError(f"docker push {remote} failed: {pushed.stderr.strip()[-2000:]}")
+    image_uri = f"{repository}@{pushed_digest(pushed.stdout, remote, repository)}"
+    print(f"image_uri={image_uri}")
+    if os.environ.get("GITHUB_OUTPUT"):
+        with open(os.environ["GITHUB_OUTPUT"], "a") as out:
+            out.write(f"image_uri={image_uri}\n")
+    return image_uri
+
+
+def pushed_digest(push_output: str, remote: str, repository: str) -> str:
+    """The manifest digest the registry stored: from `docker push`'s last line, else RepoDigests."""
+    for line in reversed(push_output.splitlines()):
+        if "digest:" in line and (found := DIGEST.search(line)):
+            return found.group()
+    digests = json.loads(
+        docker("image", "inspect", remote, "--format", "{{json .RepoDigests}}").stdout
+    )
+    for entry in digests or []:
+        name, _, digest = entry.partition("@")
+        if name == repository and DIGEST.fullmatch(digest):
+            return digest
+    raise ImageError(f"pushed {remote}, but the engine reported no digest for it")
 
 
 class Container:
@@ -235,17 +289,22 @@ def invoke_lambda_handler(tag: str, events: list[dict], timings: dict | None = N
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("command", choices=["build", "smoke"])
+    parser.add_argument("command", choices=["build", "smoke", "push"])
     parser.add_argument("--base-image", help="override the Dockerfile's PYTHON_IMAGE")
+    parser.add_argument("--repository", help="push: <registry>/<name>, e.g. an ECR repository URI")
     args = parser.parse_args()
+    if args.command == "push" and not args.repository:
+        parser.error("push needs --repository <registry>/<name>")
     reason = engine_unavailable()
     try:
         if reason:
             raise ImageError(reason)
         if args.command == "build":
             build(args.base_image)
+        elif args.command == "push":
+            push(args.repository)
         else:
-            smoke(image_tag(packaged_model()))
+            smoke(require_image(image_tag(packaged_model())))
     except ImageError as exc:
         sys.exit(f"error: image {args.command}: {exc}")
 
