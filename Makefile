@@ -122,13 +122,15 @@ mlflow-server: $(SYNCED) ## Team tracking server: MLFLOW_BACKEND_STORE_URI=postg
 	@test -n "$${MLFLOW_BACKEND_STORE_URI:-}" -a -n "$${MLFLOW_ARTIFACTS_DESTINATION:-}" || { \
 		echo "usage: MLFLOW_BACKEND_STORE_URI=postgresql://user:pass@host:5432/mlflow" \
 			"MLFLOW_ARTIFACTS_DESTINATION=s3://<bucket>/mlflow make mlflow-server" \
-			"[MLFLOW_HOST=127.0.0.1 MLFLOW_PORT=5000 MLFLOW_WORKERS=2; MLFLOW_S3_ENDPOINT_URL" \
+			"[MLFLOW_HOST=127.0.0.1 MLFLOW_PORT=5000 MLFLOW_WORKERS=2;" \
+			"MLFLOW_APP_NAME=basic-auth for user accounts; MLFLOW_S3_ENDPOINT_URL" \
 			"for S3-compatible storage] (README: Team setup)" >&2; exit 2; }
 	@echo "MLflow tracking server on http://$(MLFLOW_HOST):$(MLFLOW_PORT)" \
 		"(store: $${MLFLOW_BACKEND_STORE_URI%%://*}://..., artifacts: $$MLFLOW_ARTIFACTS_DESTINATION)"
 	exec mlflow server --backend-store-uri "$$MLFLOW_BACKEND_STORE_URI" \
 		--artifacts-destination "$$MLFLOW_ARTIFACTS_DESTINATION" \
-		--host $(MLFLOW_HOST) --port $(MLFLOW_PORT) --workers $(MLFLOW_WORKERS)
+		--host $(MLFLOW_HOST) --port $(MLFLOW_PORT) --workers $(MLFLOW_WORKERS) \
+		$(if $(MLFLOW_APP_NAME),--app-name $(MLFLOW_APP_NAME))
 
 .PHONY: push
 push: $(SYNCED) ## dvc push data and models to the team's S3 remote (DVC_REMOTE_URL or .dvc/config)

@@ -171,7 +171,12 @@ def moto_s3(log_dir: Path, *, check_credentials: bool = False) -> Iterator[str]:
 
 @contextmanager
 def mlflow_server(
-    log_dir: Path, *, backend_store_uri: str, artifacts_destination: str, s3_endpoint: str
+    log_dir: Path,
+    *,
+    backend_store_uri: str,
+    artifacts_destination: str,
+    s3_endpoint: str,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """`make mlflow-server` over a database and an S3 artifact destination; yields its URL.
 
@@ -187,6 +192,7 @@ def mlflow_server(
         "MLFLOW_ARTIFACTS_DESTINATION": artifacts_destination,
         # The job runner serves GenAI features these tests do not use: 7 fewer processes.
         "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+        **(extra_env or {}),
     }
     log = log_dir / f"mlflow-{port}.log"
     cmd = [
