@@ -234,3 +234,25 @@ def test_tracking_server_refusing_credentials_names_the_user(team_project, team_
     assert anonymous.returncode == 1
     assert f"{uri} refused anonymous access (MLFLOW_TRACKING_USERNAME unset)" in anonymous.stderr
     assert file_hashes(project.root, "models/candidates") == candidates
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("team")
+def test_remote_check_names_a_missing_bucket_and_missing_credentials(team_project, team_servers):
+    missing_bucket = team_project.with_env(
+        **{**team_servers.remote_env(), "DVC_REMOTE_URL": "s3://no-such-team-bucket/dvc"}
+    ).run("python", "-m", "pipelines.remote", "check", check=False)
+    assert missing_bucket.returncode == 1
+    assert "bucket 'no-such-team-bucket' of DVC remote" in missing_bucket.stderr
+    assert "does not exist" in missing_bucket.stderr
+
+    no_credentials = team_project.with_env(
+        DVC_REMOTE_URL="s3://team-dvc-remote/dvc",
+        AWS_ENDPOINT_URL=team_servers.s3_endpoint,
+        # no keys, no profile files, and never the instance metadata address
+        AWS_SHARED_CREDENTIALS_FILE="/nonexistent/credentials",
+        AWS_CONFIG_FILE="/nonexistent/config",
+        AWS_EC2_METADATA_DISABLED="true",
+    ).run("python", "-m", "pipelines.remote", "check", check=False)
+    assert no_credentials.returncode == 1
+    assert "no AWS credentials for DVC remote s3://team-dvc-remote/dvc" in no_credentials.stderr

@@ -108,8 +108,8 @@ def test_push_then_pull_into_a_fresh_clone_restores_outputs_bit_for_bit(
     original = file_hashes(team_project.root, *DVC_OUTPUTS)
     original.pop("models/bento.json")  # Bento tags: built by `package`, not cached by DVC
     assert original and file_hashes(clone_root, *DVC_OUTPUTS) == original
-    status = clone.run("dvc", "status", "--json", "train", "select").stdout
-    assert json.loads(status) == {}  # DVC sees the pulled outputs as up to date
+    # DVC sees every pulled stage as up to date; only `package` (Bento store is local) is not.
+    assert set(json.loads(clone.run("dvc", "status", "--json").stdout)) == {"package"}
 
 
 def test_serving_needs_only_the_packaged_model(team_project):
