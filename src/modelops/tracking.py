@@ -64,12 +64,15 @@ def check_tracking_server(uri: str, attempts: int | None = None, timeout: float 
         timeout: seconds to wait for each connection and each answer.
 
     Raises:
-        TrackingError: the server is unreachable or unhealthy, naming its URI.
+        TrackingError: the server is unreachable, unhealthy or refuses the credentials, naming
+            its URI.
 
     """
     if not uri.startswith(("http://", "https://")):
         return
-    import urllib3
+    # requests, as mlflow's client uses: the same proxies, CA bundle and TLS settings apply.
+    import requests
+    from requests.adapters import HTTPAdapter
     from urllib3.util import Retry
 
     if attempts is None:
@@ -81,19 +84,38 @@ def check_tracking_server(uri: str, attempts: int | None = None, timeout: float 
         raise_on_status=False,
     )
     url = f"{uri.rstrip('/')}/health"
-    try:
-        response = urllib3.PoolManager(retries=retries, timeout=timeout).request("GET", url)
-    except urllib3.exceptions.HTTPError as exc:
-        reason = getattr(exc, "reason", None) or exc
+    verify: bool | str = os.environ.get("MLFLOW_TRACKING_SERVER_CERT_PATH") or True
+    if os.environ.get("MLFLOW_TRACKING_INSECURE_TLS", "").lower() == "true":
+        verify = False
+    with requests.Session() as session:
+        session.mount("http://", HTTPAdapter(max_retries=retries))
+        session.mount("https://", HTTPAdapter(max_retries=retries))
+        try:
+            response = session.get(url, timeout=timeout, verify=verify)
+        except requests.RequestException as exc:
+            reason = exc.args[0] if exc.args else exc
+            reason = getattr(reason, "reason", None) or reason
+            raise TrackingError(
+                f"MLflow tracking server {uri} is unreachable after {attempts} attempt(s): "
+                f"{reason}. Start it (make mlflow-server) or fix MLFLOW_TRACKING_URI; unset it "
+                "to use the local sqlite store"
+            ) from exc
+    if response.status_code in (401, 403):
+        raise TrackingError(_refused(uri, f"HTTP {response.status_code} on GET {url}"))
+    if response.status_code != 200:
         raise TrackingError(
-            f"MLflow tracking server {uri} is unreachable after {attempts} attempt(s): {reason}. "
-            "Start it (make mlflow-server) or fix MLFLOW_TRACKING_URI; unset it to use the "
-            "local sqlite store"
-        ) from exc
-    if response.status != 200:
-        raise TrackingError(
-            f"MLflow tracking server {uri} is not healthy: GET {url} answered {response.status}"
+            f"MLflow tracking server {uri} is not healthy: GET {url} answered "
+            f"{response.status_code}"
         )
+
+
+def _refused(uri: str, reason: str) -> str:
+    user = os.environ.get("MLFLOW_TRACKING_USERNAME")
+    who = f"user {user!r}" if user else "anonymous access (MLFLOW_TRACKING_USERNAME unset)"
+    return (
+        f"MLflow tracking server {uri} refused {who} ({reason}): check "
+        "MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD"
+    )
 
 
 def start_tracking(root: str | Path) -> str:
@@ -123,13 +145,9 @@ def start_tracking(root: str | Path) -> str:
             location = (Path(root).resolve() / DEFAULT_ARTIFACTS).as_uri()
         return mlflow.create_experiment(name, artifact_location=location)
     except Exception as exc:
-        if getattr(exc, "error_code", None) in ("UNAUTHENTICATED", "PERMISSION_DENIED"):
-            user = os.environ.get("MLFLOW_TRACKING_USERNAME")
-            who = f"user {user!r}" if user else "anonymous access (MLFLOW_TRACKING_USERNAME unset)"
-            raise TrackingError(
-                f"MLflow tracking server {uri} refused {who} ({exc.error_code}): check "
-                "MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD"
-            ) from exc
+        code = getattr(exc, "error_code", None)
+        if code in ("UNAUTHENTICATED", "PERMISSION_DENIED"):
+            raise TrackingError(_refused(uri, code)) from exc
         raise TrackingError(f"MLflow tracking store {uri} is not usable: {exc}") from exc
 
 

@@ -86,6 +86,13 @@ def test_tracking_check_passes_a_healthy_server_and_refuses_an_unhealthy_one():
     check_tracking_server("sqlite:///nowhere/mlflow.db")  # local stores are not probed
 
 
+def test_tracking_check_names_the_refused_user(monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "alice")
+    with http_status_server(401) as uri, pytest.raises(TrackingError) as error:
+        check_tracking_server(uri, attempts=1)
+    assert f"MLflow tracking server {uri} refused user 'alice' (HTTP 401" in str(error.value)
+
+
 @pytest.mark.parametrize("target", ["push", "pull", "mlflow-server"])
 def test_make_targets_without_configuration_say_how_to_configure(target, tmp_path):
     unset = ("AWS_", "DVC_REMOTE", "MLFLOW_")
