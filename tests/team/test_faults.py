@@ -14,7 +14,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import mlflow
 import pytest
 
-from modelops.tracking import TrackingError, check_tracking_server
+from modelops.tracking import (
+    MLFLOW_HTTP_DEFAULTS,
+    TrackingError,
+    check_tracking_server,
+    start_tracking,
+)
 from tests.project_copy import REPO
 from tests.team.conftest import MODEL_NAME, dead_port_url, file_hashes
 from tests.team.servers import mlflow_server, moto_s3
@@ -91,6 +96,41 @@ def test_tracking_check_names_the_refused_user(monkeypatch):
     with http_status_server(401) as uri, pytest.raises(TrackingError) as error:
         check_tracking_server(uri, attempts=1)
     assert f"MLflow tracking server {uri} refused user 'alice' (HTTP 401" in str(error.value)
+
+
+def test_mlflow_requests_after_a_healthy_check_retry_a_bounded_number_of_times(
+    monkeypatch, tmp_path
+):
+    """/health answers but the API is down (503): mlflow gives up after the project's 3 retries."""
+    api_calls: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path != "/health":
+                api_calls.append(self.path)
+            self.send_response(200 if self.path == "/health" else 503)
+            self.end_headers()
+            self.wfile.write(b"OK")
+
+        def log_message(self, *args) -> None:
+            pass
+
+    for key in MLFLOW_HTTP_DEFAULTS:  # unset, and restored to unset after the test
+        monkeypatch.setenv(key, "unset")
+        monkeypatch.delenv(key)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    uri = f"http://127.0.0.1:{server.server_address[1]}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    try:
+        with pytest.raises(TrackingError) as error:
+            start_tracking(tmp_path)
+    finally:
+        server.shutdown()
+        server.server_close()
+        mlflow.set_tracking_uri(None)
+    assert f"MLflow tracking store {uri} is not usable" in str(error.value)
+    assert len(api_calls) == 1 + int(MLFLOW_HTTP_DEFAULTS["MLFLOW_HTTP_REQUEST_MAX_RETRIES"])
 
 
 @pytest.mark.parametrize("target", ["push", "pull", "mlflow-server"])
