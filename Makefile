@@ -131,3 +131,33 @@ bench-image: $(SYNCED) ## Image size, container start -> first 200, Lambda cold 
 .PHONY: clean
 clean: ## Remove caches of tools (not data, models or the MLflow store)
 	rm -rf .pytest_cache .ruff_cache dvc_plots
+
+# --- team setup ---
+# A shared MLflow tracking server (PostgreSQL + S3 artifacts) and a DVC remote in S3; all set by
+# environment, see README "Team setup". Credentials come from the usual AWS/MLflow variables.
+MLFLOW_HOST ?= 127.0.0.1
+MLFLOW_PORT ?= 5000
+MLFLOW_WORKERS ?= 2
+
+.PHONY: mlflow-server
+mlflow-server: $(SYNCED) ## Team tracking server: MLFLOW_BACKEND_STORE_URI=postgresql://... MLFLOW_ARTIFACTS_DESTINATION=s3://...
+	@test -n "$${MLFLOW_BACKEND_STORE_URI:-}" -a -n "$${MLFLOW_ARTIFACTS_DESTINATION:-}" || { \
+		echo "usage: MLFLOW_BACKEND_STORE_URI=postgresql://user:pass@host:5432/mlflow" \
+			"MLFLOW_ARTIFACTS_DESTINATION=s3://<bucket>/mlflow make mlflow-server" \
+			"[MLFLOW_HOST=127.0.0.1 MLFLOW_PORT=5000 MLFLOW_WORKERS=2;" \
+			"MLFLOW_APP_NAME=basic-auth for user accounts; MLFLOW_S3_ENDPOINT_URL" \
+			"for S3-compatible storage] (README: Team setup)" >&2; exit 2; }
+	@echo "MLflow tracking server on http://$(MLFLOW_HOST):$(MLFLOW_PORT)" \
+		"(store: $${MLFLOW_BACKEND_STORE_URI%%://*}://..., artifacts: $$MLFLOW_ARTIFACTS_DESTINATION)"
+	exec mlflow server --backend-store-uri "$$MLFLOW_BACKEND_STORE_URI" \
+		--artifacts-destination "$$MLFLOW_ARTIFACTS_DESTINATION" \
+		--host $(MLFLOW_HOST) --port $(MLFLOW_PORT) --workers $(MLFLOW_WORKERS) \
+		$(if $(MLFLOW_APP_NAME),--app-name $(MLFLOW_APP_NAME))
+
+.PHONY: push
+push: $(SYNCED) ## dvc push data and models to the team's S3 remote (DVC_REMOTE_URL or .dvc/config)
+	python -m pipelines.remote push
+
+.PHONY: pull
+pull: $(SYNCED) ## dvc pull data and models from the team's S3 remote instead of recomputing them
+	python -m pipelines.remote pull

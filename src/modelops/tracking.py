@@ -21,6 +21,15 @@ EXPERIMENT_ENV = "MLFLOW_EXPERIMENT_NAME"
 DEFAULT_EXPERIMENT = "modelops"
 CANDIDATE_ALIAS = "candidate"
 CHAMPION_ALIAS = "champion"
+# A tracking server that does not answer fails the stage in seconds, not after mlflow's own
+# default of 7 retries with exponential backoff (minutes). Both are overridable by environment.
+CONNECT_ATTEMPTS_ENV = "MODELOPS_TRACKING_CONNECT_ATTEMPTS"
+DEFAULT_CONNECT_ATTEMPTS = 3
+MLFLOW_HTTP_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "60",
+}
 
 
 class TrackingError(RuntimeError):
@@ -45,8 +54,75 @@ def tracking_uri(root: str | Path) -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path(root).resolve() / DEFAULT_DB}"
 
 
+def check_tracking_server(uri: str, attempts: int | None = None, timeout: float = 5.0) -> None:
+    """Fail fast when a tracking server does not answer its health check.
+
+    Args:
+        uri: an http(s) tracking URI; other URIs (sqlite, file, databricks) are not checked.
+        attempts: connection attempts in all (default `MODELOPS_TRACKING_CONNECT_ATTEMPTS` or 3),
+            with a short exponential backoff between them.
+        timeout: seconds to wait for each connection and each answer.
+
+    Raises:
+        TrackingError: the server is unreachable, unhealthy or refuses the credentials, naming
+            its URI.
+
+    """
+    if not uri.startswith(("http://", "https://")):
+        return
+    # requests, as mlflow's client uses: the same proxies, CA bundle and TLS settings apply.
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util import Retry
+
+    if attempts is None:
+        attempts = int(os.environ.get(CONNECT_ATTEMPTS_ENV) or DEFAULT_CONNECT_ATTEMPTS)
+    retries = Retry(
+        total=max(attempts - 1, 0),
+        backoff_factor=0.5,
+        status_forcelist=(502, 503, 504),
+        raise_on_status=False,
+    )
+    url = f"{uri.rstrip('/')}/health"
+    verify: bool | str = os.environ.get("MLFLOW_TRACKING_SERVER_CERT_PATH") or True
+    if os.environ.get("MLFLOW_TRACKING_INSECURE_TLS", "").lower() == "true":
+        verify = False
+    with requests.Session() as session:
+        session.mount("http://", HTTPAdapter(max_retries=retries))
+        session.mount("https://", HTTPAdapter(max_retries=retries))
+        try:
+            response = session.get(url, timeout=timeout, verify=verify)
+        except requests.RequestException as exc:
+            reason = exc.args[0] if exc.args else exc
+            reason = getattr(reason, "reason", None) or reason
+            raise TrackingError(
+                f"MLflow tracking server {uri} is unreachable after {attempts} attempt(s): "
+                f"{reason}. Start it (make mlflow-server) or fix MLFLOW_TRACKING_URI; unset it "
+                "to use the local sqlite store"
+            ) from exc
+    if response.status_code in (401, 403):
+        raise TrackingError(_refused(uri, f"HTTP {response.status_code} on GET {url}"))
+    if response.status_code != 200:
+        raise TrackingError(
+            f"MLflow tracking server {uri} is not healthy: GET {url} answered "
+            f"{response.status_code}"
+        )
+
+
+def _refused(uri: str, reason: str) -> str:
+    user = os.environ.get("MLFLOW_TRACKING_USERNAME")
+    who = f"user {user!r}" if user else "anonymous access (MLFLOW_TRACKING_USERNAME unset)"
+    return (
+        f"MLflow tracking server {uri} refused {who} ({reason}): check "
+        "MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD"
+    )
+
+
 def start_tracking(root: str | Path) -> str:
     """Point mlflow at the tracking store and return the experiment id (created if absent).
+
+    For a tracking server, its health is checked first (bounded retries) and mlflow's own HTTP
+    retries are bounded too, unless the `MLFLOW_HTTP_REQUEST_*` variables say otherwise.
 
     Raises:
         TrackingError: the tracking store cannot be reached, naming its URI.
@@ -55,6 +131,9 @@ def start_tracking(root: str | Path) -> str:
     import mlflow
 
     uri = tracking_uri(root)
+    check_tracking_server(uri)
+    for key, value in MLFLOW_HTTP_DEFAULTS.items():
+        os.environ.setdefault(key, value)
     mlflow.set_tracking_uri(uri)
     name = os.environ.get(EXPERIMENT_ENV, DEFAULT_EXPERIMENT)
     try:
@@ -66,6 +145,9 @@ def start_tracking(root: str | Path) -> str:
             location = (Path(root).resolve() / DEFAULT_ARTIFACTS).as_uri()
         return mlflow.create_experiment(name, artifact_location=location)
     except Exception as exc:
+        code = getattr(exc, "error_code", None)
+        if code in ("UNAUTHENTICATED", "PERMISSION_DENIED"):
+            raise TrackingError(_refused(uri, code)) from exc
         raise TrackingError(f"MLflow tracking store {uri} is not usable: {exc}") from exc
 
 
