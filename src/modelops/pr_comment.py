@@ -232,9 +232,7 @@ def truncate(body: str, limit: int = MAX_BODY) -> str:
     return body[: limit - len(note)] + note
 
 
-def prepare_body(
-    report: Path, image_urls: dict[str, str] | None, artifact_url: str | None
-) -> str:
+def prepare_body(report: Path, image_urls: dict[str, str] | None, artifact_url: str | None) -> str:
     """The report text with its relative image links made to work in a comment."""
     where = f"[the report artifact]({artifact_url})" if artifact_url else "the run's artifact"
 

@@ -486,17 +486,10 @@ def render_markdown(report: Report, artifact_note: str | None = None) -> str:
     out += ["", "### Model card", ""]
     if report.model_card:
         card = report.model_card
-        out += table(
-            ["field", "value"],
-            [
-                [key, fmt(card.get(key))]
-                for key in (
-                    "name", "version", "candidate", "threshold", "git_commit", "data_hash",
-                    "trained_at", "mlflow_run_id",
-                )
-            ]  # fmt: skip
-            + [["features", fmt(len(card.get("feature_schema", [])))]],
-        )
+        keys = ("name", "version", "candidate", "threshold", "git_commit", "data_hash")
+        rows = [[key, fmt(card.get(key))] for key in (*keys, "trained_at", "mlflow_run_id")]
+        rows.append(["features", fmt(len(card.get("feature_schema", [])))])
+        out += table(["field", "value"], rows)
         out += ["", "<details><summary>full model card</summary>", "", "```json"]
         out += [json.dumps(card, indent=2, sort_keys=True), "```", "</details>"]
     else:
@@ -530,7 +523,7 @@ def without_images(markdown: str, where: str) -> str:
 
 
 def write_report(repo: Path, base: str, output: Path, artifact_note: str | None = None) -> Path:
-    """Build the report into `output/` (report.md + plots/), replacing the folder only on success."""
+    """Build the report into `output/` (report.md, plots/); replace the folder only on success."""
     from modelops.storage import replaced_directory
 
     with replaced_directory(output) as staging:

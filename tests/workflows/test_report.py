@@ -153,7 +153,7 @@ def test_cli_writes_the_job_summary_without_broken_images(repo, tmp_path):
     assert "![" not in text and "`plots/roc.png` in the `modelops-report` artifact" in text
 
     bad = subprocess.run(
-        [sys.executable, "-m", "modelops.report", "--base", "nope", "--output", str(tmp_path / "out2")],
+        [sys.executable, "-m", "modelops.report", "--base", "nope", "--output", tmp_path / "x"],
         cwd=repo.root, env=repo.env(), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert bad.returncode == 1 and "error: report: BASE='nope' is not a commit" in bad.stderr
