@@ -109,3 +109,25 @@ bench-serve: $(SYNCED) ## Serving latency/throughput/cold start vs mlflow, FastA
 .PHONY: clean
 clean: ## Remove caches of tools (not data, models or the MLflow store)
 	rm -rf .pytest_cache .ruff_cache dvc_plots
+
+# --- workflows ---
+# What the GitHub workflows run beyond lint/test; each is the same command locally.
+REPORT_DIR ?= reports/pr
+
+.PHONY: repro-check
+repro-check: $(SYNCED) ## dvc repro, then fail if dvc status is not clean or the committed dvc.lock is stale
+	python -m modelops.repro_check
+
+.PHONY: report
+report: $(SYNCED) ## PR report vs a git ref: make report BASE=origin/main -> reports/pr/report.md + plots/*.png
+	@test -n "$(BASE)" || { echo "usage: make report BASE=<git ref> (e.g. origin/main, HEAD~1)" >&2; exit 2; }
+	python -m modelops.report --base "$(BASE)" --output "$(REPORT_DIR)"
+
+.PHONY: pr-comment
+pr-comment: $(SYNCED) ## Post/update the ONE report comment (GITHUB_TOKEN, GITHUB_REPOSITORY, PR_NUMBER, REPORT)
+	REPORT="$${REPORT:-$(REPORT_DIR)/report.md}" python -m modelops.pr_comment
+
+.PHONY: workflow-lint
+workflow-lint: $(SYNCED) ## actionlint + zizmor (offline audits) on .github/workflows
+	actionlint
+	zizmor --offline .github/workflows
