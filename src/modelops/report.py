@@ -322,9 +322,11 @@ def confusion_figure(plt, spec, winners, base_label):
         for point in points:
             counts[classes.index(str(point[spec["y"]]))][classes.index(str(point[spec["x"]]))] += 1
         ax.imshow(counts, cmap="Blues")
+        darkest = max(max(values) for values in counts)
         for row, values in enumerate(counts):
             for col, value in enumerate(values):
-                ax.text(col, row, str(value), ha="center", va="center")
+                colour = "white" if value > darkest / 2 else "black"  # readable on dark cells
+                ax.text(col, row, str(value), ha="center", va="center", color=colour)
         ax.set_xticks(range(len(classes)), classes)
         ax.set_yticks(range(len(classes)), classes)
         ax.set(title=f"{label}: {winner}", xlabel=spec["x"], ylabel=spec["y"])
