@@ -119,9 +119,9 @@ repro-check: $(SYNCED) ## dvc repro, then fail if dvc status is not clean or the
 	python -m modelops.repro_check
 
 .PHONY: report
-report: $(SYNCED) ## PR report vs a git ref: make report BASE=origin/main -> reports/pr/report.md + plots/*.png
+report: $(SYNCED) ## PR report vs a git ref: make report BASE=origin/main [STRICT=1: fail if the gate refuses]
 	@test -n "$(BASE)" || { echo "usage: make report BASE=<git ref> (e.g. origin/main, HEAD~1)" >&2; exit 2; }
-	python -m modelops.report --base "$(BASE)" --output "$(REPORT_DIR)"
+	python -m modelops.report --base "$(BASE)" --output "$(REPORT_DIR)" $(if $(STRICT),--strict)
 
 .PHONY: pr-comment
 pr-comment: $(SYNCED) ## Post/update the ONE report comment (GITHUB_TOKEN, GITHUB_REPOSITORY, PR_NUMBER, REPORT)

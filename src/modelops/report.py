@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 MARKER = "<!-- modelops-report -->"
+GATE_REFUSED_EXIT = 3  # --strict: the report was written, and the gate refuses the change
 HEAD_LABEL = "workspace"  # how DVC names the working tree in its diffs
 CANDIDATES_FILE = "metrics/candidates.json"
 SELECTED_FILE = "metrics/selected.json"
@@ -524,14 +525,16 @@ def without_images(markdown: str, where: str) -> str:
     return rewrite_images(markdown, lambda alt, path: f"- {alt}: `{path}` in {where}")
 
 
-def write_report(repo: Path, base: str, output: Path, artifact_note: str | None = None) -> Path:
+def write_report(
+    repo: Path, base: str, output: Path, artifact_note: str | None = None
+) -> tuple[Path, Report]:
     """Build the report into `output/` (report.md, plots/); replace the folder only on success."""
     from modelops.storage import replaced_directory
 
     with replaced_directory(output) as staging:
         report = build_report(repo, base, staging / "plots")
         (staging / "report.md").write_text(render_markdown(report, artifact_note))
-    return output / "report.md"
+    return output / "report.md", report
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -546,9 +549,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=os.environ.get("GITHUB_STEP_SUMMARY"),
         help="also append the report to this file (default: $GITHUB_STEP_SUMMARY)",
     )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help=f"exit {GATE_REFUSED_EXIT} after writing the report when the gate refuses vs BASE",
+    )
     args = parser.parse_args(argv)
     try:
-        path = write_report(Path(args.repo).resolve(), args.base, Path(args.output), args.note)
+        path, report = write_report(
+            Path(args.repo).resolve(), args.base, Path(args.output), args.note
+        )
     except ReportError as exc:
         print(f"error: report: {exc}", file=sys.stderr)
         return 1
@@ -557,6 +567,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with open(args.summary, "a") as summary:
             summary.write(text)
     print(f"wrote {path} and {len(list(path.parent.glob('plots/*.png')))} plot(s)")
+    if args.strict and report.gate_passed is False:
+        print(f"error: report: the gate refuses vs {args.base}: {report.gate}", file=sys.stderr)
+        return GATE_REFUSED_EXIT
     return 0
 
 

@@ -68,8 +68,9 @@ def repo(tmp_path_factory):
 
 
 def test_report_shows_params_metrics_gate_card_validation_and_plots(repo, tmp_path):
-    path = write_report(repo.root, "HEAD~1", tmp_path / "pr")
+    path, report = write_report(repo.root, "HEAD~1", tmp_path / "pr")
     text = path.read_text()
+    assert report.gate_passed is True
 
     assert text.startswith(MARKER)
     assert "| `train.candidates.logistic_regression.C` | 1 | 0.5 | -0.5 |" in text
@@ -157,3 +158,23 @@ def test_cli_writes_the_job_summary_without_broken_images(repo, tmp_path):
         cwd=repo.root, env=repo.env(), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert bad.returncode == 1 and "error: report: BASE='nope' is not a commit" in bad.stderr
+
+
+def test_strict_cli_fails_after_writing_a_refusing_report(repo, tmp_path):
+    project = repo.copy(tmp_path / "strict-cli")
+    project.set_params({"select": {"min_score": 0.99}})
+    command = [sys.executable, "-m", "modelops.report", "--base", "HEAD~1", "--summary", ""]
+    out = tmp_path / "out"
+
+    def report(*extra):
+        return subprocess.run(
+            [*command, "--output", out, *extra],
+            cwd=project.root, env=project.env(), capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+
+    lenient = report()
+    assert lenient.returncode == 0, lenient.stderr
+    strict = report("--strict")
+    assert strict.returncode == 3
+    assert "the gate refuses vs HEAD~1" in strict.stderr
+    assert "❌ refuses" in (out / "report.md").read_text()
