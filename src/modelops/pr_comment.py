@@ -10,7 +10,9 @@ requests; the links then point at that commit), or replaced by a pointer to the 
 (pull requests from forks: their content is not written into this repository).
 
 `make pr-comment` runs it with GITHUB_TOKEN, GITHUB_REPOSITORY and PR_NUMBER (or HEAD_SHA +
-HEAD_OWNER + HEAD_BRANCH to look the PR up) and REPORT (default reports/pr/report.md).
+HEAD_OWNER + HEAD_BRANCH to look the PR up), REPORT (default reports/pr/report.md), and
+optionally COMMENT_AUTHOR (only that login's marked comment is updated), ARTIFACT_URL and
+PUBLISH_IMAGES=true.
 """
 
 from __future__ import annotations
@@ -117,12 +119,23 @@ class GitHub:
             url = response.links.get("next", {}).get("url")
         return found
 
-    def upsert_comment(self, number: int, body: str, marker: str = MARKER) -> Posted:
-        """Update the comment carrying `marker` on PR `number`, or create it."""
+    def upsert_comment(
+        self, number: int, body: str, marker: str = MARKER, author: str | None = None
+    ) -> Posted:
+        """Update the comment carrying `marker` on PR `number`, or create it.
+
+        With `author`, only that user's comments count: a person who pastes the marker into
+        their own comment never gets it overwritten.
+        """
         if marker not in body:
             body = f"{marker}\n{body}"
         body = truncate(body)
-        mine = [c for c in self.comments(number) if marker in (c.get("body") or "")]
+        mine = [
+            c
+            for c in self.comments(number)
+            if marker in (c.get("body") or "")
+            and (author is None or (c.get("user") or {}).get("login") == author)
+        ]
         if mine:
             # the oldest one is the sticky comment; any later duplicates are left as they are
             comment = min(mine, key=lambda c: c["id"])
@@ -254,6 +267,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--head-branch", default=env.get("HEAD_BRANCH", ""))
     parser.add_argument("--artifact-url", default=env.get("ARTIFACT_URL") or None)
     parser.add_argument(
+        "--author",
+        default=env.get("COMMENT_AUTHOR", ""),
+        help="only update a marked comment by this login (CI: github-actions[bot])",
+    )
+    parser.add_argument(
         "--publish-images",
         action="store_true",
         default=env.get("PUBLISH_IMAGES", "") in ("1", "true"),
@@ -282,7 +300,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             images = {p.name: p.read_bytes() for p in sorted(report.parent.glob("plots/*.png"))}
             folder = f"pr-{number}/{args.head_sha or 'latest'}"
             urls = github.publish_images(images, folder, ASSETS_BRANCH) if images else None
-        posted = github.upsert_comment(number, prepare_body(report, urls, args.artifact_url))
+        body = prepare_body(report, urls, args.artifact_url)
+        posted = github.upsert_comment(number, body, author=args.author or None)
     except GitHubError as exc:
         print(f"error: pr-comment: {exc}", file=sys.stderr)
         return 1

@@ -167,6 +167,7 @@ class FakeGitHub:
         return {
             "id": number,
             "body": text,
+            "user": {"login": "github-actions[bot]", "type": "Bot"},
             "html_url": f"https://github.test/{self.state.repository}/issues#c{number}",
         }
 

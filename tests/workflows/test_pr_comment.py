@@ -47,6 +47,17 @@ def test_first_run_creates_then_every_push_updates_the_same_comment(api):
     assert all(c.authorization == "Bearer test-token" for c in api.state.calls)
 
 
+def test_a_person_quoting_the_marker_keeps_their_comment(api):
+    human = {"id": 3, "body": f"{MARKER} pasted by hand", "user": {"login": "alice"}}
+    api.state.comments[8] = [human]
+    github = client(api)
+    first = github.upsert_comment(8, report_body("v1"), author="github-actions[bot]")
+    second = github.upsert_comment(8, report_body("v2"), author="github-actions[bot]")
+    assert first.action == "created" and second.action == "updated"
+    assert second.comment_id == first.comment_id != 3
+    assert api.state.comments[8][0]["body"] == f"{MARKER} pasted by hand"
+
+
 def test_marker_is_found_beyond_the_first_page(api):
     github = client(api)
     others = [{"id": i, "body": f"comment {i}"} for i in range(1, 251)]
