@@ -161,3 +161,25 @@ push: $(SYNCED) ## dvc push data and models to the team's S3 remote (DVC_REMOTE_
 .PHONY: pull
 pull: $(SYNCED) ## dvc pull data and models from the team's S3 remote instead of recomputing them
 	python -m pipelines.remote pull
+
+# --- workflows ---
+# What the GitHub workflows run beyond lint/test; each is the same command locally.
+REPORT_DIR ?= reports/pr
+
+.PHONY: repro-check
+repro-check: $(SYNCED) ## dvc repro, then fail if dvc status is not clean or the committed dvc.lock is stale
+	python -m modelops.repro_check
+
+.PHONY: report
+report: $(SYNCED) ## PR report vs a git ref: make report BASE=origin/main [STRICT=1: fail if the gate refuses]
+	@test -n "$(BASE)" || { echo "usage: make report BASE=<git ref> (e.g. origin/main, HEAD~1)" >&2; exit 2; }
+	python -m modelops.report --base "$(BASE)" --output "$(REPORT_DIR)" $(if $(STRICT),--strict)
+
+.PHONY: pr-comment
+pr-comment: $(SYNCED) ## Post/update the ONE report comment (GITHUB_TOKEN, GITHUB_REPOSITORY, PR_NUMBER, REPORT)
+	REPORT="$${REPORT:-$(REPORT_DIR)/report.md}" python -m modelops.pr_comment
+
+.PHONY: workflow-lint
+workflow-lint: $(SYNCED) ## actionlint + zizmor (offline audits) on .github/workflows
+	actionlint
+	zizmor --offline .github/workflows

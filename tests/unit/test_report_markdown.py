@@ -1,0 +1,62 @@
+"""Pure parts of the PR report and comment: cells, tables, image links, truncation."""
+
+import math
+
+from modelops.pr_comment import MAX_BODY, prepare_body, truncate
+from modelops.report import (
+    MARKER,
+    Row,
+    candidate_cell,
+    change,
+    fmt,
+    rewrite_images,
+    split_candidates,
+    without_images,
+)
+
+
+def test_cells_format_numbers_missing_values_and_pipes():
+    assert fmt(None) == "—"
+    assert fmt(0.123456789) == "0.123457"
+    assert fmt(math.nan) == "nan"
+    assert fmt("a|b\nc") == "a\\|b c"  # would break the markdown table otherwise
+    assert fmt({"k": 1}) == '{"k": 1}'
+
+
+def test_change_column():
+    assert change(Row("x", 1.0, 0.5, -0.5)) == "-0.5"
+    assert change(Row("x", 1, 1, 0)) == "0"
+    assert change(Row("x", None, 3, None)) == "added"
+    assert change(Row("x", 3, None, None)) == "removed"
+    assert change(Row("winner", "rf", "xgb", None)) == "changed"
+    assert change(Row("winner", "rf", "rf", None)) == ""
+
+
+def test_candidate_rows_are_grouped_and_changes_highlighted():
+    grouped = split_candidates([Row("xgboost.roc_auc", 0.9, 0.95, 0.05), Row("rf.f1", 1, 1, 0)])
+    assert sorted(grouped) == ["rf", "xgboost"]
+    assert candidate_cell(grouped["xgboost"][0]) == "**0.95** (+0.05)"
+    assert candidate_cell(grouped["rf"][0]) == "1"
+    assert candidate_cell(None) == "—"
+
+
+def test_image_links_are_rewritten_and_other_links_kept():
+    text = "![ROC curve](plots/roc.png)\n[docs](https://x.test/a.png)\n![remote](https://x/y.png)"
+    out = rewrite_images(text, lambda alt, path: f"<{alt}={path}>")
+    assert out.splitlines()[0] == "<ROC curve=plots/roc.png>"
+    assert "[docs](https://x.test/a.png)" in out
+    assert "![" not in without_images("![ROC](plots/roc.png)", "the artifact")
+
+
+def test_comment_body_uses_published_urls_or_points_at_the_artifact(tmp_path):
+    report = tmp_path / "report.md"
+    report.write_text(f"{MARKER}\n![ROC curve](plots/roc.png)\n![PR](plots/pr.png)\n")
+    body = prepare_body(report, {"roc.png": "https://img/roc.png"}, "https://run/1")
+    assert "![ROC curve](https://img/roc.png)" in body
+    assert "- PR: `plots/pr.png` in [the report artifact](https://run/1)" in body
+
+
+def test_truncate_keeps_short_bodies_and_cuts_long_ones():
+    assert truncate("short") == "short"
+    cut = truncate("x" * (MAX_BODY * 2))
+    assert len(cut) <= MAX_BODY and cut.endswith("artifact.\n")

@@ -1,0 +1,202 @@
+"""The sticky report comment against a fake GitHub API on loopback that records every call."""
+
+import subprocess
+import sys
+
+import pytest
+
+from modelops.pr_comment import ASSETS_BRANCH, MAX_BODY, GitHub, GitHubError, retrying_session
+from modelops.report import MARKER
+from tests.workflows.fake_github import FakeGitHub
+
+REPO = "acme/models"
+
+
+@pytest.fixture
+def api():
+    with FakeGitHub() as fake:
+        yield fake
+
+
+def client(api, token="test-token", retries=0):
+    session = retrying_session(token, retries=retries, backoff=0)
+    return GitHub(token, REPO, api_url=api.url, session=session)
+
+
+def report_body(text="metrics diff"):
+    return f"{MARKER}\n## report\n{text}\n"
+
+
+def test_first_run_creates_then_every_push_updates_the_same_comment(api):
+    github = client(api)
+    api.state.comments[7] = [{"id": 1, "body": "LGTM"}, {"id": 2, "body": "other bot"}]
+
+    first = github.upsert_comment(7, report_body("v1"))
+    second = github.upsert_comment(7, report_body("v2"))
+    third = github.upsert_comment(7, report_body("v3"))
+
+    assert first.action == "created"
+    assert second.action == third.action == "updated"
+    assert first.comment_id == second.comment_id == third.comment_id
+    assert len(api.state.calls_of("POST")) == 1
+    assert len(api.state.calls_of("PATCH")) == 2
+    comments = api.state.comments[7]
+    assert [c["id"] for c in comments] == [1, 2, first.comment_id]
+    assert "v3" in comments[-1]["body"] and MARKER in comments[-1]["body"]
+    assert comments[0]["body"] == "LGTM"  # other people's comments are never touched
+    assert all(c.authorization == "Bearer test-token" for c in api.state.calls)
+
+
+def test_a_person_quoting_the_marker_keeps_their_comment(api):
+    human = {"id": 3, "body": f"{MARKER} pasted by hand", "user": {"login": "alice"}}
+    api.state.comments[8] = [human]
+    github = client(api)
+    first = github.upsert_comment(8, report_body("v1"), author="github-actions[bot]")
+    second = github.upsert_comment(8, report_body("v2"), author="github-actions[bot]")
+    assert first.action == "created" and second.action == "updated"
+    assert second.comment_id == first.comment_id != 3
+    assert api.state.comments[8][0]["body"] == f"{MARKER} pasted by hand"
+
+
+def test_marker_is_found_beyond_the_first_page(api):
+    github = client(api)
+    others = [{"id": i, "body": f"comment {i}"} for i in range(1, 251)]
+    api.state.comments[3] = [*others[:180], {"id": 500, "body": f"{MARKER}\nold"}, *others[180:]]
+
+    posted = github.upsert_comment(3, report_body("new"))
+
+    assert posted.action == "updated" and posted.comment_id == 500
+    pages = [c.query.get("page", ["1"])[0] for c in api.state.calls_of("GET")]
+    assert pages == ["1", "2", "3"]
+    assert api.state.calls_of("POST") == []
+
+
+def test_marker_is_added_when_the_body_lacks_it_and_long_bodies_are_cut(api):
+    github = client(api)
+    github.upsert_comment(9, "x" * (MAX_BODY + 5000))
+    body = api.state.comments[9][0]["body"]
+    assert body.startswith(MARKER)
+    assert len(body) <= MAX_BODY and "truncated" in body
+    assert github.upsert_comment(9, "short").action == "updated"
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [
+        (401, "invalid or expired"),
+        (403, "pull-requests: write"),
+        (404, "GITHUB_REPOSITORY='acme/models'"),
+    ],
+)
+def test_error_statuses_give_a_clear_message(api, status, words):
+    api.state.failures = [status]
+    with pytest.raises(GitHubError, match="HTTP") as caught:
+        client(api).upsert_comment(1, report_body())
+    assert words in str(caught.value)
+    assert api.state.calls_of("POST") == []
+
+
+def test_a_bad_token_is_refused_by_the_api(api):
+    with pytest.raises(GitHubError, match="401"):
+        client(api, token="wrong").upsert_comment(1, report_body())
+
+
+def test_transient_errors_are_retried_but_a_create_is_never_repeated(api):
+    api.state.failures = [502, 503]
+    posted = client(api, retries=3).upsert_comment(4, report_body())
+    assert posted.action == "created"
+    assert len(api.state.calls_of("GET")) == 3 and len(api.state.calls_of("POST")) == 1
+
+    api.state.failures = [502]
+    api.state.comments[5] = []
+    with pytest.raises(GitHubError, match="502"):
+        client(api, retries=3).request("POST", f"/repos/{REPO}/issues/5/comments", json={})
+    assert api.state.comments[5] == []
+
+
+def test_bad_settings_are_named():
+    with pytest.raises(GitHubError, match="GITHUB_TOKEN"):
+        GitHub("", REPO)
+    with pytest.raises(GitHubError, match="owner/name"):
+        GitHub("t", "just-a-name")
+
+
+def test_pull_request_is_found_by_head_commit_for_workflow_run(api):
+    api.state.pulls = [
+        {"number": 12, "head": {"label": "fork-user:feature", "sha": "1" * 40}},
+        {"number": 13, "head": {"label": "fork-user:feature", "sha": "2" * 40}},
+    ]
+    github = client(api)
+    assert github.find_pull_request("2" * 40, "fork-user", "feature") == 13
+    with pytest.raises(GitHubError, match="no open pull request"):
+        github.find_pull_request("3" * 40, "fork-user", "feature")
+
+
+def test_images_are_published_to_the_assets_branch_once_per_path(api):
+    github = client(api)
+    urls = github.publish_images({"roc.png": b"\x89PNG1"}, "pr-7/abc", ASSETS_BRANCH)
+    assert api.state.refs[ASSETS_BRANCH] == api.state.refs["main"]  # created from main
+    assert api.state.files[(ASSETS_BRANCH, "pr-7/abc/roc.png")] == b"\x89PNG1"
+    assert urls["roc.png"].startswith(f"https://github.com/{REPO}/blob/")
+    assert urls["roc.png"].endswith("/pr-7/abc/roc.png?raw=true")
+    # a rerun on the same commit replaces the file (the contents API needs its blob sha)
+    github.publish_images({"roc.png": b"\x89PNG2"}, "pr-7/abc", ASSETS_BRANCH)
+    assert api.state.files[(ASSETS_BRANCH, "pr-7/abc/roc.png")] == b"\x89PNG2"
+    assert len([c for c in api.state.calls if c.path.endswith("/git/refs")]) == 1
+
+
+def run_cli(api, tmp_path, env_extra, *args):
+    report = tmp_path / "pr" / "report.md"
+    report.parent.mkdir(exist_ok=True)
+    (report.parent / "plots").mkdir(exist_ok=True)
+    (report.parent / "plots" / "roc.png").write_bytes(b"\x89PNG")
+    report.write_text(report_body("table") + "![ROC curve](plots/roc.png)\n")
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "GITHUB_TOKEN": "test-token",
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_API_URL": api.url,
+        "REPORT": str(report),
+        **env_extra,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "modelops.pr_comment", *args],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_cli_posts_for_a_fork_with_a_pointer_to_the_artifact(api, tmp_path):
+    env = {"PR_NUMBER": "21", "ARTIFACT_URL": "https://github.test/run/1/artifacts/9"}
+    first = run_cli(api, tmp_path, env)
+    second = run_cli(api, tmp_path, env)
+    assert first.returncode == 0, first.stderr
+    assert "created comment" in first.stdout and "updated comment" in second.stdout
+    body = api.state.comments[21][0]["body"]
+    assert "![" not in body  # a relative image would render broken in a comment
+    assert "[the report artifact](https://github.test/run/1/artifacts/9)" in body
+    assert api.state.files == {}
+
+
+def test_cli_publishes_images_for_a_same_repo_pr(api, tmp_path):
+    env = {"PR_NUMBER": "22", "PUBLISH_IMAGES": "true", "HEAD_SHA": "f" * 40}
+    result = run_cli(api, tmp_path, env)
+    assert result.returncode == 0, result.stderr
+    body = api.state.comments[22][0]["body"]
+    assert f"![ROC curve](https://github.com/{REPO}/blob/" in body
+    assert (ASSETS_BRANCH, f"pr-22/{'f' * 40}/roc.png") in api.state.files
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"PR_NUMBER": "abc"}, "not a pull request number"),
+        ({}, "set PR_NUMBER"),
+        ({"PR_NUMBER": "1", "GITHUB_TOKEN": ""}, "GITHUB_TOKEN is empty"),
+        ({"PR_NUMBER": "1", "REPORT": "/nonexistent/report.md"}, "no report to post"),
+    ],
+)
+def test_cli_names_what_is_wrong(api, tmp_path, env, message):
+    result = run_cli(api, tmp_path, env)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert api.state.calls_of("POST") == []
