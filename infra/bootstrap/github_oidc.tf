@@ -53,7 +53,8 @@ resource "aws_iam_role" "deploy" {
   tags                 = merge(local.tags, { Environment = each.key })
 }
 
-# What `make apply ENV=<env>`, `make image-push` and `make release-*` need, and no more: every
+# What `make apply ENV=<env>`, `make image-push`, `make release-*` and `make smoke` (SigV4 calls
+# to an AWS_IAM function URL need InvokeFunctionUrl and InvokeFunction) need, and no more: every
 # statement names its resources (this project's function, role, log group, state key, repository).
 data "aws_iam_policy_document" "deploy" {
   for_each = var.environments
@@ -91,7 +92,7 @@ data "aws_iam_policy_document" "deploy" {
       "lambda:DeleteFunctionConcurrency", "lambda:DeleteFunctionUrlConfig", "lambda:GetAlias",
       "lambda:GetFunction", "lambda:GetFunctionCodeSigningConfig", "lambda:GetFunctionConcurrency",
       "lambda:GetFunctionConfiguration", "lambda:GetFunctionUrlConfig", "lambda:GetPolicy",
-      "lambda:InvokeFunctionUrl", "lambda:ListAliases", "lambda:ListTags",
+      "lambda:InvokeFunction", "lambda:InvokeFunctionUrl", "lambda:ListAliases", "lambda:ListTags",
       "lambda:ListVersionsByFunction", "lambda:PublishVersion", "lambda:PutFunctionConcurrency",
       "lambda:RemovePermission", "lambda:TagResource", "lambda:UntagResource", "lambda:UpdateAlias",
       "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",

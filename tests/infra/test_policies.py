@@ -43,26 +43,23 @@ def resources(plan: dict, address: str) -> list[dict]:
     return found
 
 
-def violate(
-    address: str, key: str, value=None, *, delete: bool = False, policy_key: str | None = None
-):
+def violate(address: str, key: str, value=None, *, delete: bool = False, policy_key: str = ""):
+    """A mutation of the plan: set (or delete) `key` of `address`; for `tags`, drop the tag
+    `value`; with `policy_key`, set that field of the policy document's first statement."""
+
     def change(plan: dict) -> dict:
         plan = copy.deepcopy(plan)
         for values in resources(plan, address):
-            target = values
             if key == "tags":
-                target = values["tags"]
-                target.pop(value)
-                continue
-            if policy_key:
-                document = json.loads(values["policy"])
+                values["tags"].pop(value)
+            elif policy_key:
+                document = json.loads(values[key])
                 document["Statement"][0][policy_key] = value
-                values["policy"] = json.dumps(document)
-                continue
-            if delete:
-                target.pop(key)
+                values[key] = json.dumps(document)
+            elif delete:
+                values.pop(key)
             else:
-                target[key] = value
+                values[key] = value
         return plan
 
     return change

@@ -107,3 +107,32 @@ def test_release_target_without_a_deployed_function_says_so(tmp_path):
     result = run(["make", "release-status", "ENV=prod"], cwd=ROOT, env=env)
     assert result.returncode != 0
     assert "no function for ENV=prod: set FUNCTION_NAME" in result.stderr
+
+
+def variable_names(path) -> set[str]:
+    return set(re.findall(r'^variable "(\w+)"', path.read_text(), re.MULTILINE))
+
+
+def test_serving_module_validates_every_setting_through_the_naming_module():
+    """The serving module's settings reach the naming module, whose validation `terraform test`
+    covers; a new setting that bypassed it would go unvalidated."""
+    serving = INFRA / "modules" / "serving"
+    call = re.search(r'module "naming" \{(.*?)\n\}', (serving / "main.tf").read_text(), re.DOTALL)
+    passed = set(re.findall(r"^\s+(\w+)\s+= var\.(\w+)", call.group(1), re.MULTILINE))
+    assert all(argument == variable for argument, variable in passed)
+    naming = variable_names(INFRA / "modules" / "naming" / "variables.tf")
+    shared = variable_names(serving / "variables.tf") & naming
+    assert shared == {argument for argument, _ in passed}
+    assert {"memory_size", "timeout", "architecture", "reserved_concurrency", "image_uri"} <= shared
+
+
+def test_each_environment_passes_its_settings_from_tfvars():
+    for env in ("staging", "prod"):
+        tfvars = (INFRA / "envs" / env / "terraform.tfvars").read_text()
+        for setting in ("memory_size", "timeout", "reserved_concurrency", "log_retention_days"):
+            assert re.search(rf"^{setting}\s+=\s+\d+", tfvars, re.MULTILINE), (env, setting)
+        assert (
+            f'key          = "envs/{env}/terraform.tfstate"'
+            in (INFRA / "envs" / env / "main.tf").read_text()
+        )
+        assert "use_lockfile = true" in (INFRA / "envs" / env / "main.tf").read_text()

@@ -4,11 +4,11 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.80, < 7.0"
+      version = ">= 6.29, < 7.0" # 6.29: invoked_via_function_url
     }
   }
 
-  # Bucket, region and key come from backend.hcl, written from the bootstrap outputs
+  # Bucket and region come from backend.hcl, written from the bootstrap outputs
   # (see README "Deploying to AWS"); use_lockfile = S3-native locking, no DynamoDB table.
   backend "s3" {
     key          = "envs/prod/terraform.tfstate"

@@ -146,7 +146,9 @@ resource "aws_lambda_function_url" "this" {
   }
 }
 
-# Public URLs only when asked for explicitly (url_auth_type = "NONE", with CORS origins).
+# Public URLs only when asked for explicitly (url_auth_type = "NONE", with CORS origins). Since
+# October 2025 a public URL needs two statements: InvokeFunctionUrl for auth type NONE, and
+# InvokeFunction limited to calls that come through the function URL.
 resource "aws_lambda_permission" "public_url" {
   for_each = local.settings.url_auth_type == "NONE" ? local.aliases : toset([])
 
@@ -156,4 +158,15 @@ resource "aws_lambda_permission" "public_url" {
   qualifier              = aws_lambda_alias.this[each.key].name
   principal              = "*"
   function_url_auth_type = "NONE"
+}
+
+resource "aws_lambda_permission" "public_url_invoke" {
+  for_each = local.settings.url_auth_type == "NONE" ? local.aliases : toset([])
+
+  statement_id             = "public-function-url-invoke-${each.key}"
+  action                   = "lambda:InvokeFunction"
+  function_name            = aws_lambda_function.service.function_name
+  qualifier                = aws_lambda_alias.this[each.key].name
+  principal                = "*"
+  invoked_via_function_url = true
 }
