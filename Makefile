@@ -122,7 +122,7 @@ ENV_DIR = infra/envs/$(ENV)
 # FUNCTION_NAME/AWS_REGION may be given; otherwise they come from the environment's outputs.
 RELEASE = $(BIN)/python -m modelops.release
 
-$(TOOLS)/%/.installed: infra/tools/%.txt
+$(TOOLS)/%/.installed: infra/tools/%.txt | $(SYNCED)
 	rm -rf $(TOOLS)/$*
 	$(UV) venv --quiet --python "$(PYTHON)" $(TOOLS)/$*
 	$(UV) pip sync --quiet --python $(TOOLS)/$*/bin/python $<
@@ -143,8 +143,9 @@ lint: infra-lint
 
 .PHONY: infra-lint
 infra-lint: $(TOOLS)/checkov/.installed ## terraform fmt -check -recursive + checkov (offline) on infra/
-	@command -v $(TERRAFORM) >/dev/null || { echo "terraform is not installed (https://developer.hashicorp.com/terraform/install)" >&2; exit 1; }
-	$(TERRAFORM) fmt -check -recursive -diff infra
+	@if command -v $(TERRAFORM) >/dev/null; then $(TERRAFORM) fmt -check -recursive -diff infra; \
+	elif [ -n "$${CI:-}" ]; then echo "terraform is not installed: CI must check terraform fmt" >&2; exit 1; \
+	else echo "SKIPPED terraform fmt -check: terraform is not installed (https://developer.hashicorp.com/terraform/install)" >&2; fi
 	$(TOOLS)/checkov/bin/checkov --config-file .checkov.yaml
 
 .PHONY: infra-test
