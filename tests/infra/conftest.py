@@ -2,14 +2,12 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.local_server import free_port, stop
-
-ROOT = Path(__file__).resolve().parents[2]
-INFRA = ROOT / "infra"
 
 
 @pytest.fixture(scope="session")
@@ -33,8 +31,6 @@ def moto_url():
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        import time
-
         deadline = time.monotonic() + 30
         while True:
             if process.poll() is not None:

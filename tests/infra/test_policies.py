@@ -100,7 +100,7 @@ def test_compliant_plan_passes_every_policy(tmp_path):
         or "Can not find NONE authorization_type" in line
         for line in skips
     ), skips
-    assert re.search(r"^\d+ scenarios \(14 passed, 3 skipped\)$", result.stdout, re.MULTILINE)
+    assert re.search(r"^\d+ scenarios \(20 passed, 3 skipped\)$", result.stdout, re.MULTILINE)
 
 
 def public_url_with_cors(origins):
@@ -117,6 +117,7 @@ LOG_GROUP = "module.serving.aws_cloudwatch_log_group.function"
 LOGS_POLICY = "module.serving.aws_iam_role_policy.logs"
 DEPLOY_POLICY = 'aws_iam_role_policy.deploy["staging"]'
 ECR_LOGIN = 'aws_iam_role_policy.ecr_login["staging"]'
+BUCKET = "module.dvc_bucket.aws_s3_bucket_{}.this"
 # (feature, how the compliant plan is broken, the failure message terraform-compliance must print)
 VIOLATIONS = [
     (
@@ -184,6 +185,27 @@ VIOLATIONS = [
         "iam.feature",
         violate(ECR_LOGIN, "policy", "ecr:*", policy_key="Action"),
         'Action property in aws_iam_role_policy.ecr_login["staging"] resource matches',
+    ),
+    (
+        "s3.feature",
+        violate(BUCKET.format("versioning"), "versioning_configuration", [{"status": "Suspended"}]),
+        f"status property in {BUCKET.format('versioning')} resource does not match with ^Enabled$",
+    ),
+    (
+        "s3.feature",
+        violate(
+            BUCKET.format("server_side_encryption_configuration"),
+            "rule",
+            [{"apply_server_side_encryption_by_default": [{"sse_algorithm": "AES256"}]}],
+        ),
+        "sse_algorithm property in module.dvc_bucket.aws_s3_bucket_server_side_encryption_"
+        "configuration.this resource does not match with ^aws:kms$",
+    ),
+    (
+        "s3.feature",
+        violate(BUCKET.format("public_access_block"), "restrict_public_buckets", False),
+        f"restrict_public_buckets property in {BUCKET.format('public_access_block')} resource "
+        "does not match with ^true$",
     ),
 ]
 
