@@ -188,14 +188,15 @@ backend-config: ## Write infra/envs/$(ENV)/backend.hcl from the bootstrap's outp
 	echo "wrote $(ENV_DIR)/backend.hcl (bucket $$bucket)"
 
 .PHONY: plan
-plan: infra-preflight ## terraform plan of infra/envs/$(ENV) -> tfplan + tfplan.json [IMAGE_URI=<repo>@sha256:...]
+plan: infra-preflight ## terraform plan of infra/envs/$(ENV) -> tfplan + tfplan.json (IMAGE_URI=<repo>@sha256:...)
+	@test -n "$(IMAGE_URI)$${TF_VAR_image_uri:-}" || { echo "IMAGE_URI=<repo>@sha256:<digest> is required (the first apply deploys it; later applies ignore it, releases move the image)" >&2; exit 2; }
 	$(TERRAFORM) -chdir=$(ENV_DIR) init -input=false -backend-config=backend.hcl
 	$(TERRAFORM) -chdir=$(ENV_DIR) plan -input=false -out=tfplan $(if $(IMAGE_URI),-var image_uri=$(IMAGE_URI))
 	$(TERRAFORM) -chdir=$(ENV_DIR) show -json tfplan > $(ENV_DIR)/tfplan.json
 	@echo "plan: $(ENV_DIR)/tfplan   policy check: make policy PLAN=$(ENV_DIR)/tfplan.json"
 
 .PHONY: apply
-apply: infra-preflight ## terraform apply to infra/envs/$(ENV) (policy-checked plan first) [IMAGE_URI=...]
+apply: infra-preflight ## terraform apply to infra/envs/$(ENV) (policy-checked plan first) (IMAGE_URI=...)
 	$(MAKE) plan ENV=$(ENV) IMAGE_URI=$(IMAGE_URI)
 	$(MAKE) policy PLAN=$(ENV_DIR)/tfplan.json
 	$(TERRAFORM) -chdir=$(ENV_DIR) apply -input=false tfplan

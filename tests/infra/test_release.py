@@ -137,6 +137,9 @@ def test_canary_routes_the_weight_to_the_candidate_and_keeps_live_primary(
     assert alias["RoutingConfig"]["AdditionalVersionWeights"] == {"2": 0.1}
     assert state.canary_weight == pytest.approx(0.1) and state.version == "2"
     assert not release.canary(0.1).changed  # same weight again: nothing to do
+    status = release.status()
+    assert (status.live_version, status.candidate_version) == ("1", "2")
+    assert status.canary_weight == pytest.approx(0.1) and status.candidate_image == image(2)
 
 
 def test_promote_moves_live_fully_and_remembers_the_previous_version(release, client, function):
