@@ -183,3 +183,132 @@ pr-comment: $(SYNCED) ## Post/update the ONE report comment (GITHUB_TOKEN, GITHU
 workflow-lint: $(SYNCED) ## actionlint + zizmor (offline audits) on .github/workflows
 	actionlint
 	zizmor --offline .github/workflows
+
+# --- infra ---
+# Terraform (infra/), its policy checks, and the release CLI used by CD. checkov and
+# terraform-compliance pin dependencies that clash with the project's, so each gets its own env
+# in .tools/, installed from the hash-locked infra/tools/*.txt (`make infra-tools-lock` updates).
+TOOLS := .tools
+INFRA_TOOLS := $(TOOLS)/checkov/.installed $(TOOLS)/terraform-compliance/.installed
+TERRAFORM ?= terraform
+ENV ?= staging
+ENV_DIR = infra/envs/$(ENV)
+# FUNCTION_NAME/AWS_REGION may be given; otherwise they come from the environment's outputs.
+RELEASE = $(BIN)/python -m modelops.release
+
+$(TOOLS)/%/.installed: infra/tools/%.txt | $(SYNCED)
+	rm -rf $(TOOLS)/$*
+	$(UV) venv --quiet --python "$(PYTHON)" $(TOOLS)/$*
+	$(UV) pip sync --quiet --python $(TOOLS)/$*/bin/python $<
+	@touch $@
+
+.PHONY: infra-tools
+infra-tools: $(INFRA_TOOLS) ## Install the pinned checkov and terraform-compliance envs into .tools/
+
+.PHONY: infra-tools-lock
+infra-tools-lock: ## Re-resolve infra/tools/*.txt from their .in pins (hashes included)
+	for tool in checkov terraform-compliance; do \
+		$(UV) pip compile --quiet --python-version 3.11 --generate-hashes \
+			infra/tools/$$tool.in -o infra/tools/$$tool.txt; done
+
+# `make test` and `make lint` need the tool envs; these lines only add prerequisites.
+test: $(INFRA_TOOLS)
+lint: infra-lint
+
+.PHONY: infra-lint
+infra-lint: $(TOOLS)/checkov/.installed ## terraform fmt -check -recursive + checkov (offline) on infra/
+	@if command -v $(TERRAFORM) >/dev/null; then $(TERRAFORM) fmt -check -recursive -diff infra; \
+	elif [ -n "$${CI:-}" ]; then echo "terraform is not installed: CI must check terraform fmt" >&2; exit 1; \
+	else echo "SKIPPED terraform fmt -check: terraform is not installed (https://developer.hashicorp.com/terraform/install)" >&2; fi
+	$(TOOLS)/checkov/bin/checkov --config-file .checkov.yaml
+
+.PHONY: infra-test
+infra-test: ## terraform test of the provider-less naming/validation module (offline)
+	$(TERRAFORM) -chdir=infra/modules/naming init -backend=false -input=false >/dev/null
+	$(TERRAFORM) -chdir=infra/modules/naming test
+
+.PHONY: policy
+policy: $(TOOLS)/terraform-compliance/.installed ## terraform-compliance policies on a plan: make policy PLAN=plan.json (terraform show -json)
+	@test -n "$(PLAN)" || { echo "usage: make policy PLAN=<plan.json from 'terraform show -json tfplan'>" >&2; exit 2; }
+	@test -f "$(PLAN)" || { echo "no such plan file: $(PLAN)" >&2; exit 2; }
+	$(TOOLS)/terraform-compliance/bin/terraform-compliance --no-ansi -f infra/policies -p "$(PLAN)"
+
+# Fail fast, before any download or lock, when what `plan`/`apply` need is missing.
+.PHONY: infra-credentials
+infra-credentials:
+	@command -v $(TERRAFORM) >/dev/null || { echo "terraform is not installed (https://developer.hashicorp.com/terraform/install)" >&2; exit 1; }
+	@command -v aws >/dev/null || { echo "the AWS CLI is not installed (pip install awscli, or https://aws.amazon.com/cli/)" >&2; exit 1; }
+	@timeout 20 aws sts get-caller-identity >/dev/null 2>&1 || { echo "no usable AWS credentials (or no network to AWS STS): run 'aws configure sso' / set AWS_PROFILE, or use OIDC in CI" >&2; exit 1; }
+
+.PHONY: infra-preflight
+infra-preflight:
+	@case "$(ENV)" in staging|prod) ;; *) echo "ENV must be staging or prod (got '$(ENV)')" >&2; exit 2;; esac
+	@$(MAKE) infra-credentials
+	@test -f $(ENV_DIR)/backend.hcl || { echo "$(ENV_DIR)/backend.hcl is missing: write it from the bootstrap outputs (make backend-config ENV=$(ENV))" >&2; exit 1; }
+
+.PHONY: bootstrap
+bootstrap: infra-credentials ## Once per AWS account: state bucket, KMS, ECR, GitHub OIDC roles, DVC/MLflow buckets
+	@test -f infra/bootstrap/terraform.tfvars || { echo "infra/bootstrap/terraform.tfvars is missing: copy terraform.tfvars.example and set region/repository" >&2; exit 1; }
+	$(TERRAFORM) -chdir=infra/bootstrap init -input=false
+	$(TERRAFORM) -chdir=infra/bootstrap apply -input=false
+	$(MAKE) backend-config ENV=staging
+	$(MAKE) backend-config ENV=prod
+
+.PHONY: backend-config
+backend-config: ## Write infra/envs/$(ENV)/backend.hcl from the bootstrap's outputs
+	@bucket=$$($(TERRAFORM) -chdir=infra/bootstrap output -raw state_bucket) && \
+	region=$$($(TERRAFORM) -chdir=infra/bootstrap output -raw region) && \
+	printf 'bucket = "%s"\nregion = "%s"\n' "$$bucket" "$$region" > $(ENV_DIR)/backend.hcl && \
+	echo "wrote $(ENV_DIR)/backend.hcl (bucket $$bucket)"
+
+.PHONY: plan
+plan: infra-preflight ## terraform plan of infra/envs/$(ENV) -> tfplan + tfplan.json (IMAGE_URI=<repo>@sha256:...)
+	@test -n "$(IMAGE_URI)$${TF_VAR_image_uri:-}" || { echo "IMAGE_URI=<repo>@sha256:<digest> is required (the first apply deploys it; later applies ignore it, releases move the image)" >&2; exit 2; }
+	$(TERRAFORM) -chdir=$(ENV_DIR) init -input=false -backend-config=backend.hcl
+	$(TERRAFORM) -chdir=$(ENV_DIR) plan -input=false -out=tfplan $(if $(IMAGE_URI),-var image_uri=$(IMAGE_URI))
+	$(TERRAFORM) -chdir=$(ENV_DIR) show -json tfplan > $(ENV_DIR)/tfplan.json
+	@echo "plan: $(ENV_DIR)/tfplan   policy check: make policy PLAN=$(ENV_DIR)/tfplan.json"
+
+.PHONY: apply
+apply: infra-preflight ## terraform apply to infra/envs/$(ENV) (policy-checked plan first) (IMAGE_URI=...)
+	$(MAKE) plan ENV=$(ENV) IMAGE_URI=$(IMAGE_URI)
+	$(MAKE) policy PLAN=$(ENV_DIR)/tfplan.json
+	$(TERRAFORM) -chdir=$(ENV_DIR) apply -input=false tfplan
+	@if [ -n "$${GITHUB_OUTPUT:-}" ]; then \
+		echo "live_url=$$($(TERRAFORM) -chdir=$(ENV_DIR) output -raw live_url)" >> "$$GITHUB_OUTPUT"; \
+		echo "candidate_url=$$($(TERRAFORM) -chdir=$(ENV_DIR) output -raw candidate_url)" >> "$$GITHUB_OUTPUT"; fi
+
+# The release target's function: FUNCTION_NAME/AWS_REGION if set, else `terraform output`.
+define release_env
+	@case "$(ENV)" in staging|prod) ;; *) echo "ENV must be staging or prod (got '$(ENV)')" >&2; exit 2;; esac
+	$(eval FUNCTION_NAME ?= $(shell $(TERRAFORM) -chdir=$(ENV_DIR) output -raw function_name 2>/dev/null))
+	$(eval AWS_REGION ?= $(shell $(TERRAFORM) -chdir=$(ENV_DIR) output -raw region 2>/dev/null))
+	@test -n "$(FUNCTION_NAME)" || { echo "no function for ENV=$(ENV): set FUNCTION_NAME (and AWS_REGION), or run 'make apply ENV=$(ENV)' first" >&2; exit 1; }
+endef
+
+.PHONY: release-candidate
+release-candidate: $(SYNCED) ## Publish IMAGE_URI=<repo>@sha256:... as a version, point `candidate` at it (ENV=)
+	@test -n "$(IMAGE_URI)" || { echo "usage: make release-candidate ENV=<env> IMAGE_URI=<repo>@sha256:<digest>" >&2; exit 2; }
+	$(release_env)
+	FUNCTION_NAME=$(FUNCTION_NAME) AWS_REGION=$(AWS_REGION) $(RELEASE) candidate "$(IMAGE_URI)"
+
+.PHONY: release-canary
+release-canary: $(SYNCED) ## Route WEIGHT (0<W<1) of `live` to the candidate (ENV=)
+	@test -n "$(WEIGHT)" || { echo "usage: make release-canary ENV=<env> WEIGHT=<0..1>" >&2; exit 2; }
+	$(release_env)
+	FUNCTION_NAME=$(FUNCTION_NAME) AWS_REGION=$(AWS_REGION) $(RELEASE) canary "$(WEIGHT)"
+
+.PHONY: release-promote
+release-promote: $(SYNCED) ## Send all of `live` to the candidate version (ENV=)
+	$(release_env)
+	FUNCTION_NAME=$(FUNCTION_NAME) AWS_REGION=$(AWS_REGION) $(RELEASE) promote
+
+.PHONY: release-rollback
+release-rollback: $(SYNCED) ## Put `live` back on the version before (ENV=)
+	$(release_env)
+	FUNCTION_NAME=$(FUNCTION_NAME) AWS_REGION=$(AWS_REGION) $(RELEASE) rollback
+
+.PHONY: release-status
+release-status: $(SYNCED) ## Show where `live` and `candidate` point, and their URLs (ENV=)
+	$(release_env)
+	FUNCTION_NAME=$(FUNCTION_NAME) AWS_REGION=$(AWS_REGION) $(RELEASE) status

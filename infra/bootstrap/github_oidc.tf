@@ -1,0 +1,174 @@
+# GitHub Actions get short-lived credentials through OIDC: no access keys stored anywhere.
+resource "aws_iam_openid_connect_provider" "github" {
+  count = var.create_oidc_provider ? 1 : 0
+
+  url            = "https://token.actions.githubusercontent.com"
+  client_id_list = ["sts.amazonaws.com"]
+  # Ignored by AWS for this provider (it trusts GitHub's CA), but still required by older providers.
+  thumbprint_list = ["6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf075b76b750d4f2df264fcd"]
+  tags            = local.tags
+}
+
+locals {
+  oidc_provider_arn = var.create_oidc_provider ? aws_iam_openid_connect_provider.github[0].arn : "arn:${local.partition}:iam::${local.account}:oidc-provider/token.actions.githubusercontent.com"
+
+  # Which workflow runs may assume each role (the token's `sub` claim). Production: only `main`
+  # and jobs in the GitHub environment `prod` (restrict that environment to `main` in the
+  # repository settings). Staging additionally allows its own environment's jobs.
+  trusted_subjects = {
+    staging = ["repo:${var.repository}:ref:refs/heads/main", "repo:${var.repository}:environment:staging"]
+    prod    = ["repo:${var.repository}:ref:refs/heads/main", "repo:${var.repository}:environment:prod"]
+  }
+}
+
+data "aws_iam_policy_document" "deploy_trust" {
+  for_each = var.environments
+
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = [local.oidc_provider_arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = local.trusted_subjects[each.key]
+    }
+  }
+}
+
+resource "aws_iam_role" "deploy" {
+  for_each = var.environments
+
+  name                 = "${var.project}-deploy-${each.key}"
+  description          = "GitHub Actions (${var.repository}) deploys ${var.project}-${each.key}"
+  assume_role_policy   = data.aws_iam_policy_document.deploy_trust[each.key].json
+  max_session_duration = 3600
+  tags                 = merge(local.tags, { Environment = each.key })
+}
+
+# What `make apply ENV=<env>`, `make image-push`, `make release-*` and `make smoke` (SigV4 calls
+# to an AWS_IAM function URL need InvokeFunctionUrl and InvokeFunction) need, and no more: every
+# statement names its resources (this project's function, role, log group, state key, repository).
+data "aws_iam_policy_document" "deploy" {
+  for_each = var.environments
+
+  statement {
+    sid       = "StateList"
+    actions   = ["s3:ListBucket"]
+    resources = ["arn:${local.partition}:s3:::${var.project}-tfstate-${local.suffix}"]
+  }
+  statement {
+    sid     = "StateReadWrite"
+    actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    # DeleteObject: the S3-native lock file is removed when the lock is released.
+    resources = ["arn:${local.partition}:s3:::${var.project}-tfstate-${local.suffix}/envs/${each.key}/*"]
+  }
+  statement {
+    sid       = "UseProjectKey"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+    resources = [aws_kms_key.this.arn]
+  }
+  statement {
+    sid = "PushImages"
+    actions = [
+      "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload",
+      "ecr:DescribeImages", "ecr:DescribeRepositories", "ecr:GetDownloadUrlForLayer",
+      "ecr:GetRepositoryPolicy", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart",
+    ]
+    resources = [aws_ecr_repository.service.arn]
+  }
+  statement {
+    sid = "ManageFunction"
+    actions = [
+      "lambda:AddPermission", "lambda:CreateAlias", "lambda:CreateFunction",
+      "lambda:CreateFunctionUrlConfig", "lambda:DeleteAlias", "lambda:DeleteFunction",
+      "lambda:DeleteFunctionConcurrency", "lambda:DeleteFunctionUrlConfig", "lambda:GetAlias",
+      "lambda:GetFunction", "lambda:GetFunctionCodeSigningConfig", "lambda:GetFunctionConcurrency",
+      "lambda:GetFunctionConfiguration", "lambda:GetFunctionUrlConfig", "lambda:GetPolicy",
+      "lambda:InvokeFunction", "lambda:InvokeFunctionUrl", "lambda:ListAliases", "lambda:ListTags",
+      "lambda:ListVersionsByFunction", "lambda:PublishVersion", "lambda:PutFunctionConcurrency",
+      "lambda:RemovePermission", "lambda:TagResource", "lambda:UntagResource", "lambda:UpdateAlias",
+      "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
+      "lambda:UpdateFunctionUrlConfig",
+    ]
+    resources = [
+      "arn:${local.partition}:lambda:${var.region}:${local.account}:function:${var.project}-${each.key}",
+      "arn:${local.partition}:lambda:${var.region}:${local.account}:function:${var.project}-${each.key}:*",
+    ]
+  }
+  statement {
+    sid = "ManageExecutionRole"
+    actions = [
+      "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:GetRole", "iam:GetRolePolicy",
+      "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole", "iam:ListRolePolicies",
+      "iam:PutRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy",
+    ]
+    resources = ["arn:${local.partition}:iam::${local.account}:role/${var.project}-${each.key}-lambda"]
+  }
+  statement {
+    sid       = "AttachOnlyXRayWrite"
+    actions   = ["iam:AttachRolePolicy", "iam:DetachRolePolicy"]
+    resources = ["arn:${local.partition}:iam::${local.account}:role/${var.project}-${each.key}-lambda"]
+    condition {
+      test     = "ArnEquals"
+      variable = "iam:PolicyARN"
+      values   = ["arn:${local.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"]
+    }
+  }
+  statement {
+    sid       = "PassExecutionRoleToLambda"
+    actions   = ["iam:PassRole"]
+    resources = ["arn:${local.partition}:iam::${local.account}:role/${var.project}-${each.key}-lambda"]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["lambda.amazonaws.com"]
+    }
+  }
+  statement {
+    sid = "ManageLogGroup"
+    actions = [
+      "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy",
+      "logs:ListTagsForResource", "logs:ListTagsLogGroup", "logs:PutRetentionPolicy",
+      "logs:TagResource", "logs:UntagResource",
+    ]
+    resources = [
+      "arn:${local.partition}:logs:${var.region}:${local.account}:log-group:/aws/lambda/${var.project}-${each.key}",
+      "arn:${local.partition}:logs:${var.region}:${local.account}:log-group:/aws/lambda/${var.project}-${each.key}:*",
+    ]
+  }
+  statement {
+    sid       = "FindLogGroups"
+    actions   = ["logs:DescribeLogGroups"]
+    resources = ["arn:${local.partition}:logs:${var.region}:${local.account}:log-group:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "deploy" {
+  for_each = var.environments
+
+  name   = "deploy"
+  role   = aws_iam_role.deploy[each.key].id
+  policy = data.aws_iam_policy_document.deploy[each.key].json
+}
+
+# ecr:GetAuthorizationToken supports no resource-level permission: IAM only accepts Resource "*"
+# for it. It is kept alone in this policy, which the no-wildcard-resources policy names as its
+# only exception (infra/policies/iam.feature), so nothing else can slip in beside it.
+resource "aws_iam_role_policy" "ecr_login" {
+  for_each = var.environments
+
+  name = "ecr-login"
+  role = aws_iam_role.deploy[each.key].id
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Sid = "EcrLogin", Effect = "Allow", Action = "ecr:GetAuthorizationToken", Resource = "*" }]
+  })
+}

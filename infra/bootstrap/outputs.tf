@@ -1,0 +1,34 @@
+output "state_bucket" {
+  description = "Bucket for every environment's Terraform state (backend.hcl `bucket`)."
+  value       = module.state_bucket.id
+}
+
+output "region" {
+  description = "Region of everything (backend.hcl `region`)."
+  value       = var.region
+}
+
+output "ecr_repository_url" {
+  description = "Where `make image-push REPOSITORY=...` pushes."
+  value       = aws_ecr_repository.service.repository_url
+}
+
+output "deploy_role_arns" {
+  description = "Role per environment for aws-actions/configure-aws-credentials (role-to-assume)."
+  value       = { for env, role in aws_iam_role.deploy : env => role.arn }
+}
+
+output "kms_key_arn" {
+  description = "The project's KMS key (state, images, team buckets)."
+  value       = aws_kms_key.this.arn
+}
+
+output "dvc_remote_url" {
+  description = "DVC remote: `dvc remote add -d storage <this>`."
+  value       = "s3://${module.dvc_bucket.id}/dvc"
+}
+
+output "mlflow_artifacts_uri" {
+  description = "MLflow server `--artifacts-destination` / `--default-artifact-root`."
+  value       = "s3://${module.mlflow_bucket.id}/artifacts"
+}

@@ -1,0 +1,19 @@
+# The team's data stores: the DVC remote and MLflow's artifact store. Same guarantees as the state
+# bucket (KMS, versioning, no public access, TLS only), and the same policies check them.
+module "dvc_bucket" {
+  source = "../modules/bucket"
+
+  name          = "${var.project}-dvc-${local.suffix}"
+  kms_key_arn   = aws_kms_key.this.arn
+  force_destroy = var.team_buckets_force_destroy
+  tags          = local.tags
+}
+
+module "mlflow_bucket" {
+  source = "../modules/bucket"
+
+  name          = "${var.project}-mlflow-${local.suffix}"
+  kms_key_arn   = aws_kms_key.this.arn
+  force_destroy = var.team_buckets_force_destroy
+  tags          = local.tags
+}

@@ -1,0 +1,8 @@
+# Production: IAM-authenticated URLs only; longer log retention.
+region               = "eu-west-1"
+repository           = "your-org/modelops"
+memory_size          = 2048
+timeout              = 30
+reserved_concurrency = 20
+log_retention_days   = 90
+url_auth_type        = "AWS_IAM"

@@ -1,0 +1,19 @@
+output "function_name" {
+  description = "Lambda function name (FUNCTION_NAME for make release-*)."
+  value       = module.serving.function_name
+}
+
+output "live_url" {
+  description = "HTTPS URL of the live alias."
+  value       = module.serving.live_url
+}
+
+output "candidate_url" {
+  description = "HTTPS URL of the candidate alias."
+  value       = module.serving.candidate_url
+}
+
+output "region" {
+  description = "AWS region."
+  value       = var.region
+}

@@ -1,0 +1,52 @@
+variable "region" {
+  description = "AWS region of the stack (same as the bootstrap's)."
+  type        = string
+}
+
+variable "repository" {
+  description = "GitHub owner/name."
+  type        = string
+}
+
+variable "image_uri" {
+  description = "Image by digest for the first apply (TF_VAR_image_uri, or `make apply IMAGE_URI=...`)."
+  type        = string
+}
+
+variable "memory_size" {
+  description = "Lambda memory in MB."
+  type        = number
+}
+
+variable "timeout" {
+  description = "Lambda timeout in seconds."
+  type        = number
+}
+
+variable "architecture" {
+  description = "x86_64 or arm64."
+  type        = string
+  default     = "x86_64"
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrent executions (>= 1)."
+  type        = number
+}
+
+variable "log_retention_days" {
+  description = "Log retention in days."
+  type        = number
+}
+
+variable "url_auth_type" {
+  description = "AWS_IAM or NONE."
+  type        = string
+  default     = "AWS_IAM"
+}
+
+variable "cors_allow_origins" {
+  description = "Exact https:// origins for CORS."
+  type        = list(string)
+  default     = []
+}

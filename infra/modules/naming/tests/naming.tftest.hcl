@@ -1,0 +1,140 @@
+# `terraform test` (offline: this module uses no provider). Run: make infra-test, or pytest.
+
+variables {
+  environment = "staging"
+  image_uri   = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/modelops@sha256:0000000000000000000000000000000000000000000000000000000000000001"
+  repository  = "acme/modelops"
+}
+
+run "defaults_name_and_tag_everything" {
+  command = plan
+
+  assert {
+    condition     = output.function_name == "modelops-staging"
+    error_message = "function name must be <project>-<environment>"
+  }
+  assert {
+    condition     = output.log_group_name == "/aws/lambda/modelops-staging"
+    error_message = "log group must be the one Lambda writes to"
+  }
+  assert {
+    condition     = output.tags == { Project = "modelops", Environment = "staging", ManagedBy = "terraform", Repository = "acme/modelops" }
+    error_message = "required tags are missing or wrong"
+  }
+  assert {
+    condition     = output.settings.url_auth_type == "AWS_IAM" && output.settings.reserved_concurrency == 10
+    error_message = "function URLs must default to AWS_IAM auth, concurrency to a positive cap"
+  }
+}
+
+run "required_tags_win_over_extra_tags" {
+  command = plan
+  variables {
+    extra_tags = { Team = "ml", Environment = "spoofed" }
+  }
+  assert {
+    condition     = output.tags["Team"] == "ml" && output.tags["Environment"] == "staging"
+    error_message = "extra tags must be added without overriding the required ones"
+  }
+}
+
+run "public_url_with_exact_origins_is_allowed" {
+  command = plan
+  variables {
+    url_auth_type      = "NONE"
+    cors_allow_origins = ["https://app.example.com"]
+  }
+  assert {
+    condition     = output.settings.url_auth_type == "NONE"
+    error_message = "an explicit public URL with origins must be accepted"
+  }
+}
+
+run "public_url_without_origins_is_refused" {
+  command = plan
+  variables {
+    url_auth_type = "NONE"
+  }
+  expect_failures = [terraform_data.settings]
+}
+
+run "wildcard_cors_origin_is_refused" {
+  command = plan
+  variables {
+    url_auth_type      = "NONE"
+    cors_allow_origins = ["*"]
+  }
+  expect_failures = [var.cors_allow_origins]
+}
+
+run "image_by_tag_is_refused" {
+  command = plan
+  variables {
+    image_uri = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/modelops:latest"
+  }
+  expect_failures = [var.image_uri]
+}
+
+run "memory_below_bound_is_refused" {
+  command = plan
+  variables {
+    memory_size = 256
+  }
+  expect_failures = [var.memory_size]
+}
+
+run "memory_above_bound_is_refused" {
+  command = plan
+  variables {
+    memory_size = 20000
+  }
+  expect_failures = [var.memory_size]
+}
+
+run "timeout_above_bound_is_refused" {
+  command = plan
+  variables {
+    timeout = 900
+  }
+  expect_failures = [var.timeout]
+}
+
+run "zero_reserved_concurrency_is_refused" {
+  command = plan
+  variables {
+    reserved_concurrency = 0
+  }
+  expect_failures = [var.reserved_concurrency]
+}
+
+run "unknown_architecture_is_refused" {
+  command = plan
+  variables {
+    architecture = "i386"
+  }
+  expect_failures = [var.architecture]
+}
+
+run "non_cloudwatch_retention_is_refused" {
+  command = plan
+  variables {
+    log_retention_days = 10
+  }
+  expect_failures = [var.log_retention_days]
+}
+
+run "unknown_environment_is_refused" {
+  command = plan
+  variables {
+    environment = "dev"
+  }
+  expect_failures = [var.environment]
+}
+
+run "bad_project_name_is_refused" {
+  command = plan
+  variables {
+    project = "Model_Ops"
+  }
+  expect_failures = [var.project]
+}

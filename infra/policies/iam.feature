@@ -1,0 +1,29 @@
+Feature: Least-privilege IAM
+  No policy grants every action of a service or every resource.
+
+  Scenario Outline: No wildcard actions in <policy_type>
+    Given I have <policy_type> defined
+    Then it must contain policy
+    And it must contain Statement
+    And it must contain Action
+    And its value must not match the ".*\*.*" regex
+
+    Examples:
+      | policy_type         |
+      | aws_iam_policy      |
+      | aws_iam_role_policy |
+
+  # ecr:GetAuthorizationToken has no resource-level permission (IAM accepts only "*" for it);
+  # the bootstrap keeps it alone in aws_iam_role_policy.ecr_login, the one exception here.
+  @exclude_aws_iam_role_policy.ecr_login
+  Scenario Outline: No wildcard resources in <policy_type>
+    Given I have <policy_type> defined
+    Then it must contain policy
+    And it must contain Statement
+    And it must contain Resource
+    And its value must not match the "^\*$" regex
+
+    Examples:
+      | policy_type         |
+      | aws_iam_policy      |
+      | aws_iam_role_policy |
