@@ -244,7 +244,8 @@ infra-credentials:
 infra-preflight:
 	@case "$(ENV)" in staging|prod) ;; *) echo "ENV must be staging or prod (got '$(ENV)')" >&2; exit 2;; esac
 	@$(MAKE) infra-credentials
-	@test -f $(ENV_DIR)/backend.hcl || { echo "$(ENV_DIR)/backend.hcl is missing: write it from the bootstrap outputs (make backend-config ENV=$(ENV))" >&2; exit 1; }
+	@if [ ! -f $(ENV_DIR)/backend.hcl ] && [ -n "$${TF_STATE_BUCKET:-}" ]; then $(MAKE) backend-config ENV=$(ENV); fi
+	@test -f $(ENV_DIR)/backend.hcl || { echo "$(ENV_DIR)/backend.hcl is missing: set TF_STATE_BUCKET (+ AWS_REGION), or write it from the bootstrap outputs (make backend-config ENV=$(ENV))" >&2; exit 1; }
 
 .PHONY: bootstrap
 bootstrap: infra-credentials ## Once per AWS account: state bucket, KMS, ECR, GitHub OIDC roles, DVC/MLflow buckets
@@ -255,9 +256,11 @@ bootstrap: infra-credentials ## Once per AWS account: state bucket, KMS, ECR, Gi
 	$(MAKE) backend-config ENV=prod
 
 .PHONY: backend-config
-backend-config: ## Write infra/envs/$(ENV)/backend.hcl from the bootstrap's outputs
-	@bucket=$$($(TERRAFORM) -chdir=infra/bootstrap output -raw state_bucket) && \
-	region=$$($(TERRAFORM) -chdir=infra/bootstrap output -raw region) && \
+backend-config: ## Write infra/envs/$(ENV)/backend.hcl: from TF_STATE_BUCKET + AWS_REGION (CI) or the bootstrap's outputs
+	@bucket="$${TF_STATE_BUCKET:-}"; region="$${AWS_REGION:-}"; \
+	if [ -z "$$bucket" ]; then bucket=$$($(TERRAFORM) -chdir=infra/bootstrap output -raw state_bucket) && \
+		region=$$($(TERRAFORM) -chdir=infra/bootstrap output -raw region); fi && \
+	test -n "$$region" || { echo "AWS_REGION is required with TF_STATE_BUCKET" >&2; exit 2; } && \
 	printf 'bucket = "%s"\nregion = "%s"\n' "$$bucket" "$$region" > $(ENV_DIR)/backend.hcl && \
 	echo "wrote $(ENV_DIR)/backend.hcl (bucket $$bucket)"
 

@@ -115,7 +115,8 @@ def push(repository: str) -> str:
     """Push the image for this commit and model to `repository`; return `<repository>@<digest>`.
 
     Deploys refer to the image by that digest, never by a tag. When $GITHUB_OUTPUT is set, the
-    URI is also written there as `image_uri=...` for the next workflow steps.
+    URI and the model's registry version are also written there (`image_uri=`, `model_version=`)
+    for the next workflow steps.
     """
     if not REPOSITORY.match(repository):
         raise ImageError(
@@ -130,10 +131,12 @@ def push(repository: str) -> str:
     if pushed.returncode != 0:
         raise ImageError(f"docker push {remote} failed: {pushed.stderr.strip()[-2000:]}")
     image_uri = f"{repository}@{pushed_digest(pushed.stdout, remote, repository)}"
-    print(f"image_uri={image_uri}")
+    # The registry version the image serves: what the smoke tests expect /metadata to report.
+    outputs = f"image_uri={image_uri}\nmodel_version={packaged_model()['model_version']}\n"
+    print(outputs, end="")
     if os.environ.get("GITHUB_OUTPUT"):
         with open(os.environ["GITHUB_OUTPUT"], "a") as out:
-            out.write(f"image_uri={image_uri}\n")
+            out.write(outputs)
     return image_uri
 
 
