@@ -179,7 +179,17 @@ def running(image: str, *run_args: str):
     try:
         yield container
     finally:
-        docker("rm", "-f", container.id, check=False)
+        remove(container.id)
+
+
+def remove(container_id: str, timeout: float = 30.0) -> None:
+    """`docker rm -f`, then wait until the engine no longer lists it (podman removes lazily)."""
+    docker("rm", "-f", container_id, check=False)
+    deadline = time.monotonic() + timeout
+    while docker("container", "inspect", container_id, check=False).returncode == 0:
+        if time.monotonic() > deadline:
+            raise ImageError(f"container {container_id} still exists {timeout:.0f} s after rm -f")
+        time.sleep(0.2)
 
 
 def wait_http_ready(container: Container, url: str, timeout: float = 90.0) -> float:
