@@ -1,7 +1,8 @@
-"""ASGI middleware refusing what BentoML would otherwise read whole: big or non-JSON bodies."""
+"""ASGI middleware: refuse big or non-JSON bodies (BentoML reads bodies whole), and time out."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -68,3 +69,67 @@ async def _reply(send, status: int, message: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class ResponseTimeout:
+    """504 when no response started within `timeout` s; BentoML's timeout, minus its timer leak.
+
+    BentoML 1.4's own middleware schedules `loop.call_later(timeout, ...)` for every request and
+    never cancels it, so each request leaves a timer, a future and a bound method alive for the
+    whole timeout (30 s here): ~70,000 live objects at 2,300 requests/s, which made every full
+    garbage collection take 60-100 ms. `use_cancelling_timeout()` puts this class in its place.
+    """
+
+    replaced: type | None = None
+
+    def __init__(self, app: Any, timeout: float) -> None:
+        self.app = app
+        self.timeout = timeout
+
+    async def __call__(self, scope, receive, send) -> None:
+        """Run the app; answer 504 if it has not started its response in time."""
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        started = loop.create_future()
+
+        def give_up() -> None:
+            if not started.done():
+                started.set_exception(TimeoutError())
+
+        timer = loop.call_later(self.timeout, give_up)
+
+        async def timed_send(message) -> None:
+            if not started.done():
+                started.set_result(None)
+            await send(message)
+
+        app = asyncio.ensure_future(self.app(scope, receive, timed_send))
+        # An app that ends without answering must not wait out the timer: wake up at once.
+        app.add_done_callback(lambda _: give_up())
+        try:
+            await started
+        except TimeoutError:
+            if not app.done():  # really out of time
+                app.cancel()
+                await _reply(send, 504, f"Not able to process the request in {self.timeout} s")
+                return
+        finally:
+            timer.cancel()
+        await app  # let a started response finish however long it streams; raise what it raised
+
+
+def use_cancelling_timeout() -> None:
+    """Make BentoML build its apps with ResponseTimeout instead of its leaking middleware.
+
+    BentoML imports the class from this module each time it builds an app, so replacing the
+    module attribute (before `to_asgi()` or `bentoml serve`) is enough; bentoml is pinned.
+    """
+    from bentoml._internal.server.http import traffic
+
+    if traffic.TimeoutMiddleware is not ResponseTimeout:
+        ResponseTimeout.replaced = (
+            traffic.TimeoutMiddleware
+        )  # kept for the test that shows the leak
+        traffic.TimeoutMiddleware = ResponseTimeout

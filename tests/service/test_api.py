@@ -34,6 +34,10 @@ def test_metadata_is_the_model_card(client, packaged):
 def test_health_metrics_and_docs(client):
     assert client.get("/livez").status_code == 200
     assert client.get("/readyz").status_code == 200
+    client.post("/predict", json={"instances": [GOOD]})
+    metrics = client.get("/metrics")  # one process, no `bentoml serve`: still Prometheus
+    assert metrics.status_code == 200
+    assert 'request_total{endpoint="/predict",http_response_code="200"' in metrics.text
     assert "swagger" in client.get("/").text.lower()  # Swagger UI
     spec = client.get("/docs.json").json()
     assert {"/predict", "/metadata", "/livez", "/readyz"} <= set(spec["paths"])
