@@ -19,6 +19,8 @@ export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 # The BentoML model store and Bentos live in the project folder, not in ~/bentoml.
 export BENTOML_HOME ?= $(CURDIR)/bentoml_home
+# No usage analytics from BentoML (the image sets the same); it also costs start-up time.
+export BENTOML_DO_NOT_TRACK ?= true
 PORT ?= 3000
 UV := $(PYTHON) -m uv
 SYNCED := $(VENV)/.synced
@@ -64,7 +66,7 @@ serve: $(SYNCED) ## Serve the packaged model locally (PORT=3000); Swagger UI at 
 	@test -f models/bento.json || { echo "no packaged model: run 'make run' first" >&2; exit 1; }
 	@tag=$$(python -c 'import json; print(json.load(open("models/bento.json"))["model_tag"])'); \
 	echo "serving $$tag at http://127.0.0.1:$(PORT)  docs: http://127.0.0.1:$(PORT)/  openapi: http://127.0.0.1:$(PORT)/docs.json"; \
-	MODELOPS_MODEL_TAG=$$tag exec bentoml serve services.classifier:Classifier --host 127.0.0.1 --port $(PORT)
+	MODELOPS_MODEL_TAG=$$tag exec python -m services.serve --host 127.0.0.1 --port $(PORT)
 
 .PHONY: smoke
 smoke: $(SYNCED) ## Smoke-test a running endpoint: make smoke URL=https://... [SMOKE_EXPECT_VERSION=n]
@@ -142,7 +144,7 @@ MLFLOW_WORKERS ?= 2
 .PHONY: mlflow-server
 mlflow-server: $(SYNCED) ## Team tracking server: MLFLOW_BACKEND_STORE_URI=postgresql://... MLFLOW_ARTIFACTS_DESTINATION=s3://...
 	@test -n "$${MLFLOW_BACKEND_STORE_URI:-}" -a -n "$${MLFLOW_ARTIFACTS_DESTINATION:-}" || { \
-		echo "usage: MLFLOW_BACKEND_STORE_URI=postgresql://user:pass@host:5432/mlflow" \
+		echo "usage: MLFLOW_BACKEND_STORE_URI=postgresql://USER@HOST:5432/mlflow (password: PGPASSWORD)" \
 			"MLFLOW_ARTIFACTS_DESTINATION=s3://<bucket>/mlflow make mlflow-server" \
 			"[MLFLOW_HOST=127.0.0.1 MLFLOW_PORT=5000 MLFLOW_WORKERS=2;" \
 			"MLFLOW_APP_NAME=basic-auth for user accounts; MLFLOW_S3_ENDPOINT_URL" \

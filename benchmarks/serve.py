@@ -47,7 +47,11 @@ def servers(port: int, model_tag: str) -> dict[str, dict]:
         "plain FastAPI + same model": {
             "cmd": [*uvicorn, "benchmarks.servers:fastapi_app"], "body": ours, "ready": "/readyz",
         },
-        "this service (BentoML 1.4)": {
+        "this service (python -m services.serve)": {
+            "cmd": [str(BIN / "python"), "-m", "services.serve", "--port", str(port)],
+            "env": {"MODELOPS_MODEL_TAG": model_tag}, "body": ours, "ready": "/readyz",
+        },
+        "this service under bentoml serve": {
             "cmd": [str(BIN / "bentoml"), "serve", "services.classifier:Classifier",
                     "--host", "127.0.0.1", "--port", str(port)],
             "env": {"MODELOPS_MODEL_TAG": model_tag}, "body": ours, "ready": "/readyz",
