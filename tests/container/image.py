@@ -186,7 +186,8 @@ def remove(container_id: str, timeout: float = 30.0) -> None:
     """`docker rm -f`, then wait until the engine no longer lists it (podman removes lazily)."""
     docker("rm", "-f", container_id, check=False)
     deadline = time.monotonic() + timeout
-    while docker("container", "inspect", container_id, check=False).returncode == 0:
+    # `ps -a`, not `inspect`: podman still lists a container it is removing after inspect fails
+    while docker("ps", "-aq", "--filter", f"id={container_id}", check=False).stdout.strip():
         if time.monotonic() > deadline:
             raise ImageError(f"container {container_id} still exists {timeout:.0f} s after rm -f")
         time.sleep(0.2)
