@@ -107,6 +107,10 @@ def build(base_image: str | None = None) -> str:
     return tag
 
 
+# Every container this process starts carries this label, so what it left behind can be told
+# apart from containers of other processes (another test worker, a benchmark) on the same engine.
+OWNER_LABEL = f"ai.modelops.started-by={os.getpid()}"
+
 REPOSITORY = re.compile(r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+$")
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
@@ -174,12 +178,17 @@ class Container:
 @contextmanager
 def running(image: str, *run_args: str):
     """`docker run -d` the image; always `docker rm -f` it afterwards."""
-    started = docker("run", "-d", *run_args, image)
+    started = docker("run", "-d", "--label", OWNER_LABEL, *run_args, image)
     container = Container(started.stdout.strip())
     try:
         yield container
     finally:
         remove(container.id)
+
+
+def own_containers() -> set[str]:
+    """IDs of the containers this process started that the engine still lists."""
+    return set(docker("ps", "-aq", "--filter", f"label={OWNER_LABEL}").stdout.split())
 
 
 def remove(container_id: str, timeout: float = 30.0) -> None:
@@ -280,7 +289,7 @@ def invoke_lambda_handler(tag: str, events: list[dict], timings: dict | None = N
     invocation's milliseconds, measured inside the container.
     """
     result = subprocess.run(
-        ["docker", "run", "--rm", "-i", "--read-only", "--tmpfs", "/tmp",
+        ["docker", "run", "--rm", "-i", "--label", OWNER_LABEL, "--read-only", "--tmpfs", "/tmp",
          "--entrypoint", "python", tag, "-c", _HANDLER_DRIVER],
         input="".join(json.dumps(event) + "\n" for event in events),
         capture_output=True, text=True, timeout=120, cwd=REPO,

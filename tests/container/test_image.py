@@ -98,11 +98,11 @@ def assert_not_ready(container, url: str, reason: str, timeout: float = 60.0) ->
 def test_image_smoke_removes_its_containers_when_the_suite_fails(built_image, monkeypatch):
     real = img.packaged_model()  # expect a version the image does not have: the suite fails
     monkeypatch.setattr(img, "packaged_model", lambda: {**real, "model_version": "999"})
-    before = set(img.docker("ps", "-aq").stdout.split())
+    before = img.own_containers()  # other workers' containers carry another label
     with pytest.raises(img.ImageError, match="smoke suite failed"):
         img.smoke(built_image)
-    left = set(img.docker("ps", "-aq").stdout.split()) - before
-    assert not left, f"containers left behind: {left}"
+    left = img.own_containers() - before
+    assert not left, f"containers left behind: {left}\n{img.docker('ps', '-a').stdout}"
 
 
 def test_lambda_handler_in_the_image_answers_function_url_events(built_image):
