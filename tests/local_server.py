@@ -18,21 +18,35 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_ready(
-    url: str, process: subprocess.Popen, timeout: float = 90.0, path: str = "/readyz"
-) -> None:
-    """Poll `url + path` until it answers 200; fail if the process exits or time runs out."""
+def wait_until(check, process, what: str, timeout: float = 90.0, interval: float = 0.2) -> None:
+    """Poll `check()` until it is true; fail if `process` exits first or time runs out.
+
+    `process` is anything with Popen's `poll()` (a subprocess, or a running container).
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode} before it was ready")
-        try:
-            if requests.get(f"{url}{path}", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:  # not listening yet, or busy starting
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"server at {url} not ready after {timeout:.0f} s")
+        code = process.poll()
+        if code is not None:
+            raise RuntimeError(f"{what} exited with {code} before it was ready")
+        if check():
+            return
+        time.sleep(interval)
+    raise RuntimeError(f"{what} not ready after {timeout:.0f} s")
+
+
+def answers_200(url: str) -> bool:
+    """Whether `url` answers 200 now (not listening yet, or busy starting, is False)."""
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def wait_ready(
+    url: str, process, timeout: float = 90.0, path: str = "/readyz", interval: float = 0.2
+) -> None:
+    """Poll `url + path` until it answers 200; fail if the process exits or time runs out."""
+    wait_until(lambda: answers_200(f"{url}{path}"), process, f"server at {url}", timeout, interval)
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -24,10 +24,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import requests
-
 from tests.container.lambda_runtime import FakeLambdaRuntime
-from tests.local_server import free_port
+from tests.local_server import free_port, wait_ready
 
 REPO = Path(__file__).resolve().parents[2]
 BENTO_RECORD = REPO / "models" / "bento.json"
@@ -205,17 +203,11 @@ def remove(container_id: str, timeout: float = 30.0) -> None:
 def wait_http_ready(container: Container, url: str, timeout: float = 90.0) -> float:
     """Seconds until `/readyz` answers 200; raises with the container log if it never does."""
     started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
-        code = container.poll()
-        if code is not None:
-            raise ImageError(f"container exited with {code}:\n{container.logs()}")
-        try:
-            if requests.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return time.perf_counter() - started
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise ImageError(f"container not ready after {timeout:.0f} s:\n{container.logs()}")
+    try:
+        wait_ready(url, container, timeout, interval=0.05)
+    except RuntimeError as exc:
+        raise ImageError(f"container: {exc}:\n{container.logs()}") from None
+    return time.perf_counter() - started
 
 
 def http_container_args(port: int) -> list[str]:

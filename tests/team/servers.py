@@ -12,15 +12,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
-
-from tests.local_server import free_port, stop
+from tests.local_server import answers_200, free_port, stop, wait_until
 from tests.project_copy import REPO
 
 BIN = Path(sys.executable).parent
@@ -63,14 +60,10 @@ def _log_tail(path: Path, lines: int = 30) -> str:
 
 
 def _wait(check, process: subprocess.Popen, what: str, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited {process.returncode}:\n{_log_tail(log)}")
-        if check():
-            return
-        time.sleep(0.2)
-    raise RuntimeError(f"{what} not ready after {timeout:.0f} s:\n{_log_tail(log)}")
+    try:
+        wait_until(check, process, what, timeout)
+    except RuntimeError as exc:
+        raise RuntimeError(f"{exc}:\n{_log_tail(log)}") from None
 
 
 def _start(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
@@ -78,13 +71,6 @@ def _start(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> subp
         return subprocess.Popen(
             cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
-
-
-def _http_ok(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=1).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 _RUNNING: list[subprocess.Popen] = []
@@ -165,7 +151,7 @@ def moto_s3(log_dir: Path, *, check_credentials: bool = False) -> Iterator[str]:
     cmd = [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)]
     with _running(_start(cmd, log, env)) as process:
         endpoint = f"http://127.0.0.1:{port}"
-        _wait(lambda: _http_ok(f"{endpoint}/moto-api/"), process, "moto_server", log)
+        _wait(lambda: answers_200(f"{endpoint}/moto-api/"), process, "moto_server", log)
         yield endpoint
 
 
@@ -201,7 +187,7 @@ def mlflow_server(
     ]  # fmt: skip
     with _running(_start(cmd, log, env)) as process:
         url = f"http://127.0.0.1:{port}"
-        _wait(lambda: _http_ok(f"{url}/health"), process, "mlflow server", log, timeout=120)
+        _wait(lambda: answers_200(f"{url}/health"), process, "mlflow server", log, timeout=120)
         yield url
 
 
