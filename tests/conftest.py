@@ -61,7 +61,8 @@ def packaged(tmp_path_factory):
     card = {
         "name": "test-classifier", "version": "42", "candidate": "xgboost", "threshold": 0.5,
         "metrics": {"roc_auc": 0.9}, "params": fitted.hyperparameters, "git_commit": "abc123",
-        "data_hash": "d41d8cd98f00b204e9800998ecf8427e", "trained_at": "2026-11-23T13:00:00+00:00",
+        "data_hash": "d41d8cd98f00b204e9800998ecf8427e",  # pragma: allowlist secret
+        "trained_at": "2026-11-23T13:00:00+00:00",
         "feature_schema": [{"name": name, "dtype": "float64"} for name in FEATURES],
         "model_path": "model/model.pkl",
     }  # fmt: skip

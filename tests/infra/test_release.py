@@ -31,7 +31,7 @@ def image(n: int) -> str:
 def aws_env(moto_url, monkeypatch):
     for key, value in {
         "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",  # pragma: allowlist secret
         "AWS_SESSION_TOKEN": "testing",
         "AWS_REGION": REGION,
         "AWS_ENDPOINT_URL": moto_url,

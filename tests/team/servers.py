@@ -24,7 +24,7 @@ BIN = Path(sys.executable).parent
 # The credentials moto accepts when it does not check them; never real ones.
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",  # pragma: allowlist secret
     "AWS_DEFAULT_REGION": "us-east-1",
 }
 POSTGRES_USER = "nobody"  # postgres refuses to run as root; machines here run tests as root

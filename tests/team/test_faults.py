@@ -24,6 +24,7 @@ from tests.project_copy import REPO
 from tests.team.conftest import MODEL_NAME, dead_port_url, file_hashes
 from tests.team.servers import mlflow_server, moto_s3
 
+WRONG_KEY = "AKIAWRONGKEY0EXAMPLE"  # pragma: allowlist secret
 team = [pytest.mark.slow, pytest.mark.xdist_group("team")]
 
 
@@ -227,8 +228,8 @@ def test_refused_credentials_name_the_access_key_and_the_reason(team_project, tm
         remote = project.with_env(
             DVC_REMOTE_URL="s3://team-dvc-remote/dvc",
             AWS_ENDPOINT_URL=endpoint,
-            AWS_ACCESS_KEY_ID="AKIAWRONGKEY0EXAMPLE",
-            AWS_SECRET_ACCESS_KEY="not-the-secret",
+            AWS_ACCESS_KEY_ID=WRONG_KEY,
+            AWS_SECRET_ACCESS_KEY="not-the-secret",  # pragma: allowlist secret
             AWS_DEFAULT_REGION="us-east-1",
         )
         pushed = remote.run("python", "-m", "pipelines.remote", "push", check=False)
@@ -236,7 +237,7 @@ def test_refused_credentials_name_the_access_key_and_the_reason(team_project, tm
     for result, action in ((pushed, "push"), (pulled, "pull")):
         assert result.returncode == 1
         assert (
-            f"error: {action}: S3 refused access key 'AKIAWRONGKEY0EXAMPLE' to s3://team-dvc-remote"
+            f"error: {action}: S3 refused access key '{WRONG_KEY}' to s3://team-dvc-remote"
         ) in result.stderr
         assert "InvalidAccessKeyId" in result.stderr
     assert cache_hashes(project) == before
@@ -260,8 +261,8 @@ def test_tracking_server_refusing_credentials_names_the_user(team_project, team_
         extra_env={
             "MLFLOW_APP_NAME": "basic-auth",
             "MLFLOW_AUTH_CONFIG_PATH": str(auth_ini),
-            "MLFLOW_AUTH_ADMIN_PASSWORD": "right-password-1234",
-            "MLFLOW_FLASK_SERVER_SECRET_KEY": "test-only-csrf-key",
+            "MLFLOW_AUTH_ADMIN_PASSWORD": "right-password-1234",  # pragma: allowlist secret
+            "MLFLOW_FLASK_SERVER_SECRET_KEY": "test-only-csrf-key",  # pragma: allowlist secret
         },
     )
     project = team_project.copy(tmp_path / "repo")
@@ -272,7 +273,7 @@ def test_tracking_server_refusing_credentials_names_the_user(team_project, team_
         wrong = project.with_env(
             MLFLOW_TRACKING_URI=uri,
             MLFLOW_TRACKING_USERNAME="admin",
-            MLFLOW_TRACKING_PASSWORD="wrong-password",
+            MLFLOW_TRACKING_PASSWORD="wrong-password",  # pragma: allowlist secret
         ).run(*train, check=False)
         anonymous = project.with_env(MLFLOW_TRACKING_URI=uri).run(*train, check=False)
     assert wrong.returncode == 1
