@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from modelops.delivery.local_server import free_port, stop, wait_ready
+from modelops.serving.inference import service_metadata
 from services import serve
 from tests.service.test_api import GOOD
 
@@ -31,21 +32,23 @@ def test_bad_worker_counts_are_refused_naming_the_value(value, monkeypatch):
         serve.workers()
 
 
-def test_serves_the_contract_from_one_process(packaged, tmp_path):
+def test_serves_the_contract_from_one_process(binary, tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with open(tmp_path / "serve.log", "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "services.serve", "--port", str(port)],
-            env={**os.environ, "MODELOPS_MODEL_TAG": packaged["tag"], "PORT": "1"},
+            env={**os.environ, "MODELOPS_MODEL_TAG": binary["tag"], "PORT": "1"},
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     try:
         wait_ready(url, process)
         answer = requests.post(f"{url}/predict", json={"instances": [GOOD]}, timeout=5)
         assert answer.status_code == 200
-        assert answer.json()["model"]["version"] == packaged["card"]["version"]
-        assert requests.get(f"{url}/metadata", timeout=5).json() == packaged["card"]
+        assert answer.json()["model"]["version"] == binary["card"]["version"]
+        assert answer.json()["predictions"][0]["label"] in binary["card"]["classes"]
+        metadata = requests.get(f"{url}/metadata", timeout=5).json()
+        assert metadata == service_metadata(binary["card"], 50)
         metrics = requests.get(f"{url}/metrics", timeout=5)
         assert 'endpoint="/predict",http_response_code="200"' in metrics.text
         assert psutil.Process(process.pid).children(recursive=True) == []  # no arbiter, no worker

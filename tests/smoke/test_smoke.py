@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from modelops.serving.inference import example_instance
+
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("smoke")]
 
 
@@ -19,7 +21,8 @@ def card(client) -> dict:
 
 
 def known_good(card: dict, rows: int = 1) -> dict:
-    return {"instances": [{f["name"]: 0.0 for f in card["feature_schema"]}] * rows}
+    """A valid request built from the card (its input example, or a row typed per column)."""
+    return {"instances": [example_instance(card)] * rows}
 
 
 def test_live_and_ready(client):
@@ -28,7 +31,8 @@ def test_live_and_ready(client):
 
 
 def test_metadata_names_the_expected_model(card, endpoint):
-    for key in ("name", "version", "metrics", "git_commit", "data_hash", "feature_schema"):
+    for key in ("name", "version", "task", "metrics", "git_commit", "data_hash", "feature_schema",
+                "max_instances"):  # fmt: skip
         assert card.get(key), f"model card has no {key}"
     if endpoint.get("version"):
         assert str(card["version"]) == str(endpoint["version"])
@@ -40,16 +44,29 @@ def test_known_good_prediction_has_the_right_shape(client, card):
     body = response.json()
     assert len(body["predictions"]) == 3
     for prediction in body["predictions"]:
-        assert prediction["label"] in (0, 1)
-        assert 0.0 <= prediction["probability"] <= 1.0
+        if card["task"] == "regression":
+            assert isinstance(prediction["value"], float)
+            continue
+        assert prediction["label"] in card["classes"]
+        assert set(prediction["probabilities"]) == {str(c) for c in card["classes"]}
+        assert all(0.0 <= p <= 1.0 for p in prediction["probabilities"].values())
+        if card["task"] == "binary":
+            assert (
+                prediction["probability"]
+                == prediction["probabilities"][str(card["positive_class"])]
+            )
     assert body["model"] == {"name": card["name"], "version": str(card["version"])}
 
 
 def test_bad_request_gets_a_4xx(client, card):
     bad = known_good(card)
-    bad["instances"][0][card["feature_schema"][0]["name"]] = "not a number"
+    typed = [f["name"] for f in card["feature_schema"] if f["type"] in ("number", "boolean")]
+    if not typed:
+        pytest.skip("every feature is a category: any string is a valid value")
+    bad["instances"][0][typed[0]] = "not a number"
     response = client.post("/predict", json=bad)
     assert 400 <= response.status_code < 500, response.text
+    assert typed[0] in response.text  # the message names the column
 
 
 def test_p95_latency_of_20_predictions_is_within_bound(client, card):

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from modelops.delivery.lambda_runtime import FakeLambdaRuntime, lambda_event
 from modelops.delivery.local_server import free_port, wait_ready
+from modelops.serving.inference import example_instance
 
 REPO = Path(__file__).resolve().parents[3]  # the project: src/modelops/delivery/ -> .
 BENTO_RECORD = REPO / "models" / "bento.json"
@@ -247,8 +248,7 @@ def smoke(tag: str) -> None:
         raise ImageError("Lambda mode: the runtime interface client never polled the Runtime API")
     metadata = invoke_lambda_handler(tag, [lambda_event("GET", "/metadata")])[0]
     card = json.loads(metadata["body"])
-    row = {feature["name"]: 0.0 for feature in card["feature_schema"]}
-    body = json.dumps({"instances": [row]})
+    body = json.dumps({"instances": [example_instance(card)]})
     answer = invoke_lambda_handler(tag, [lambda_event("POST", "/predict", body)])[0]
     if answer["statusCode"] != 200 or metadata["statusCode"] != 200:
         raise ImageError(f"Lambda handler in the image answered {answer}")
