@@ -62,6 +62,8 @@ def servers(port: int, model_tag: str) -> dict[str, dict]:
             "cmd": [str(BIN / "mlflow"), "models", "serve", "-m", "models/best/model",
                     "--env-manager", "local", "--host", "127.0.0.1", "--port", str(port),
                     "--workers", "1"],
+            # mlflow execs `uvicorn` by name: the venv's bin must be on PATH (it is under make)
+            "env": {"PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"},
             "body": lambda rows: {"dataframe_records": rows}, "ready": "/ping",
         },
     }  # fmt: skip
@@ -106,6 +108,8 @@ def run_wrk(url: str, body: bytes, threads: int, connections: int, seconds: int)
     ).stdout  # fmt: skip
     os.unlink(script.name)
     percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    if "99" not in percentiles:
+        raise RuntimeError(f"wrk reported no latency distribution (no answers?):\n{out}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
         "p50_ms": round(to_ms(percentiles["50"]), 3),
