@@ -27,7 +27,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from modelops.inference import InputError, Predictor, instance_schema
+from modelops.serving.inference import InputError, Predictor, instance_schema
 from services.bentoml_private import CorkDispatcher
 from services.guard import RequestGuard, use_cancelling_timeout
 

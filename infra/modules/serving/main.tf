@@ -100,7 +100,7 @@ resource "aws_lambda_function" "service" {
 
   tags = local.tags
 
-  # Ownership split with the release CLI (src/modelops/release.py, `make release-*`):
+  # Ownership split with the release CLI (src/modelops/delivery/release.py, `make release-*`):
   # Terraform creates the function from var.image_uri once; after that the CLI points $LATEST at
   # each new image digest and publishes versions. Without this, every apply would revert the code
   # to the first image and publish a stray version.
