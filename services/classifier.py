@@ -24,7 +24,6 @@ from typing import Annotated, Any
 
 import bentoml
 import numpy as np
-from bentoml._internal.marshal.dispatcher import CorkDispatcher
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -40,6 +39,7 @@ from modelops.serving.inference import (
     service_metadata,
 )
 from modelops.serving.model import Feature
+from services.bentoml_private import CorkDispatcher
 from services.guard import RequestGuard, use_cancelling_timeout
 from services.speedups import cache_api_callers
 

@@ -16,7 +16,7 @@ def cache_api_callers() -> None:
     single-row request's CPU under load (py-spy, `make bench-serve` c=16). The caller depends
     only on the method and the instance, so it is cached on the instance.
     """
-    from _bentoml_sdk.method import APIMethod
+    from services.bentoml_private import APIMethod
 
     original = APIMethod._local_call
     if getattr(original, "cached_per_instance", False):

@@ -51,8 +51,9 @@ def test_metadata_readiness_and_errors(replies):
     answers = [reply["response"] for reply in replies["replies"]]
     assert json.loads(answers[1]["body"])["task"] == replies["task"]
     assert answers[2]["statusCode"] == 200
-    assert answers[3]["statusCode"] == 400
-    assert answers[4]["statusCode"] == 404
+    malformed, unknown = answers[3], answers[4]
+    assert malformed["statusCode"] == 400 and "Invalid JSON" in malformed["body"], malformed
+    assert unknown["statusCode"] == 404 and "Not Found" in unknown["body"], unknown
     missing = answers[5]
     assert missing["statusCode"] == 400 and "flag" in missing["body"]  # a missing key is named
     wrong_type = answers[6]

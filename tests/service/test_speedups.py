@@ -6,7 +6,7 @@ pytestmark = pytest.mark.xdist_group("service")
 
 
 def test_the_api_caller_is_built_once_per_instance_and_still_calls_the_method(service_module):
-    from _bentoml_sdk.method import APIMethod
+    from services.bentoml_private import APIMethod
 
     service_module.cache_api_callers()  # idempotent: patching twice keeps one cache
     assert APIMethod._local_call.cached_per_instance
