@@ -78,6 +78,23 @@ def test_missing_and_unknown_features_are_listed(built):
         predictor.predict([row | {"colour": 1.0}])
     assert f"missing features: {first}" in str(err.value)
     assert "unknown features: colour" in str(err.value)
+
+
+def test_a_missing_or_an_unknown_feature_alone_is_refused_with_the_full_message(built):
+    predictor = Predictor.from_directory(built["folder"])
+    expected = ", ".join(predictor.features)
+    with pytest.raises(InputError) as err:
+        predictor.check_columns(predictor.features[2:])
+    missing = ", ".join(predictor.features[:2])
+    assert str(err.value) == f"missing features: {missing} (expected: {expected})"
+    with pytest.raises(InputError) as err:
+        predictor.check_columns([*predictor.features, "colour", "size2"])
+    assert str(err.value) == f"unknown features: colour, size2 (expected: {expected})"
+    predictor.check_columns(list(predictor.features))  # the schema itself passes
+
+
+def test_empty_input_and_a_wrong_width_are_refused(built):
+    predictor = Predictor.from_directory(built["folder"])
     with pytest.raises(InputError, match="no instances"):
         predictor.predict([])
     with pytest.raises(InputError, match="expected 5 features"):
