@@ -13,6 +13,7 @@ from modelops.serving.inference import (
     InputError,
     ModelLoadError,
     Predictor,
+    example_instance,
     instance_schema,
     load_pickled_model,
     prediction_schema,
@@ -192,3 +193,16 @@ def test_inference_imports_no_pipeline_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_example_instance_is_a_row_the_schema_accepts(built):
+    card = built["card"]
+    assert example_instance(card) == card["input_example"][0]
+    stale = {**card, "input_example": [{"gone": 1.0}]}  # an example of other columns: rebuilt
+    built_row = example_instance(stale)
+    assert list(built_row) == [f["name"] for f in card["feature_schema"]]
+    assert built_row["size"] == "small" and built_row["flag"] is False
+    schema = TypeAdapter(instance_schema([Feature.from_schema(f) for f in card["feature_schema"]]))
+    for row in (example_instance(card), built_row):
+        assert schema.validate_python(row) == row
+        assert Predictor(built["model"], card).predict([row])
