@@ -208,7 +208,9 @@ class Classifier:
         the positive class's probability; regression: the value.
         """
         if self.predictor is None:
-            raise bentoml.exceptions.ServiceUnavailable(self.error or "model not loaded")
+            # A 503 that says why (BentoML replaces the message of any 5xx it raises itself).
+            error = self.error or "model not loaded"
+            return JSONResponse({"error": error}, status_code=503)  # type: ignore[return-value]
         batch = len(instances) < BATCH_BELOW_ROWS
         try:
             # Encoded per request (dict lookups), so the batch queue only stacks float matrices.

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -176,3 +177,25 @@ def test_serving_process_imports_no_pipeline_library(binary):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_corrupt_model_is_not_ready_and_predict_says_why(binary):
+    """The card loads but the model file does not: 503 with the reason, never a prediction."""
+    import bentoml
+
+    from modelops.delivery.packaging import CARD_OBJECT
+    from modelops.serving.inference import STORED_MODEL_FILE
+    from tests.service.conftest import run_driver
+
+    with bentoml.models.create("typed-corrupt", custom_objects={CARD_OBJECT: binary["card"]}) as m:
+        Path(m.path, STORED_MODEL_FILE).write_bytes(b"\x80\x04 this is not a model")
+    row = example_row(binary["model"])
+    ready, predict = run_driver(
+        "tests.service.asgi_driver",
+        str(m.tag),
+        [{"method": "GET", "path": "/readyz"},
+         {"method": "POST", "path": "/predict", "json": {"instances": [row]}}],
+    )  # fmt: skip
+    assert ready["status"] == 503
+    assert predict["status"] == 503, predict
+    assert "cannot load model" in predict["body"]["error"]
