@@ -133,6 +133,32 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def _number(value: Any) -> Any:
+    """A number written as text ("1.5") as a float; anything else as it is."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _numbers_as_numbers(frame: pd.DataFrame, schema: list[dict[str, Any]]) -> pd.DataFrame:
+    """Number features read as text (one bad cell makes a CSV column text) back to numbers.
+
+    Only the cells that are not numbers stay text, so the server's error names the right row.
+    """
+    text = [
+        feature["name"]
+        for feature in schema
+        if feature.get("type", "number") == "number"
+        and not pd.api.types.is_numeric_dtype(frame[feature["name"]])  # text or object
+    ]
+    if not text:
+        return frame
+    return frame.assign(**{name: frame[name].map(_number) for name in text})
+
+
 def _columns(predictions: list[dict[str, Any]]) -> dict[str, list[Any]]:
     """Prediction columns as `make score` writes them: label and probability, or value.
 
@@ -311,7 +337,7 @@ class Client:
                     f"input lacks the model's features: {', '.join(missing)} "
                     f"(the model takes: {', '.join(features)})"
                 )
-            to_send = frame[features]
+            to_send = _numbers_as_numbers(frame[features], self.metadata()["feature_schema"])
         else:
             to_send = frame.drop(columns=[id_column] if id_column else [])
         size = self.max_batch()
