@@ -3,6 +3,8 @@ import json
 import os
 import pickle
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -10,8 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from modelops.delivery.local_server import free_port, stop, wait_ready
 from modelops.params import DataParams, GenerateParams
 from modelops.pipeline.data import generate_dataset
+
+REPO = Path(__file__).resolve().parents[1]
 
 # BentoML reads BENTOML_HOME once, at import: set it at collection, before any test imports it.
 BENTOML_HOME = Path(tempfile.mkdtemp(prefix="bentoml-home-"))
@@ -70,3 +75,35 @@ def packaged(tmp_path_factory):
     tag = import_model(Predictor.from_directory(best))
     os.environ["MODELOPS_MODEL_TAG"] = tag
     return {"tag": tag, "card": card, "model": fitted.model, "rows": x}
+
+
+def start_server(model_tag: str, log: Path) -> tuple[subprocess.Popen, str]:
+    """`bentoml serve` of `model_tag` on a free loopback port, in its own process group."""
+    port = free_port()
+    bentoml = Path(sys.executable).parent / "bentoml"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [str(bentoml), "serve", "services.classifier:Classifier",
+             "--host", "127.0.0.1", "--port", str(port)],
+            cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, "MODELOPS_MODEL_TAG": model_tag},
+        )  # fmt: skip
+    return process, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def local_server(packaged, tmp_path_factory):
+    """`bentoml serve` of the test model on a free loopback port; stopped afterwards.
+
+    Tests that share it are grouped (`xdist_group("smoke")`) so it starts once per run.
+    """
+    log = tmp_path_factory.mktemp("server") / "serve.log"
+    process, url = start_server(packaged["tag"], log)
+    try:
+        try:
+            wait_ready(url, process)
+        except RuntimeError as exc:
+            pytest.fail(f"{exc}\n{log.read_text()[-3000:]}")
+        yield {"url": url, "process": process, "log": log, "version": packaged["card"]["version"]}
+    finally:
+        stop(process)  # whatever happened: nothing is left running
