@@ -111,7 +111,7 @@
       document.getElementById(`feature-${known.index}`).setAttribute("aria-invalid", "true");
       placed = true;
     }
-    formError.textContent = placed ? "Some fields need a change (see below them)." : error.message;
+    formError.textContent = placed ? "Some fields need a change: see the messages under them." : error.message;
   }
 
   function humane(message) {
