@@ -101,3 +101,16 @@ def test_swagger_ui_moved_to_docs_and_loads_nothing_from_outside(client):
     assert client.get("/static_content/swagger-ui-bundle.js").status_code == 200
     spec = client.get("/docs.json").json()
     assert "/" not in spec["paths"] and "/docs" not in spec["paths"]
+
+
+def test_the_page_through_a_function_url_event(packaged):
+    """On Lambda (public URL): the page and its script come through the handler as text."""
+    from modelops.delivery.lambda_runtime import lambda_event
+    from tests.service.test_lambda import invoke_all
+
+    page, script = invoke_all([lambda_event("GET", "/"), lambda_event("GET", "/web/page.js")])
+    assert page["response"]["statusCode"] == 200
+    assert page["response"]["headers"]["content-type"].startswith("text/html")
+    assert 'name="feature_00"' in page["response"]["body"]
+    assert script["response"]["statusCode"] == 200
+    assert 'PREDICT_URL = "predict"' in script["response"]["body"]  # relative: any base path

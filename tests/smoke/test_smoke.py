@@ -6,6 +6,7 @@ starts or fuzzes a local server lives in tests/service/.
 
 from __future__ import annotations
 
+import html
 import math
 import os
 import statistics
@@ -87,6 +88,14 @@ def test_bad_request_gets_a_4xx_naming_the_column(client, card):
         client.request("POST", "/predict", json={"instances": [bad]})
     assert 400 <= caught.value.status < 500
     assert column in caught.value.message
+
+
+def test_the_page_is_served_with_one_input_per_feature(client, card):
+    page = client.request("GET", "/")
+    assert page.headers["content-type"].startswith("text/html")
+    for feature in card["feature_schema"]:
+        assert f'name="{html.escape(feature["name"], quote=True)}"' in page.text
+    assert client.request("GET", "/web/page.js").status_code == 200
 
 
 def test_p95_latency_of_20_predictions_is_within_bound(client, card):
