@@ -118,6 +118,11 @@ bench-serve: $(SYNCED) ## Serving latency/throughput/cold start vs mlflow, FastA
 	@command -v wrk >/dev/null || { echo "installing wrk (apt)"; apt-get install -y -qq wrk >/dev/null; }
 	python -m benchmarks.serve
 
+.PHONY: bench-client
+bench-client: $(SYNCED) ## modelops.client on 10,000 rows vs services.serve, next to make score -> reports/bench/client.json
+	@test -f models/bento.json || { echo "no packaged model: run 'make run' first" >&2; exit 1; }
+	python -m benchmarks.client
+
 .PHONY: image
 image: $(SYNCED) ## Build the service image (docker CLI, any engine DOCKER_HOST points at), tagged <commit>-v<model version>
 	python -m modelops.delivery.image build
