@@ -439,7 +439,8 @@ def main(argv: list[str] | None = None) -> int:
                         batch_size=args.batch_size)  # fmt: skip
         predictions = client.predict(frame, args.id_column, ProgressBar(len(frame)))
         if args.id_column is None:
-            predictions = frame.join(predictions, rsuffix="_predicted")
+            clashing = {c: f"{c}_predicted" for c in predictions.columns if c in frame.columns}
+            predictions = pd.concat([frame, predictions.rename(columns=clashing)], axis=1)
         write_table(predictions, args.output)
     except (ClientError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -300,3 +300,14 @@ def test_importing_the_client_loads_nothing_heavy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_cli_keeps_an_input_column_named_like_a_prediction(server, tmp_path):
+    source, target = tmp_path / "in.csv", tmp_path / "out.parquet"
+    frame(3).assign(label=["a", "b", "c"]).to_csv(source, index=False)
+    assert main(["predict", server.url, str(source), str(target), "--id-column", "id"]) == 0
+    assert list(pd.read_parquet(target).columns) == ["id", "label", "probability"]
+    assert main(["predict", server.url, str(source), str(tmp_path / "all.csv")]) == 0
+    scored = pd.read_csv(tmp_path / "all.csv")
+    assert scored["label"].tolist() == ["a", "b", "c"]  # the input's own column, untouched
+    assert scored["label_predicted"].tolist() == [1, 0, 1]
