@@ -238,6 +238,9 @@ class Client:
                     f"auth='aws_iam' for {self.url}: set AWS_REGION (or pass region=)"
                 )
             self.session.auth = SigV4Auth(signing_region)
+        # ready() asks once: "not yet" is an answer, not something to wait out with backoff
+        self._probe = requests.Session()
+        self._probe.auth = self.session.auth
 
     def __repr__(self) -> str:
         return f"Client({self.url!r})"
@@ -264,9 +267,9 @@ class Client:
         return response
 
     def ready(self) -> bool:
-        """Whether the service is up with its model loaded (`/readyz` answers 200)."""
+        """Whether the service is up with its model loaded (`/readyz` answers 200), asked once."""
         try:
-            return self.session.get(self.url + "/readyz", timeout=self.timeout).ok
+            return self._probe.get(self.url + "/readyz", timeout=self.timeout).ok
         except requests.RequestException:
             return False
 

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pandas as pd
@@ -311,3 +312,36 @@ def test_cli_keeps_an_input_column_named_like_a_prediction(server, tmp_path):
     scored = pd.read_csv(tmp_path / "all.csv")
     assert scored["label"].tolist() == ["a", "b", "c"]  # the input's own column, untouched
     assert scored["label_predicted"].tolist() == [1, 0, 1]
+
+
+def test_retries_connection_errors_until_the_server_listens():
+    """A cold start: nothing listens yet when the first call goes out, then the server is up."""
+    port = free_port()
+    client = Client(f"http://127.0.0.1:{port}", retries=6, backoff=0.2)
+    assert client.ready() is False  # asked once, no waiting
+    body = json.dumps({"name": "late", "version": "1", "feature_schema": []}).encode()
+
+    class Late(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    def serve_later():
+        time.sleep(0.3)  # the first attempts are refused
+        httpd = ThreadingHTTPServer(("127.0.0.1", port), Late)
+        started.append(httpd)
+        httpd.serve_forever()
+
+    started: list = []
+    threading.Thread(target=serve_later, daemon=True).start()
+    try:
+        assert client.metadata()["name"] == "late"
+    finally:
+        for httpd in started:
+            httpd.shutdown()
+            httpd.server_close()
