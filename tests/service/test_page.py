@@ -114,3 +114,13 @@ def test_the_page_through_a_function_url_event(packaged):
     assert 'name="feature_00"' in page["response"]["body"]
     assert script["response"]["statusCode"] == 200
     assert 'PREDICT_URL = "predict"' in script["response"]["body"]  # relative: any base path
+
+
+def test_the_page_is_rendered_from_the_card_at_request_time(client, service_module, monkeypatch):
+    monkeypatch.setattr(service_module, "CARD", MIXED_CARD)
+    page = controls_of(client.get("/").text)
+    assert set(page.controls) == {"petal length", "colour", "wild"}
+    monkeypatch.setattr(service_module, "CARD", None)
+    monkeypatch.setattr(service_module, "CARD_ERROR", "model m:1 is not in the store")
+    response = client.get("/")
+    assert response.status_code == 503 and "model m:1 is not in the store" in response.text
