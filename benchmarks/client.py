@@ -2,7 +2,8 @@
 
 The same 10,000 rows (random values fitting the packaged model's feature schema) are scored
 four ways on this machine, loopback only:
-- `Client.predict(frame)` in-process, in batches of the server's maximum (and of 100 rows);
+- `Client.predict(frame)` in-process, in batches of the server's maximum (one at a time and two
+  in flight) and of 100 rows;
 - `python -m modelops.client predict URL in.csv out.csv` (process start, CSV in and out);
 - `python -m pipelines.score` (what `make score` runs: the model in-process, no HTTP).
 Prints a table and writes reports/bench/client.json.
@@ -100,6 +101,11 @@ def main() -> None:
             seconds = timed(lambda: client.predict(frame), args.repeats)
             results.append(
                 figure(f"Client.predict, batches of {batch}", args.rows, seconds,
+                       -(-args.rows // batch))
+            )  # fmt: skip
+            seconds = timed(lambda: client.predict(frame, concurrency=2), args.repeats)
+            results.append(
+                figure(f"Client.predict, batches of {batch}, 2 in flight", args.rows, seconds,
                        -(-args.rows // batch))
             )  # fmt: skip
             small = Client(url, batch_size=100)

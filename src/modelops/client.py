@@ -25,6 +25,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -308,6 +309,7 @@ class Client:
         data: pd.DataFrame | Iterable[Mapping[str, Any]],
         id_column: str | None = None,
         progress: Callable[[int], Any] | None = None,
+        concurrency: int = 1,
     ) -> pd.DataFrame:
         """Predict every row of `data` (a DataFrame or a list of {feature: value} dicts).
 
@@ -318,6 +320,8 @@ class Client:
             data: the rows, with the model's raw feature columns.
             id_column: a column passed through to the result (and not sent).
             progress: called with the number of rows after each batch (a progress bar).
+            concurrency: batches in flight at once (against Lambda, each runs on its own
+                instance; a one-process local server gains little).
 
         Returns:
             One row per input row, with the input's index: `id_column` first if given, then
@@ -344,16 +348,35 @@ class Client:
         else:
             to_send = frame.drop(columns=[id_column] if id_column else [])
         size = self.max_batch()
-        predictions: list[dict[str, Any]] = []
-        for start in range(0, len(to_send), size):
+        starts = range(0, len(to_send), size)
+
+        def batch(start: int) -> list[dict[str, Any]]:
             chunk = to_send.iloc[start : start + size]
             try:
-                predictions += self.predict_records(_records(chunk))
+                return self.predict_records(_records(chunk))
             except RequestRejected as exc:
                 where = f"rows {start}-{start + len(chunk) - 1}"
                 raise RequestRejected(exc.url, exc.status, f"{where}: {exc.message}") from None
-            if progress is not None:
-                progress(len(chunk))
+
+        parts: dict[int, list[dict[str, Any]]] = {}
+        if concurrency <= 1 or len(starts) <= 1:
+            for start in starts:
+                parts[start] = batch(start)
+                if progress is not None:
+                    progress(len(parts[start]))
+        else:
+            # Batches in flight at once: a Lambda function URL runs each on its own instance.
+            with ThreadPoolExecutor(max_workers=concurrency) as pool:
+                futures = {pool.submit(batch, start): start for start in starts}
+                try:
+                    for future in as_completed(futures):
+                        parts[futures[future]] = future.result()
+                        if progress is not None:
+                            progress(len(parts[futures[future]]))
+                except BaseException:
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    raise
+        predictions = [prediction for start in starts for prediction in parts[start]]
         result = pd.DataFrame(_columns(predictions), index=frame.index)
         if id_column is not None:
             result.insert(0, id_column, frame[id_column])
@@ -433,6 +456,7 @@ def main(argv: list[str] | None = None) -> int:
     predict.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S)
     predict.add_argument("--retries", type=int, default=DEFAULT_RETRIES)
     predict.add_argument("--batch-size", type=int, help="rows per request (default: the server's)")
+    predict.add_argument("--concurrency", type=int, default=1, help="batches in flight at once")
     args = parser.parse_args(argv)
     try:
         if not args.input.is_file():
@@ -440,7 +464,9 @@ def main(argv: list[str] | None = None) -> int:
         frame = read_table(args.input)
         client = Client(args.url, auth=args.auth, timeout=args.timeout, retries=args.retries,
                         batch_size=args.batch_size)  # fmt: skip
-        predictions = client.predict(frame, args.id_column, ProgressBar(len(frame)))
+        predictions = client.predict(
+            frame, args.id_column, ProgressBar(len(frame)), concurrency=args.concurrency
+        )
         if args.id_column is None:
             clashing = {c: f"{c}_predicted" for c in predictions.columns if c in frame.columns}
             predictions = pd.concat([frame, predictions.rename(columns=clashing)], axis=1)

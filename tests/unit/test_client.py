@@ -345,3 +345,15 @@ def test_retries_connection_errors_until_the_server_listens():
         for httpd in started:
             httpd.shutdown()
             httpd.server_close()
+
+
+def test_concurrent_batches_come_back_in_input_order(server):
+    rows = frame(20)
+    result = Client(server.url).predict(rows, concurrency=4)
+    assert len(posts(server)) == 7  # 20 rows in batches of 3
+    assert list(result.index) == list(rows.index)
+    assert result["probability"].tolist() == [0.9 if w else 0.2 for w in rows["wild"]]
+    rows = rows.astype({"x": object})
+    rows.loc[117, "x"] = "high"
+    with pytest.raises(RequestRejected, match=r"rows 15-17: instances\.2\.x"):
+        Client(server.url).predict(rows, concurrency=4)
