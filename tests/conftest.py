@@ -1,7 +1,7 @@
 import atexit
 import json
-import os
 import pickle
+import os
 import shutil
 import subprocess
 import sys
@@ -12,18 +12,29 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from modelops.delivery.local_server import free_port, stop, wait_ready
+from modelops.delivery.local_server import start_on_free_port, stop, wait_ready
 from modelops.params import DataParams, GenerateParams
 from modelops.pipeline.data import generate_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 
-# BentoML reads BENTOML_HOME once, at import: set it at collection, before any test imports it.
+# BentoML reads BENTOML_HOME once, at import, and the service reads its limits at import: set
+# them when this conftest registers (before any test module imports bentoml), and put the
+# environment back as it was when the run ends.
 BENTOML_HOME = Path(tempfile.mkdtemp(prefix="bentoml-home-"))
 atexit.register(shutil.rmtree, BENTOML_HOME, ignore_errors=True)
-os.environ["BENTOML_HOME"] = str(BENTOML_HOME)
-os.environ["MODELOPS_MAX_INSTANCES"] = "50"
-os.environ["MODELOPS_MAX_BODY_BYTES"] = "20000"
+_RUN_ENVIRONMENT = pytest.MonkeyPatch()
+
+
+def pytest_configure(config):
+    _RUN_ENVIRONMENT.setenv("BENTOML_HOME", str(BENTOML_HOME))
+    _RUN_ENVIRONMENT.setenv("MODELOPS_MAX_INSTANCES", "50")
+    _RUN_ENVIRONMENT.setenv("MODELOPS_MAX_BODY_BYTES", "20000")
+
+
+def pytest_unconfigure(config):
+    _RUN_ENVIRONMENT.undo()
+
 
 FEATURES = [f"feature_{i:02d}" for i in range(4)]
 
@@ -48,7 +59,10 @@ def rng() -> np.random.Generator:
 
 @pytest.fixture(scope="session")
 def packaged(tmp_path_factory):
-    """Train a tiny XGBoost model, write it as models/best/, import it into the BentoML store."""
+    """Train a tiny XGBoost model, write it as models/best/, import it into the BentoML store.
+
+    MODELOPS_MODEL_TAG names it for the rest of the session, and is restored afterwards.
+    """
     from modelops.delivery.packaging import import_model
     from modelops.params import DataParams, GenerateParams, XGBoostParams
     from modelops.pipeline.data import generate_dataset
@@ -73,21 +87,32 @@ def packaged(tmp_path_factory):
     }  # fmt: skip
     (best / "model_card.json").write_text(json.dumps(card))
     tag = import_model(Predictor.from_directory(best))
-    os.environ["MODELOPS_MODEL_TAG"] = tag
-    return {"tag": tag, "card": card, "model": fitted.model, "rows": x}
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("MODELOPS_MODEL_TAG", tag)
+        yield {"tag": tag, "card": card, "model": fitted.model, "rows": x}
 
 
 def start_server(model_tag: str, log: Path) -> tuple[subprocess.Popen, str]:
-    """`bentoml serve` of `model_tag` on a free loopback port, in its own process group."""
-    port = free_port()
+    """`bentoml serve` of `model_tag` on a free loopback port, in its own process group, ready.
+
+    Raises:
+        RuntimeError: it did not become ready (on another port too, if it lost its port).
+    """
     bentoml = Path(sys.executable).parent / "bentoml"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [str(bentoml), "serve", "services.classifier:Classifier",
-             "--host", "127.0.0.1", "--port", str(port)],
-            cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "MODELOPS_MODEL_TAG": model_tag},
-        )  # fmt: skip
+
+    def start(port: int) -> subprocess.Popen:
+        with open(log, "ab") as out:
+            return subprocess.Popen(
+                [str(bentoml), "serve", "services.classifier:Classifier",
+                 "--host", "127.0.0.1", "--port", str(port)],
+                cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                env={**os.environ, "MODELOPS_MODEL_TAG": model_tag},
+            )  # fmt: skip
+
+    def ready(port: int, process: subprocess.Popen) -> None:
+        wait_ready(f"http://127.0.0.1:{port}", process)
+
+    process, port = start_on_free_port(start, ready, what="bentoml serve")
     return process, f"http://127.0.0.1:{port}"
 
 
@@ -95,15 +120,15 @@ def start_server(model_tag: str, log: Path) -> tuple[subprocess.Popen, str]:
 def local_server(packaged, tmp_path_factory):
     """`bentoml serve` of the test model on a free loopback port; stopped afterwards.
 
-    Tests that share it are grouped (`xdist_group("smoke")`) so it starts once per run.
+    Shared by the smoke suite (without SMOKE_BASE_URL), the fuzz, the browser and notebook
+    tests; they are grouped (`xdist_group("smoke")`) so it starts once per run.
     """
     log = tmp_path_factory.mktemp("server") / "serve.log"
-    process, url = start_server(packaged["tag"], log)
     try:
-        try:
-            wait_ready(url, process)
-        except RuntimeError as exc:
-            pytest.fail(f"{exc}\n{log.read_text()[-3000:]}")
+        process, url = start_server(packaged["tag"], log)
+    except RuntimeError as exc:
+        pytest.fail(f"{exc}\n{log.read_text()[-3000:]}")
+    try:
         yield {"url": url, "process": process, "log": log, "version": packaged["card"]["version"]}
     finally:
         stop(process)  # whatever happened: nothing is left running
