@@ -1,7 +1,7 @@
 import atexit
 import json
-import pickle
 import os
+import pickle
 import shutil
 import subprocess
 import sys
