@@ -1,5 +1,9 @@
 """The page at `/` and Swagger UI at `/docs`, in-process; the page's HTML from hand-made cards."""
 
+import json
+import os
+import subprocess
+import sys
 from html.parser import HTMLParser
 
 import pytest
@@ -106,9 +110,15 @@ def test_swagger_ui_moved_to_docs_and_loads_nothing_from_outside(client):
 def test_the_page_through_a_function_url_event(packaged):
     """On Lambda (public URL): the page and its script come through the handler as text."""
     from modelops.delivery.lambda_runtime import lambda_event
-    from tests.service.test_lambda import invoke_all
 
-    page, script = invoke_all([lambda_event("GET", "/"), lambda_event("GET", "/web/page.js")])
+    events = [lambda_event("GET", "/"), lambda_event("GET", "/web/page.js")]
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.service.lambda_driver"],  # the handler in a fresh process
+        input="".join(json.dumps(event) + "\n" for event in events),
+        capture_output=True, text=True, timeout=120, env=os.environ.copy(),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    page, script = [json.loads(line) for line in result.stdout.splitlines()]
     assert page["response"]["statusCode"] == 200
     assert page["response"]["headers"]["content-type"].startswith("text/html")
     assert 'name="feature_00"' in page["response"]["body"]
