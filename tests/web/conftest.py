@@ -20,9 +20,13 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's chromium (Playwright's own browser download cannot work on these machines)."""
+    """Debian's chromium (Playwright's own browser download cannot work on these machines).
+
+    Per module, not per session: while Playwright's sync API runs, its event loop is the
+    thread's running loop, and any later test's `asyncio.run()` on that worker would fail.
+    """
     if not CHROMIUM.exists():
         pytest.skip("no /usr/bin/chromium: apt-get install -y chromium (.ci/run does)")
     from playwright.sync_api import sync_playwright
