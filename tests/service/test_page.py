@@ -134,3 +134,16 @@ def test_the_page_is_rendered_from_the_card_at_request_time(client, service_modu
     monkeypatch.setattr(service_module, "CARD_ERROR", "model m:1 is not in the store")
     response = client.get("/")
     assert response.status_code == 503 and "model m:1 is not in the store" in response.text
+
+
+def test_a_predict_request_never_reaches_the_page_routes(service_module):
+    """The page lives in the mounted app, after BentoML's own routes: /predict matches first."""
+    from starlette.routing import Match, Mount
+
+    app = service_module.Classifier.to_asgi()
+    scope = {"type": "http", "method": "POST", "path": "/predict", "root_path": "", "headers": []}
+    first = next(r for r in app.router.routes if r.matches(scope)[0] == Match.FULL)
+    assert getattr(first, "path", None) == "/predict" and not isinstance(first, Mount)
+    page = {"type": "http", "method": "GET", "path": "/", "root_path": "", "headers": []}
+    served_by = next(r for r in app.router.routes if r.matches(page)[0] == Match.FULL)
+    assert isinstance(served_by, Mount)  # the page's app, ahead of BentoML's Swagger index
