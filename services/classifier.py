@@ -1,7 +1,8 @@
 """BentoML service over the selected model.
 
-Routes: `POST /predict`, `GET /metadata` (the model card), and BentoML's own `/livez`, `/readyz`,
-`/metrics` (Prometheus), `/docs` (Swagger UI) and `/docs.json` (OpenAPI).
+Routes: `POST /predict`, `GET /metadata` (the model card and `max_instances`), `/` (a page to try
+the model, services/web.py), `/docs` (Swagger UI), and BentoML's own `/livez`, `/readyz`,
+`/metrics` (Prometheus) and `/docs.json` (OpenAPI).
 Configured by environment: MODELOPS_MODEL_TAG (default `modelops-classifier:latest` in
 BENTOML_HOME), MODELOPS_MAX_INSTANCES (rows per request, default 1000), MODELOPS_MAX_BODY_BYTES
 (default 1 MB), MODELOPS_MAX_BATCH_ROWS, MODELOPS_MAX_LATENCY_MS and MODELOPS_BATCH_BELOW_ROWS
@@ -42,6 +43,7 @@ from modelops.serving.model import Feature
 from services.bentoml_private import CorkDispatcher
 from services.guard import RequestGuard, use_cancelling_timeout
 from services.speedups import cache_api_callers
+from services.web import add_page_routes
 
 log = logging.getLogger("modelops.service")
 use_cancelling_timeout()  # before BentoML builds the app: its own timeout leaks a timer a request
@@ -128,6 +130,9 @@ def _load_model(stored: bentoml.Model) -> Any:
     if stored.info.module:  # saved by a framework saver (bentoml.sklearn) before issue 13
         return stored.load_model()
     return load_pickled_model(os.path.join(stored.path, STORED_MODEL_FILE))
+
+
+add_page_routes(extra_routes, lambda: CARD, lambda: CARD_ERROR, MAX_INSTANCES)
 
 
 def _not_batched() -> None:
