@@ -195,6 +195,9 @@ INFRA_TOOLS := $(TOOLS)/checkov/.installed $(TOOLS)/terraform-compliance/.instal
 TERRAFORM ?= terraform
 ENV ?= staging
 ENV_DIR = infra/envs/$(ENV)
+# How long plan/apply wait for the state lock another run holds (CI's staging plan vs CD's apply)
+# before failing; without it the second run fails at once with "Error acquiring the state lock".
+LOCK_TIMEOUT ?= 10m
 # FUNCTION_NAME/AWS_REGION may be given; otherwise they come from the environment's outputs.
 RELEASE = $(BIN)/python -m modelops.release
 
@@ -258,19 +261,21 @@ bootstrap: infra-credentials ## Once per AWS account: state bucket, KMS, ECR, Gi
 	$(MAKE) backend-config ENV=prod
 
 .PHONY: backend-config
-backend-config: ## Write infra/envs/$(ENV)/backend.hcl: from TF_STATE_BUCKET + AWS_REGION (CI) or the bootstrap's outputs
-	@bucket="$${TF_STATE_BUCKET:-}"; region="$${AWS_REGION:-}"; \
+backend-config: ## Write infra/envs/$(ENV)/backend.hcl: from TF_STATE_BUCKET + TF_STATE_KMS_KEY_ARN + AWS_REGION (CI) or the bootstrap's outputs
+	@bucket="$${TF_STATE_BUCKET:-}"; region="$${AWS_REGION:-}"; key="$${TF_STATE_KMS_KEY_ARN:-}"; \
 	if [ -z "$$bucket" ]; then bucket=$$($(TERRAFORM) -chdir=infra/bootstrap output -raw state_bucket) && \
-		region=$$($(TERRAFORM) -chdir=infra/bootstrap output -raw region); fi && \
+		region=$$($(TERRAFORM) -chdir=infra/bootstrap output -raw region) && \
+		key=$$($(TERRAFORM) -chdir=infra/bootstrap output -raw kms_key_arn); fi && \
 	test -n "$$region" || { echo "AWS_REGION is required with TF_STATE_BUCKET" >&2; exit 2; } && \
-	printf 'bucket = "%s"\nregion = "%s"\n' "$$bucket" "$$region" > $(ENV_DIR)/backend.hcl && \
-	echo "wrote $(ENV_DIR)/backend.hcl (bucket $$bucket)"
+	test -n "$$key" || { echo "TF_STATE_KMS_KEY_ARN is required with TF_STATE_BUCKET: the state is encrypted with the project's KMS key (bootstrap output kms_key_arn)" >&2; exit 2; } && \
+	printf 'bucket     = "%s"\nregion     = "%s"\nkms_key_id = "%s"\n' "$$bucket" "$$region" "$$key" > $(ENV_DIR)/backend.hcl && \
+	echo "wrote $(ENV_DIR)/backend.hcl (bucket $$bucket, state encrypted with $$key)"
 
 .PHONY: plan
 plan: infra-preflight ## terraform plan of infra/envs/$(ENV) -> tfplan + tfplan.json (IMAGE_URI=<repo>@sha256:...)
 	@test -n "$(IMAGE_URI)$${TF_VAR_image_uri:-}" || { echo "IMAGE_URI=<repo>@sha256:<digest> is required (the first apply deploys it; later applies ignore it, releases move the image)" >&2; exit 2; }
 	$(TERRAFORM) -chdir=$(ENV_DIR) init -input=false -backend-config=backend.hcl
-	$(TERRAFORM) -chdir=$(ENV_DIR) plan -input=false -out=tfplan $(if $(IMAGE_URI),-var image_uri=$(IMAGE_URI))
+	$(TERRAFORM) -chdir=$(ENV_DIR) plan -input=false -lock-timeout=$(LOCK_TIMEOUT) -out=tfplan $(if $(IMAGE_URI),-var image_uri=$(IMAGE_URI))
 	$(TERRAFORM) -chdir=$(ENV_DIR) show -json tfplan > $(ENV_DIR)/tfplan.json
 	@echo "plan: $(ENV_DIR)/tfplan   policy check: make policy PLAN=$(ENV_DIR)/tfplan.json"
 
@@ -278,10 +283,19 @@ plan: infra-preflight ## terraform plan of infra/envs/$(ENV) -> tfplan + tfplan.
 apply: infra-preflight ## terraform apply to infra/envs/$(ENV) (policy-checked plan first) (IMAGE_URI=...)
 	$(MAKE) plan ENV=$(ENV) IMAGE_URI=$(IMAGE_URI)
 	$(MAKE) policy PLAN=$(ENV_DIR)/tfplan.json
-	$(TERRAFORM) -chdir=$(ENV_DIR) apply -input=false tfplan
-	@if [ -n "$${GITHUB_OUTPUT:-}" ]; then \
-		echo "live_url=$$($(TERRAFORM) -chdir=$(ENV_DIR) output -raw live_url)" >> "$$GITHUB_OUTPUT"; \
-		echo "candidate_url=$$($(TERRAFORM) -chdir=$(ENV_DIR) output -raw candidate_url)" >> "$$GITHUB_OUTPUT"; fi
+	$(TERRAFORM) -chdir=$(ENV_DIR) apply -input=false -lock-timeout=$(LOCK_TIMEOUT) tfplan
+	@if [ -n "$${GITHUB_OUTPUT:-}" ]; then $(MAKE) env-outputs ENV=$(ENV) >> "$$GITHUB_OUTPUT"; fi
+
+# What deploy.yml reads after an apply. smoke_auth is the function URLs' auth type as `make smoke
+# AUTH=` takes it (AWS_IAM -> aws_iam: SigV4-signed calls), so signing follows the stack itself.
+.PHONY: env-outputs
+env-outputs: ## Print live_url=, candidate_url=, smoke_auth= of infra/envs/$(ENV) (terraform output)
+	@auth=$$($(TERRAFORM) -chdir=$(ENV_DIR) output -raw function_url_auth_type) && \
+	case "$$auth" in AWS_IAM) smoke_auth=aws_iam;; NONE) smoke_auth=none;; \
+		*) echo "unexpected function_url_auth_type '$$auth' from infra/envs/$(ENV)" >&2; exit 1;; esac && \
+	echo "live_url=$$($(TERRAFORM) -chdir=$(ENV_DIR) output -raw live_url)" && \
+	echo "candidate_url=$$($(TERRAFORM) -chdir=$(ENV_DIR) output -raw candidate_url)" && \
+	echo "smoke_auth=$$smoke_auth"
 
 # The release target's function: FUNCTION_NAME/AWS_REGION if set, else `terraform output`.
 define release_env
