@@ -91,6 +91,10 @@ models/bento.json: | $(SYNCED)
 test: $(SYNCED) models/bento.json ## Run the whole test suite (container tests skip without an engine)
 	pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
+.PHONY: test-fast
+test-fast: $(SYNCED) ## Unit tests of every wing: no servers, no dvc repro (under a minute)
+	pytest -n 2 tests/unit $(PYTEST_ARGS)
+
 .PHONY: lint
 lint: $(SYNCED) ## ruff lint + format check and the pre-commit hygiene hooks
 	ruff check .
@@ -115,16 +119,16 @@ bench-serve: $(SYNCED) ## Serving latency/throughput/cold start vs mlflow, FastA
 
 .PHONY: image
 image: $(SYNCED) ## Build the service image (docker CLI, any engine DOCKER_HOST points at), tagged <commit>-v<model version>
-	python -m tests.container.image build
+	python -m modelops.delivery.image build
 
 .PHONY: image-smoke
 image-smoke: $(SYNCED) ## Run the image: smoke suite over HTTP, then a Lambda-format invocation; removes its containers
-	python -m tests.container.image smoke
+	python -m modelops.delivery.image smoke
 
 .PHONY: image-push
 image-push: $(SYNCED) ## Push the image to REPOSITORY=<registry>/<name>; prints (and writes to $$GITHUB_OUTPUT) image_uri=<repo>@sha256:...
 	@test -n "$(REPOSITORY)" || { echo "usage: make image-push REPOSITORY=<registry>/<name> (e.g. an ECR repository URI)" >&2; exit 2; }
-	python -m tests.container.image push --repository "$(REPOSITORY)"
+	python -m modelops.delivery.image push --repository "$(REPOSITORY)"
 
 .PHONY: bench-image
 bench-image: $(SYNCED) ## Image size, container start -> first 200, Lambda cold invocation -> reports/bench/image.json
@@ -170,16 +174,16 @@ REPORT_DIR ?= reports/pr
 
 .PHONY: repro-check
 repro-check: $(SYNCED) ## dvc repro, then fail if dvc status is not clean or the committed dvc.lock is stale
-	python -m modelops.repro_check
+	python -m modelops.review.repro_check
 
 .PHONY: report
 report: $(SYNCED) ## PR report vs a git ref: make report BASE=origin/main [STRICT=1: fail if the gate refuses]
 	@test -n "$(BASE)" || { echo "usage: make report BASE=<git ref> (e.g. origin/main, HEAD~1)" >&2; exit 2; }
-	python -m modelops.report --base "$(BASE)" --output "$(REPORT_DIR)" $(if $(STRICT),--strict)
+	python -m modelops.review.report --base "$(BASE)" --output "$(REPORT_DIR)" $(if $(STRICT),--strict)
 
 .PHONY: pr-comment
 pr-comment: $(SYNCED) ## Post/update the ONE report comment (GITHUB_TOKEN, GITHUB_REPOSITORY, PR_NUMBER, REPORT)
-	REPORT="$${REPORT:-$(REPORT_DIR)/report.md}" python -m modelops.pr_comment
+	REPORT="$${REPORT:-$(REPORT_DIR)/report.md}" python -m modelops.review.pr_comment
 
 .PHONY: workflow-lint
 workflow-lint: $(SYNCED) ## actionlint + zizmor (offline audits) on .github/workflows
@@ -199,7 +203,7 @@ ENV_DIR = infra/envs/$(ENV)
 # before failing; without it the second run fails at once with "Error acquiring the state lock".
 LOCK_TIMEOUT ?= 10m
 # FUNCTION_NAME/AWS_REGION may be given; otherwise they come from the environment's outputs.
-RELEASE = $(BIN)/python -m modelops.release
+RELEASE = $(BIN)/python -m modelops.delivery.release
 
 $(TOOLS)/%/.installed: infra/tools/%.txt | $(SYNCED)
 	rm -rf $(TOOLS)/$*

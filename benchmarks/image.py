@@ -10,9 +10,9 @@ import statistics
 import time
 
 from benchmarks.report import print_table, write_report
-from tests.container import image as img
-from tests.local_server import free_port
-from tests.service.conftest import lambda_event
+from modelops.delivery import image as img
+from modelops.delivery.lambda_runtime import lambda_event
+from modelops.delivery.local_server import free_port
 
 RUNS = 3
 

@@ -23,9 +23,9 @@ from pathlib import Path
 import requests
 
 from benchmarks.report import print_table, write_report
-from modelops.inference import Predictor
-from modelops.packaging import use_project_bentoml_home
-from tests.local_server import free_port, stop
+from modelops.delivery.local_server import free_port, stop
+from modelops.delivery.packaging import use_project_bentoml_home
+from modelops.serving.inference import Predictor
 
 BIN = Path(sys.executable).parent
 SCENARIOS = [  # name, rows per request, wrk threads, connections

@@ -7,7 +7,7 @@ import os
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 
-from modelops.inference import InputError, Predictor
+from modelops.serving.inference import InputError, Predictor
 
 _predictor = Predictor.from_directory(os.environ.get("MODELOPS_MODEL_DIR", "models/best"))
 

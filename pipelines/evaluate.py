@@ -2,13 +2,13 @@
 
 from pathlib import Path
 
-from modelops import evaluation
-from modelops.data import read_table
 from modelops.params import load_params
-from modelops.stage import log, run_stage, stage_parser
+from modelops.pipeline import evaluation
+from modelops.pipeline.data import read_table
+from modelops.pipeline.stage import log, run_stage, stage_parser
+from modelops.pipeline.tracking import load_local_model, log_test_metrics, start_tracking
+from modelops.pipeline.training import positive_probability
 from modelops.storage import read_json, write_json, write_text
-from modelops.tracking import load_local_model, log_test_metrics, start_tracking
-from modelops.training import positive_probability
 
 
 def main(args):

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from modelops.data import generate_dataset, load_dataset, write_table
 from modelops.params import load_params
-from modelops.stage import log, run_stage, stage_parser
+from modelops.pipeline.data import generate_dataset, load_dataset, write_table
+from modelops.pipeline.stage import log, run_stage, stage_parser
 
 
 def main(args):

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from modelops.inference import Predictor
-from modelops.packaging import build_bento, import_model, use_project_bentoml_home
-from modelops.stage import log, run_stage, stage_parser
+from modelops.delivery.packaging import build_bento, import_model, use_project_bentoml_home
+from modelops.pipeline.stage import log, run_stage, stage_parser
+from modelops.serving.inference import Predictor
 from modelops.storage import write_json
 
 

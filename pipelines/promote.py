@@ -7,8 +7,8 @@ promote` does the same locally). From then on `select` compares new candidates w
 from pathlib import Path
 
 from modelops.params import load_params
-from modelops.stage import log, run_stage, stage_parser
-from modelops.tracking import CANDIDATE_ALIAS, CHAMPION_ALIAS, promote, start_tracking
+from modelops.pipeline.stage import log, run_stage, stage_parser
+from modelops.pipeline.tracking import CANDIDATE_ALIAS, CHAMPION_ALIAS, promote, start_tracking
 
 
 def main(args):

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from modelops.remote import (
+from modelops.delivery.remote import (
     RemoteError,
     RemoteNotConfigured,
     check_s3_remote,

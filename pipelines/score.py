@@ -6,9 +6,9 @@ input plus `label` and `probability` columns, written only when every row was sc
 
 from tqdm import tqdm
 
-from modelops.inference import Predictor
-from modelops.scoring import count_rows, file_format, score_file
-from modelops.stage import log, run_stage, stage_parser
+from modelops.pipeline.stage import log, run_stage, stage_parser
+from modelops.serving.inference import Predictor
+from modelops.serving.scoring import count_rows, file_format, score_file
 
 
 def main(args):

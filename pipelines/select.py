@@ -6,13 +6,12 @@ Nothing is registered and `models/best/` is not touched unless the gate accepts 
 import shutil
 from pathlib import Path
 
-from modelops.data import read_table
-from modelops.evaluation import compute_metrics
 from modelops.params import load_params
-from modelops.selection import ChampionScore, GateRefused, build_model_card, decide
-from modelops.stage import log, run_stage, stage_parser
-from modelops.storage import read_json, replaced_directory, write_json
-from modelops.tracking import (
+from modelops.pipeline.data import read_table
+from modelops.pipeline.evaluation import compute_metrics
+from modelops.pipeline.selection import ChampionScore, GateRefused, build_model_card, decide
+from modelops.pipeline.stage import log, run_stage, stage_parser
+from modelops.pipeline.tracking import (
     CHAMPION_ALIAS,
     LoggedCandidate,
     alias_version,
@@ -20,7 +19,8 @@ from modelops.tracking import (
     register_candidate,
     start_tracking,
 )
-from modelops.training import positive_probability
+from modelops.pipeline.training import positive_probability
+from modelops.storage import read_json, replaced_directory, write_json
 
 
 def score_champion(model_name, metric, test, target, threshold):

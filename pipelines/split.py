@@ -1,8 +1,8 @@
 """Stage `split`: seeded, stratified train/test split."""
 
-from modelops.data import read_table, split_dataset, write_table
 from modelops.params import load_params
-from modelops.stage import log, run_stage, stage_parser
+from modelops.pipeline.data import read_table, split_dataset, write_table
+from modelops.pipeline.stage import log, run_stage, stage_parser
 
 
 def main(args):

@@ -4,13 +4,13 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from modelops.data import file_md5, read_table
-from modelops.evaluation import compute_metrics
 from modelops.params import load_params
-from modelops.stage import log, run_stage, stage_parser
+from modelops.pipeline.data import file_md5, read_table
+from modelops.pipeline.evaluation import compute_metrics
+from modelops.pipeline.stage import log, run_stage, stage_parser
+from modelops.pipeline.tracking import git_commit, log_candidate, save_model_locally, start_tracking
+from modelops.pipeline.training import fit_candidate, positive_probability
 from modelops.storage import replaced_directory, write_json
-from modelops.tracking import git_commit, log_candidate, save_model_locally, start_tracking
-from modelops.training import fit_candidate, positive_probability
 
 
 def main(args):

@@ -1,10 +1,10 @@
 """Stage `validate`: enforce the data contract with Great Expectations; stop on failure."""
 
-from modelops.data import feature_columns, read_table, synthetic_feature_names
 from modelops.params import load_params
-from modelops.stage import StageFailed, log, run_stage, stage_parser
+from modelops.pipeline.data import feature_columns, read_table, synthetic_feature_names
+from modelops.pipeline.stage import StageFailed, log, run_stage, stage_parser
+from modelops.pipeline.validation import Contract, validate_dataset
 from modelops.storage import write_json
-from modelops.validation import Contract, validate_dataset
 
 
 def main(args):

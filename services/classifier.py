@@ -28,7 +28,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from modelops.inference import InputError, Predictor, instance_schema
+from modelops.serving.inference import InputError, Predictor, instance_schema
 from services.guard import RequestGuard, use_cancelling_timeout
 
 log = logging.getLogger("modelops.service")

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from modelops.data import generate_dataset
 from modelops.params import DataParams, GenerateParams
+from modelops.pipeline.data import generate_dataset
 
 # BentoML reads BENTOML_HOME once, at import: set it at collection, before any test imports it.
 BENTOML_HOME = Path(tempfile.mkdtemp(prefix="bentoml-home-"))
@@ -44,11 +44,11 @@ def rng() -> np.random.Generator:
 @pytest.fixture(scope="session")
 def packaged(tmp_path_factory):
     """Train a tiny XGBoost model, write it as models/best/, import it into the BentoML store."""
-    from modelops.data import generate_dataset
-    from modelops.inference import Predictor
-    from modelops.packaging import import_model
+    from modelops.delivery.packaging import import_model
     from modelops.params import DataParams, GenerateParams, XGBoostParams
-    from modelops.training import fit_candidate
+    from modelops.pipeline.data import generate_dataset
+    from modelops.pipeline.training import fit_candidate
+    from modelops.serving.inference import Predictor
 
     frame = generate_dataset(
         GenerateParams(n_rows=300, n_features=4, n_informative=3), DataParams()

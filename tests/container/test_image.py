@@ -8,8 +8,8 @@ import time
 import pytest
 import requests
 
-from tests.container import image as img
-from tests.local_server import free_port
+from modelops.delivery import image as img
+from modelops.delivery.local_server import free_port
 
 pytestmark = [pytest.mark.container, pytest.mark.slow, pytest.mark.xdist_group("container")]
 
@@ -106,7 +106,7 @@ def test_image_smoke_removes_its_containers_when_the_suite_fails(built_image, mo
 
 
 def test_lambda_handler_in_the_image_answers_function_url_events(built_image):
-    from tests.service.conftest import lambda_event
+    from modelops.delivery.lambda_runtime import lambda_event
 
     readyz, empty = img.invoke_lambda_handler(
         built_image,

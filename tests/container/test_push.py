@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.container import image as img
+from modelops.delivery import image as img
 
 DIGEST = "sha256:" + "ab" * 32
 ECR = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/modelops-classifier"

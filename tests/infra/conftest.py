@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.local_server import free_port, stop
+from modelops.delivery.local_server import free_port, stop
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import uuid
 import boto3
 import pytest
 
-from modelops.release import (
+from modelops.delivery.release import (
     CANDIDATE,
     LIVE,
     Release,
@@ -244,7 +244,7 @@ def test_cli_prints_json_and_writes_github_output(function, aws_env, tmp_path, m
 def test_cli_errors_exit_non_zero_with_the_reason(function, aws_env, monkeypatch):
     monkeypatch.setenv("FUNCTION_NAME", function)
     result = subprocess.run(
-        [sys.executable, "-m", "modelops.release", "canary", "2"],
+        [sys.executable, "-m", "modelops.delivery.release", "canary", "2"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from modelops.inference import Predictor
+from modelops.serving.inference import Predictor
 
 pytestmark = pytest.mark.xdist_group("service")
 

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
+from modelops.delivery.lambda_runtime import lambda_event
 from tests.conftest import FEATURES
-from tests.service.conftest import lambda_event
 
 pytestmark = pytest.mark.xdist_group("service")
 

@@ -10,8 +10,8 @@ import psutil
 import pytest
 import requests
 
+from modelops.delivery.local_server import free_port, stop, wait_ready
 from services import serve
-from tests.local_server import free_port, stop, wait_ready
 from tests.service.test_api import GOOD
 
 pytestmark = pytest.mark.slow

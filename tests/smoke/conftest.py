@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.local_server import free_port, stop, wait_ready
+from modelops.delivery.local_server import free_port, stop, wait_ready
 from tests.smoke.client import SmokeClient
 
 REPO = Path(__file__).resolve().parents[2]

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from tests.local_server import stop, wait_ready
+from modelops.delivery.local_server import stop, wait_ready
 from tests.smoke.conftest import start_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("smoke")]

@@ -127,6 +127,6 @@ def file_hashes(root: Path, *folders: str) -> dict[str, str]:
 
 def dead_port_url() -> str:
     """A loopback URL where nothing listens."""
-    from tests.local_server import free_port
+    from modelops.delivery.local_server import free_port
 
     return f"http://127.0.0.1:{free_port()}"

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.local_server import answers_200, free_port, stop, wait_until
+from modelops.delivery.local_server import answers_200, free_port, stop, wait_until
 from tests.project_copy import REPO
 
 BIN = Path(sys.executable).parent

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import mlflow
 import pytest
 
-from modelops.tracking import (
+from modelops.pipeline.tracking import (
     MLFLOW_HTTP_DEFAULTS,
     TrackingError,
     check_tracking_server,

@@ -1,6 +1,6 @@
 """A tiny fake of the GitHub REST API on loopback that records every call.
 
-It serves the endpoints `modelops.pr_comment` uses, with GitHub's pagination (`Link` header),
+It serves the endpoints `modelops.review.pr_comment` uses, with GitHub's pagination (`Link` header),
 and can be told to fail the next calls with a given status.
 """
 

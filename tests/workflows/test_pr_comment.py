@@ -5,8 +5,14 @@ import sys
 
 import pytest
 
-from modelops.pr_comment import ASSETS_BRANCH, MAX_BODY, GitHub, GitHubError, retrying_session
-from modelops.report import MARKER
+from modelops.review.pr_comment import (
+    ASSETS_BRANCH,
+    MAX_BODY,
+    GitHub,
+    GitHubError,
+    retrying_session,
+)
+from modelops.review.report import MARKER
 from tests.workflows.fake_github import FakeGitHub
 
 REPO = "acme/models"
@@ -160,7 +166,7 @@ def run_cli(api, tmp_path, env_extra, *args):
         **env_extra,
     }
     return subprocess.run(
-        [sys.executable, "-m", "modelops.pr_comment", *args],
+        [sys.executable, "-m", "modelops.review.pr_comment", *args],
         env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
 

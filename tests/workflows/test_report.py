@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from modelops.report import MARKER, ReportError, build_report, render_markdown, write_report
+from modelops.review.report import MARKER, ReportError, build_report, render_markdown, write_report
 from tests.project_copy import copy_repository
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report")]
@@ -143,7 +143,7 @@ def test_cli_writes_the_job_summary_without_broken_images(repo, tmp_path):
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n")
     result = subprocess.run(
-        [sys.executable, "-m", "modelops.report", "--base", "HEAD~1",
+        [sys.executable, "-m", "modelops.review.report", "--base", "HEAD~1",
          "--output", str(tmp_path / "out"), "--summary", str(summary)],
         cwd=repo.root, env=repo.env(), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
@@ -154,7 +154,8 @@ def test_cli_writes_the_job_summary_without_broken_images(repo, tmp_path):
     assert "![" not in text and "`plots/roc.png` in the `modelops-report` artifact" in text
 
     bad = subprocess.run(
-        [sys.executable, "-m", "modelops.report", "--base", "nope", "--output", tmp_path / "x"],
+        [sys.executable, "-m", "modelops.review.report", "--base", "nope",
+         "--output", tmp_path / "x"],
         cwd=repo.root, env=repo.env(), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert bad.returncode == 1 and "error: report: BASE='nope' is not a commit" in bad.stderr
@@ -163,7 +164,7 @@ def test_cli_writes_the_job_summary_without_broken_images(repo, tmp_path):
 def test_strict_cli_fails_after_writing_a_refusing_report(repo, tmp_path):
     project = repo.copy(tmp_path / "strict-cli")
     project.set_params({"select": {"min_score": 0.99}})
-    command = [sys.executable, "-m", "modelops.report", "--base", "HEAD~1", "--summary", ""]
+    command = [sys.executable, "-m", "modelops.review.report", "--base", "HEAD~1", "--summary", ""]
     out = tmp_path / "out"
 
     def report(*extra):

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from modelops.repro_check import compare_locks
+from modelops.review.repro_check import compare_locks
 from tests.project_copy import TINY_PARAMS, copy_repository
 
 
@@ -46,7 +46,7 @@ def test_stale_lock_fails_then_the_committed_repro_passes(tmp_path):
         "git", "-c", "user.name=t", "-c", "user.email=t@t.invalid", "commit", "-qam", "params only"
     )
 
-    stale = project.run(sys.executable, "-m", "modelops.repro_check", check=False)
+    stale = project.run(sys.executable, "-m", "modelops.review.repro_check", check=False)
     assert stale.returncode == 1
     assert "the committed dvc.lock is stale" in stale.stderr
     assert "stage 'generate': params.yaml:generate changed" in stale.stderr
@@ -55,7 +55,7 @@ def test_stale_lock_fails_then_the_committed_repro_passes(tmp_path):
     project.run(
         "git", "-c", "user.name=t", "-c", "user.email=t@t.invalid", "commit", "-qam", "lock"
     )
-    clean = project.run(sys.executable, "-m", "modelops.repro_check", check=False)
+    clean = project.run(sys.executable, "-m", "modelops.review.repro_check", check=False)
     assert clean.returncode == 0, clean.stderr
     assert "dvc status clean" in clean.stdout
     assert "up to date" in project.run("dvc", "status").stdout

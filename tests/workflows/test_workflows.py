@@ -109,7 +109,7 @@ def test_every_make_target_a_workflow_calls_exists():
 
 
 def test_target_check_fails_for_a_truly_missing_target():
-    makefile = "report: $(SYNCED) ## x\n\tpython -m modelops.report\nVAR := 1\n"
+    makefile = "report: $(SYNCED) ## x\n\tpython -m modelops.review.report\nVAR := 1\n"
     assert makefile_targets(makefile) == {"report"}
     assert make_targets_called('make report BASE="origin/$X" && make  -s deploy  # c') == {
         "report",

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from modelops.report import dvc_executable
+from modelops.review.report import dvc_executable
 
 
 class StaleError(RuntimeError):
@@ -91,8 +91,10 @@ def check(repo: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """CLI: `python -m modelops.repro_check [--repo DIR]`."""
-    parser = argparse.ArgumentParser(prog="python -m modelops.repro_check", description=__doc__)
+    """CLI: `python -m modelops.review.repro_check [--repo DIR]`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m modelops.review.repro_check", description=__doc__
+    )
     parser.add_argument("--repo", default=".", help="repository root (default: %(default)s)")
     args = parser.parse_args(argv)
     try:

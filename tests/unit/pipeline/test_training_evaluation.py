@@ -3,9 +3,9 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from modelops import evaluation
 from modelops.params import LogisticRegressionParams, RandomForestParams, XGBoostParams
-from modelops.training import build_estimator, fit_candidate, positive_probability
+from modelops.pipeline import evaluation
+from modelops.pipeline.training import build_estimator, fit_candidate, positive_probability
 
 KINDS = {
     "logistic_regression": LogisticRegressionParams(),

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from modelops.inference import (
+from modelops.params import XGBoostParams
+from modelops.pipeline.training import fit_candidate
+from modelops.serving.inference import (
     InputError,
     ModelLoadError,
     Predictor,
@@ -15,8 +17,6 @@ from modelops.inference import (
     load_pickled_model,
     read_model_card,
 )
-from modelops.params import XGBoostParams
-from modelops.training import fit_candidate
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ def test_broken_artifacts_are_named(tmp_path):
 
 def test_inference_imports_no_pipeline_library():
     code = (
-        "import sys, modelops.inference; "
+        "import sys, modelops.serving.inference; "
         "print(sorted(m for m in ('mlflow', 'great_expectations', 'dvc') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

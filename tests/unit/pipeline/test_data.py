@@ -1,7 +1,8 @@
 import pandas as pd
 import pytest
 
-from modelops.data import (
+from modelops.params import DataParams, GenerateParams
+from modelops.pipeline.data import (
     DataError,
     feature_columns,
     file_md5,
@@ -12,7 +13,6 @@ from modelops.data import (
     synthetic_feature_names,
     write_table,
 )
-from modelops.params import DataParams, GenerateParams
 
 
 def test_generation_is_seeded_and_shaped(data_params):

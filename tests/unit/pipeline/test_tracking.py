@@ -2,7 +2,7 @@ import mlflow
 import pytest
 
 from modelops.params import XGBoostParams
-from modelops.tracking import (
+from modelops.pipeline.tracking import (
     CANDIDATE_ALIAS,
     CHAMPION_ALIAS,
     TrackingError,
@@ -17,7 +17,7 @@ from modelops.tracking import (
     start_tracking,
     tracking_uri,
 )
-from modelops.training import fit_candidate, positive_probability
+from modelops.pipeline.training import fit_candidate, positive_probability
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """Build and smoke-test the service image with the `docker` CLI (any engine DOCKER_HOST names).
 
-    python -m tests.container.image build    # make image
-    python -m tests.container.image smoke    # make image-smoke
-    python -m tests.container.image push --repository <registry>/<name>   # make image-push
+    python -m modelops.delivery.image build    # make image
+    python -m modelops.delivery.image smoke    # make image-smoke
+    python -m modelops.delivery.image push --repository <registry>/<name>  # make image-push
 
 `smoke` starts the image as an HTTP server on a free port and runs the smoke suite against it;
 then checks Lambda mode: with AWS_LAMBDA_RUNTIME_API set, the entrypoint starts the runtime
@@ -24,10 +24,10 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.container.lambda_runtime import FakeLambdaRuntime
-from tests.local_server import free_port, wait_ready
+from modelops.delivery.lambda_runtime import FakeLambdaRuntime, lambda_event
+from modelops.delivery.local_server import free_port, wait_ready
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]  # the project: src/modelops/delivery/ -> .
 BENTO_RECORD = REPO / "models" / "bento.json"
 IMAGE_NAME = os.environ.get("IMAGE_NAME", "modelops-classifier")
 
@@ -37,6 +37,7 @@ class ImageError(RuntimeError):
 
 
 def docker(*args: str, check: bool = True, capture: bool = True) -> subprocess.CompletedProcess:
+    """Run the docker CLI in the project folder (any engine DOCKER_HOST names)."""
     return subprocess.run(
         ["docker", *args], cwd=REPO, check=check, text=True,
         capture_output=capture,
@@ -68,6 +69,7 @@ def packaged_model() -> dict:
 
 
 def git_commit() -> str:
+    """The commit being built, or "unknown" outside a git checkout."""
     out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True)
     return out.stdout.strip() if out.returncode == 0 else "unknown"
 
@@ -85,6 +87,7 @@ def require_image(tag: str) -> str:
 
 
 def build(base_image: str | None = None) -> str:
+    """Build the image of this commit and the packaged model; return its tag."""
     model = packaged_model()
     tag = image_tag(model)
     args = {
@@ -164,11 +167,13 @@ class Container:
         self.id = container_id
 
     def poll(self) -> int | None:
+        """None while running, else the exit code (as Popen.poll)."""
         state = docker("inspect", "-f", "{{.State.Running}} {{.State.ExitCode}}", self.id)
         running, code = state.stdout.split()
         return None if running == "true" else int(code)
 
     def logs(self) -> str:
+        """The last 4,000 characters of the container's output."""
         out = docker("logs", self.id, check=False)
         return (out.stdout + out.stderr)[-4000:]
 
@@ -211,16 +216,19 @@ def wait_http_ready(container: Container, url: str, timeout: float = 90.0) -> fl
 
 
 def http_container_args(port: int) -> list[str]:
+    """`docker run` arguments of an HTTP server on loopback `port`."""
     return ["-e", f"PORT={port}", "-p", f"127.0.0.1:{port}:{port}"]
 
 
 def lambda_container_args(runtime: FakeLambdaRuntime) -> list[str]:
+    """`docker run` arguments of Lambda mode against `runtime`."""
     # As on Lambda: read-only root file system, writable /tmp, the runtime API address given.
     return ["--network", "host", "--read-only", "--tmpfs", "/tmp",
             "-e", f"AWS_LAMBDA_RUNTIME_API={runtime.address}"]  # fmt: skip
 
 
 def smoke(tag: str) -> None:
+    """Smoke the image over HTTP, then in Lambda mode; raise ImageError on any failure."""
     model = packaged_model()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -237,8 +245,6 @@ def smoke(tag: str) -> None:
 
     if not runtime_client_polls(tag):
         raise ImageError("Lambda mode: the runtime interface client never polled the Runtime API")
-    from tests.service.conftest import lambda_event
-
     metadata = invoke_lambda_handler(tag, [lambda_event("GET", "/metadata")])[0]
     card = json.loads(metadata["body"])
     row = {feature["name"]: 0.0 for feature in card["feature_schema"]}
@@ -303,6 +309,7 @@ def invoke_lambda_handler(tag: str, events: list[dict], timings: dict | None = N
 
 
 def main() -> None:
+    """CLI: build, smoke or push."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("command", choices=["build", "smoke", "push"])
     parser.add_argument("--base-image", help="override the Dockerfile's PYTHON_IMAGE")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from modelops.evaluation import is_better, regression
 from modelops.params import LOWER_IS_BETTER, SelectParams
+from modelops.pipeline.evaluation import is_better, regression
 
 
 class GateRefused(RuntimeError):

@@ -97,3 +97,39 @@ class FakeLambdaRuntime:
                 f"the function reported an error: {payload.decode(errors='replace')}"
             )
         return json.loads(payload)
+
+
+def lambda_event(method: str, path: str, body: str | None = None, headers=None) -> dict:
+    """A Lambda Function URL event (payload format 2.0), as AWS sends it."""
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {
+            "content-type": "application/json",
+            "host": "abcdefg.lambda-url.eu-west-1.on.aws",
+            "x-forwarded-proto": "https",
+            **(headers or {}),
+        },
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abcdefg",
+            "domainName": "abcdefg.lambda-url.eu-west-1.on.aws",
+            "domainPrefix": "abcdefg",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "pytest",
+            },
+            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "23/Nov/2026:13:00:00 +0000",
+            "timeEpoch": 1795438800000,
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from modelops.params import ValidateParams
-from modelops.validation import Contract, validate_dataset
+from modelops.pipeline.validation import Contract, validate_dataset
 
 BOUNDS = ValidateParams(min_rows=20, feature_min=-100, feature_max=100)
 

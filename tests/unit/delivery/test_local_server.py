@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from tests.local_server import free_port, wait_ready, wait_until
+from modelops.delivery.local_server import free_port, wait_ready, wait_until
 
 
 def test_a_process_that_exits_is_reported_with_its_code():

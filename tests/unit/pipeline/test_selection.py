@@ -1,7 +1,13 @@
 import pytest
 
 from modelops.params import SelectParams
-from modelops.selection import ChampionScore, GateRefused, build_model_card, decide, rank_candidates
+from modelops.pipeline.selection import (
+    ChampionScore,
+    GateRefused,
+    build_model_card,
+    decide,
+    rank_candidates,
+)
 
 SCORES = {
     "logistic_regression": {"roc_auc": 0.86, "log_loss": 0.45},

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from modelops.inference import Predictor
+from modelops.serving.inference import Predictor
 
 DEFAULT_BENTOML_HOME = "bentoml_home"
 CARD_OBJECT = "model_card"
@@ -54,7 +54,7 @@ def build_bento(root: str | Path, model_tag: str) -> str:
     bento = bentoml.bentos.build(
         service="services.classifier:Classifier",
         name="modelops-classifier",
-        include=["services/*.py", "src/modelops/__init__.py", "src/modelops/inference.py"],
+        include=["services/*.py", "src/modelops/__init__.py", "src/modelops/serving/*.py"],
         labels={"model": model_tag},
         build_ctx=str(root),
     )

@@ -30,7 +30,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from modelops.report import MARKER, rewrite_images
+from modelops.review.report import MARKER, rewrite_images
 
 # GitHub rejects comment bodies over 65,536 characters; keep room for the truncation note.
 MAX_BODY = 65_000
@@ -257,9 +257,11 @@ def prepare_body(report: Path, image_urls: dict[str, str] | None, artifact_url: 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """CLI: `python -m modelops.pr_comment` (settings from the environment, see the module doc)."""
+    """CLI: `python -m modelops.review.pr_comment` (settings from the environment: module doc)."""
     env = os.environ
-    parser = argparse.ArgumentParser(prog="python -m modelops.pr_comment", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m modelops.review.pr_comment", description=__doc__
+    )
     parser.add_argument("--report", default=env.get("REPORT") or "reports/pr/report.md")
     parser.add_argument("--pr", default=env.get("PR_NUMBER", ""), help="pull request number")
     parser.add_argument("--head-sha", default=env.get("HEAD_SHA", ""))

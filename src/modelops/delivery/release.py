@@ -14,8 +14,8 @@ and descriptions (`lifecycle { ignore_changes = [...] }`). From then on this mod
   `live` back to the recorded previous version. A second rollback is a no-op, not a step further.
 
 Every command waits for Lambda (botocore waiters) and returns the aliases' state as a dict; the
-CLI (`python -m modelops.release`) prints it as JSON and appends `version=`, `previous_version=`,
-`candidate_url=`, `live_url=` to `$GITHUB_OUTPUT` when that is set.
+CLI (`python -m modelops.delivery.release`) prints it as JSON and appends `version=`,
+`previous_version=`, `candidate_url=`, `live_url=` to `$GITHUB_OUTPUT` when that is set.
 """
 
 from __future__ import annotations
@@ -320,7 +320,7 @@ def write_github_output(state: ReleaseState, path: str) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m modelops.release",
+        prog="python -m modelops.delivery.release",
         description="Release a container image to the Lambda aliases candidate/live.",
     )
     parser.add_argument(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from modelops.inference import InputError, Predictor
+from modelops.serving.inference import InputError, Predictor
 from modelops.storage import atomic_path
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}

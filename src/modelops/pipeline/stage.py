@@ -8,10 +8,10 @@ import os
 import sys
 from collections.abc import Callable
 
-from modelops.data import DataError
-from modelops.inference import InputError, ModelLoadError
 from modelops.params import ParamsError
-from modelops.selection import GateRefused
+from modelops.pipeline.data import DataError
+from modelops.pipeline.selection import GateRefused
+from modelops.serving.inference import InputError, ModelLoadError
 
 log = logging.getLogger("modelops")
 
@@ -71,7 +71,7 @@ def run_stage(
         level=logging.INFO, format=f"%(asctime)s {stage}: %(message)s", datefmt="%H:%M:%S"
     )
     quiet_libraries()
-    from modelops.tracking import TrackingError
+    from modelops.pipeline.tracking import TrackingError
 
     try:
         main(args)

@@ -2,8 +2,8 @@
 
 import math
 
-from modelops.pr_comment import MAX_BODY, prepare_body, truncate
-from modelops.report import (
+from modelops.review.pr_comment import MAX_BODY, prepare_body, truncate
+from modelops.review.report import (
     MARKER,
     Row,
     candidate_cell,

@@ -2,10 +2,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from modelops.inference import InputError, Predictor
 from modelops.params import XGBoostParams
-from modelops.scoring import score_file
-from modelops.training import fit_candidate
+from modelops.pipeline.training import fit_candidate
+from modelops.serving.inference import InputError, Predictor
+from modelops.serving.scoring import score_file
 
 
 @pytest.fixture

@@ -1,11 +1,12 @@
 """The pull-request report: what changed between a base git ref and the working tree, for review.
 
 Diffs come from DVC (`dvc params diff`, `dvc metrics diff`, `dvc plots diff`); this module only
-lays them out. The gate line re-applies `modelops.selection.decide` to the head's candidate metrics
-with the base's selected model as the champion, so a reviewer sees whether the change would pass
-against what `BASE` ships, next to the decision the pipeline recorded in `metrics/selected.json`.
+lays them out. The gate line re-applies `modelops.pipeline.selection.decide` to the head's
+candidate metrics with the base's selected model as the champion, so a reviewer sees whether
+the change would pass against what `BASE` ships, next to the decision the pipeline recorded in
+`metrics/selected.json`.
 
-Run it as `make report BASE=<ref>` (or `python -m modelops.report --base <ref>`): it writes
+Run it as `make report BASE=<ref>` (or `python -m modelops.review.report --base <ref>`): it writes
 `<output>/report.md` and `<output>/plots/*.png`, replacing the folder whole only on success.
 """
 
@@ -175,7 +176,7 @@ def gate_against_base(
 ) -> tuple[str, bool | None]:
     """Apply the pipeline's own gate to the head candidates, with BASE's selection as champion."""
     from modelops.params import ParamsError, parse_section, read_params_file
-    from modelops.selection import ChampionScore, GateRefused, decide
+    from modelops.pipeline.selection import ChampionScore, GateRefused, decide
 
     try:
         select = parse_section(read_params_file(repo / PARAMS_FILE), "select")
@@ -538,8 +539,8 @@ def write_report(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """CLI: `python -m modelops.report --base REF [--output DIR]`."""
-    parser = argparse.ArgumentParser(prog="python -m modelops.report", description=__doc__)
+    """CLI: `python -m modelops.review.report --base REF [--output DIR]`."""
+    parser = argparse.ArgumentParser(prog="python -m modelops.review.report", description=__doc__)
     parser.add_argument("--base", required=True, help="git ref to compare the working tree with")
     parser.add_argument("--output", default="reports/pr", help="folder (default: %(default)s)")
     parser.add_argument("--repo", default=".", help="repository root (default: %(default)s)")

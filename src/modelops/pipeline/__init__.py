@@ -1,0 +1,1 @@
+"""The ML pipeline: data, contract and validation, training, evaluation, selection, tracking."""

@@ -1,0 +1,1 @@
+"""Review: the pull-request report, its sticky comment, and the reproducibility check."""
