@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-# The logger BentoML's `log_exception` writes to.
+# The logger BentoML's `log_exception` writes to (listed in services.bentoml_private).
 BENTOML_HTTP_LOGGER = "bentoml._internal.server.http_app"
 
 
