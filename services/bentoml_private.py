@@ -41,11 +41,6 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
         "services.guard replaces it with ResponseTimeout",
     ),
     (
-        "bentoml._internal.server.http_app",
-        "log_exception",
-        "services.client_errors filters the logger it writes 4xx tracebacks to",
-    ),
-    (
         "bentoml._internal.context",
         "server_context",
         "services.serve names the service in it",
@@ -54,6 +49,11 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
         "bentoml._internal.log",
         "configure_server_logging",
         "services.serve configures logging with it",
+    ),
+    (
+        "bentoml._internal.server.http_app",
+        "log_exception",
+        "services.client_errors filters the logger it writes 4xx tracebacks to",
     ),
 )
 # Arguments services.classifier passes to CorkDispatcher, and what it reads back from one.
@@ -150,6 +150,7 @@ _require(*PRIVATE_NAMES[1])
 traffic = _module(PRIVATE_NAMES[1][0])
 server_context = _require(*PRIVATE_NAMES[2])
 configure_server_logging = _require(*PRIVATE_NAMES[3])
+_require(*PRIVATE_NAMES[4])  # services.client_errors relies on where it logs
 
 __all__ = [
     "BentoMLInternalsChanged",
