@@ -294,10 +294,13 @@ infra-preflight:
 	@test -f $(ENV_DIR)/backend.hcl || { echo "$(ENV_DIR)/backend.hcl is missing: set TF_STATE_BUCKET (+ AWS_REGION), or write it from the bootstrap outputs (make backend-config ENV=$(ENV))" >&2; exit 1; }
 
 .PHONY: bootstrap
-bootstrap: infra-credentials ## Once per AWS account: state bucket, KMS, ECR, GitHub OIDC roles, DVC/MLflow buckets
+bootstrap: infra-credentials ## Once per AWS account: state bucket, KMS, ECR, GitHub OIDC roles, DVC/MLflow buckets (policy-checked plan)
 	@test -f infra/bootstrap/terraform.tfvars || { echo "infra/bootstrap/terraform.tfvars is missing: copy terraform.tfvars.example and set region/repository" >&2; exit 1; }
 	$(TERRAFORM) -chdir=infra/bootstrap init -input=false
-	$(TERRAFORM) -chdir=infra/bootstrap apply -input=false
+	$(TERRAFORM) -chdir=infra/bootstrap plan -input=false -out=tfplan
+	$(TERRAFORM) -chdir=infra/bootstrap show -json tfplan > infra/bootstrap/tfplan.json
+	$(MAKE) policy PLAN=infra/bootstrap/tfplan.json
+	$(TERRAFORM) -chdir=infra/bootstrap apply -input=false tfplan
 	$(MAKE) backend-config ENV=staging
 	$(MAKE) backend-config ENV=prod
 

@@ -11,12 +11,12 @@ from tests.conftest import FEATURES
 
 pytestmark = pytest.mark.xdist_group("service")
 
-SECRET = "SECRET-ROW-VALUE-1234"  # a client's value that must never reach the log
+PERSONAL = "personal-row-value-1234"  # a client's value that must never reach the log
 
 
 def test_a_4xx_on_predict_is_one_info_line_without_the_payload(client, caplog):
     caplog.set_level(logging.DEBUG)
-    row = dict.fromkeys(FEATURES, 0.5) | {FEATURES[1]: SECRET}
+    row = dict.fromkeys(FEATURES, 0.5) | {FEATURES[1]: PERSONAL}
     response = client.post("/predict", json={"instances": [row]})
     assert response.status_code == 400 and FEATURES[1] in response.text
 
@@ -24,7 +24,7 @@ def test_a_4xx_on_predict_is_one_info_line_without_the_payload(client, caplog):
     assert [r.levelname for r in served] == ["INFO"], [(r.name, r.levelname) for r in served]
     assert served[0].getMessage() == "client error 400 on /predict: ValidationError, 1 error(s)"
     text = caplog.text + "".join(r.exc_text or "" for r in caplog.records)
-    assert SECRET not in text and "Traceback" not in text
+    assert PERSONAL not in text and "Traceback" not in text
 
 
 @pytest.mark.parametrize(
