@@ -10,8 +10,8 @@ version, and returns that version (Lambda API reference, PublishVersion). So the
 the digest Terraform already published finds version 1 again, and `candidate` == `live`.
 
 - `candidate IMAGE_URI` finds the version that runs the digest (one this CLI published records
-  it in its description; Terraform's first version is recognised by its code hash), or points
-  `$LATEST` at the image and publishes one; then moves the alias `candidate` to it.
+  it in its description; Terraform's first version is found by the image GetFunction reports
+  for it), or points `$LATEST` at the image and publishes one; then moves `candidate` to it.
 - `canary WEIGHT` keeps `live` on its version and routes WEIGHT of its traffic to the candidate.
   When the candidate is already live (a first deploy of the same digest, or a re-run after a
   promotion) there is nothing to shift: it changes nothing and says so.
@@ -42,6 +42,9 @@ CANDIDATE = "candidate"
 # `<registry>/<repository>@sha256:<64 hex>`: a tag can move, a digest cannot.
 IMAGE_DIGEST_URI = re.compile(r"^(?P<repository>[a-z0-9][\w.\-/:]*[\w])@sha256:[0-9a-f]{64}$")
 VERSION_DESCRIPTION_PREFIX = "modelops image "
+# How many of the newest versions `candidate` asks Lambda about (one GetFunction each) when no
+# version's description names the image.
+MAX_VERSIONS_SEARCHED = 20
 
 
 class ReleaseError(RuntimeError):
@@ -160,19 +163,15 @@ class Release:
         for version in versions:  # published by this CLI: the description names the image
             if version.get("Description") == wanted:
                 return version["Version"]
-        # For an image, Lambda's CodeSha256 is the image digest.
-        digest = image_uri.rsplit("@sha256:", 1)[-1]
-        for version in versions:
-            if version.get("CodeSha256") == digest:
+        # Otherwise (Terraform's version 1, described as the function is): the image a version
+        # runs, from GetFunction with that version as qualifier (ResolvedImageUri is the digest
+        # form Lambda resolved). The newest versions first; older ones are rollback targets.
+        for version in versions[:MAX_VERSIONS_SEARCHED]:
+            code = self._call(
+                "get_function", FunctionName=self.function_name, Qualifier=version["Version"]
+            ).get("Code", {})
+            if image_uri in (code.get("ResolvedImageUri"), code.get("ImageUri")):
                 return version["Version"]
-        # Terraform's first version (its description is the function's): it runs the image when
-        # $LATEST does and $LATEST's code has not changed since that version was published.
-        latest = self._call("get_function", FunctionName=self.function_name)
-        if latest.get("Code", {}).get("ImageUri") == image_uri:
-            code = latest["Configuration"].get("CodeSha256")
-            for version in versions:
-                if version.get("CodeSha256") == code:
-                    return version["Version"]
         return None
 
     def _image_of(self, version: str | None) -> str | None:
