@@ -64,16 +64,17 @@ promote: $(SYNCED) ## Point the registry's `champion` at `candidate`, or (CD) at
 	else python -m pipelines.promote $(if $(VERSION),--version "$(VERSION)" --data-hash "$(DATA_HASH)"); fi
 
 .PHONY: serve
-serve: $(SYNCED) ## Serve the packaged model locally (PORT=3000); Swagger UI at its root
+serve: $(SYNCED) ## Serve the packaged model locally (PORT=3000): the page at /, Swagger UI at /docs
 	@test -f models/bento.json || { echo "no packaged model: run 'make run' first" >&2; exit 1; }
 	@tag=$$(python -c 'import json; print(json.load(open("models/bento.json"))["model_tag"])'); \
-	echo "serving $$tag at http://127.0.0.1:$(PORT)  docs: http://127.0.0.1:$(PORT)/  openapi: http://127.0.0.1:$(PORT)/docs.json"; \
+	echo "serving $$tag at http://127.0.0.1:$(PORT)  page: http://127.0.0.1:$(PORT)/  docs: http://127.0.0.1:$(PORT)/docs  openapi: http://127.0.0.1:$(PORT)/docs.json"; \
 	MODELOPS_MODEL_TAG=$$tag exec python -m services.serve --host 127.0.0.1 --port $(PORT)
 
 .PHONY: smoke
-smoke: $(SYNCED) ## Smoke-test a running endpoint: make smoke URL=https://... [SMOKE_EXPECT_VERSION=n]
-	@test -n "$(URL)" || { echo "usage: make smoke URL=<base url of the service>" >&2; exit 2; }
-	SMOKE_BASE_URL="$(URL)" pytest -p no:xdist -p no:cacheprovider tests/smoke
+smoke: $(SYNCED) ## Smoke-test a running endpoint: make smoke URL=https://... [AUTH=aws_iam] [SMOKE_EXPECT_VERSION=n]
+	@test -n "$(URL)" || { echo "usage: make smoke URL=<base url of the service> [AUTH=none|aws_iam]" >&2; exit 2; }
+	SMOKE_BASE_URL="$(URL)" SMOKE_AUTH="$(or $(AUTH),$(SMOKE_AUTH),none)" \
+		pytest -p no:xdist -p no:cacheprovider tests/smoke
 
 .PHONY: score
 score: $(SYNCED) ## Batch-score a file: make score INPUT=in.csv OUTPUT=out.parquet
@@ -118,6 +119,11 @@ bench-serve: $(SYNCED) ## Serving latency/throughput/cold start vs mlflow, FastA
 	@test -f models/bento.json || { echo "no packaged model: run 'make run' first" >&2; exit 1; }
 	@command -v wrk >/dev/null || { echo "installing wrk (apt)"; apt-get install -y -qq wrk >/dev/null; }
 	python -m benchmarks.serve
+
+.PHONY: bench-client
+bench-client: $(SYNCED) ## modelops.client on 10,000 rows vs services.serve, next to make score -> reports/bench/client.json
+	@test -f models/bento.json || { echo "no packaged model: run 'make run' first" >&2; exit 1; }
+	python -m benchmarks.client
 
 .PHONY: image
 image: $(SYNCED) ## Build the service image (docker CLI, any engine DOCKER_HOST points at), tagged <commit>-v<model version>

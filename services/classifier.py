@@ -1,7 +1,8 @@
 """BentoML service over the selected model.
 
-Routes: `POST /predict`, `GET /metadata` (the model card), and BentoML's own `/livez`, `/readyz`,
-`/metrics` (Prometheus), `/docs` (Swagger UI) and `/docs.json` (OpenAPI).
+Routes: `POST /predict`, `GET /metadata` (the model card and `max_instances`), `/` (a page to try
+the model, services/web.py), `/docs` (Swagger UI), and BentoML's own `/livez`, `/readyz`,
+`/metrics` (Prometheus) and `/docs.json` (OpenAPI).
 Configured by environment: MODELOPS_MODEL_TAG (default `modelops-classifier:latest` in
 BENTOML_HOME), MODELOPS_MAX_INSTANCES (rows per request, default 1000), MODELOPS_MAX_BODY_BYTES
 (default 1 MB), MODELOPS_MAX_BATCH_ROWS, MODELOPS_MAX_LATENCY_MS and MODELOPS_BATCH_BELOW_ROWS
@@ -32,6 +33,7 @@ from services.bentoml_private import CorkDispatcher
 from services.client_errors import bad_request, quiet_client_errors
 from services.guard import RequestGuard, use_cancelling_timeout
 from services.openapi import OpenAPIDocument
+from services.web import add_page_routes
 
 log = logging.getLogger("modelops.service")
 use_cancelling_timeout()  # before BentoML builds the app: its own timeout leaks a timer a request
@@ -113,7 +115,10 @@ def metadata() -> JSONResponse:
     """Name, version, metrics, params, git commit, data hash, feature schema, trained at."""
     if CARD is None:
         return JSONResponse({"error": CARD_ERROR}, status_code=503)
-    return JSONResponse(CARD)
+    return JSONResponse({**CARD, "max_instances": MAX_INSTANCES})
+
+
+add_page_routes(extra_routes, lambda: CARD, lambda: CARD_ERROR, MAX_INSTANCES)
 
 
 def _not_batched() -> None:
