@@ -41,13 +41,16 @@ from modelops.serving.inference import (
 )
 from modelops.serving.model import Feature
 from services.bentoml_private import CorkDispatcher
+from services.client_errors import bad_request, quiet_client_errors
 from services.guard import RequestGuard, use_cancelling_timeout
+from services.openapi import OpenAPIDocument
 from services.speedups import cache_api_callers
 from services.web import add_page_routes
 
 log = logging.getLogger("modelops.service")
 use_cancelling_timeout()  # before BentoML builds the app: its own timeout leaks a timer a request
 cache_api_callers()  # BentoML re-inspects the API method's signature on every request
+quiet_client_errors()  # a 4xx is one INFO line without the client's payload, not an ERROR
 
 # BentoML's /metrics reads Prometheus in multiprocess mode from this folder. `bentoml serve` sets
 # it for its workers; a single process (services.serve, the Lambda handler) needs its own, and
@@ -115,6 +118,7 @@ extra_routes = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 @extra_routes.api_route(
     "/metadata",
     methods=["GET", "HEAD"],
+    operation_id="metadata",
     summary="The model card",
     responses={503: {"description": "No model loaded; the body says why."}},
 )
@@ -224,7 +228,7 @@ class Classifier:
             if predictions is None:  # a large request, or one the batch queue gave up on
                 predictions = self.predictor.predict_encoded(matrix)
         except InputError as exc:
-            raise bentoml.exceptions.InvalidArgument(str(exc)) from exc
+            raise bad_request(str(exc)) from exc  # the same 400 shape as a schema error
         # Serialized here: BentoML would validate the PredictResponse, dump it to Python objects
         # and then to JSON (~3x the cost, per request). The annotation still documents it.
         body = {"predictions": predictions, "model": self.predictor.model_info}
@@ -232,3 +236,4 @@ class Classifier:
 
 
 Classifier.add_asgi_middleware(RequestGuard, max_body_bytes=MAX_BODY_BYTES)
+Classifier.add_asgi_middleware(OpenAPIDocument)  # /docs.json as the service really answers
