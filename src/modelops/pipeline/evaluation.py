@@ -63,11 +63,13 @@ def precision_recall_points(labels: Any, probability: Any, points: int) -> list[
 
     precision, recall, _ = precision_recall_curve(labels, probability)
     # Interpolated precision: the best precision at any recall >= r (the usual PR envelope).
-    # scikit-learn returns recall in decreasing order, so "recall >= r" is every earlier index.
-    envelope = np.maximum.accumulate(precision)
-    order = np.argsort(recall)
+    # scikit-learn lists recall in decreasing order; sorted ascending, "recall >= r" is every
+    # later index, so the running maximum runs from the end (from the top recall down).
+    order = np.argsort(recall, kind="stable")
+    recall, precision = recall[order], precision[order]
+    envelope = np.maximum.accumulate(precision[::-1])[::-1]
     grid = np.linspace(0.0, 1.0, points)
-    sampled = np.interp(grid, recall[order], envelope[order])
+    sampled = envelope[np.minimum(np.searchsorted(recall, grid - 1e-12), len(recall) - 1)]
     return [
         {"recall": round(float(r), 4), "precision": round(float(p), 6)}
         for r, p in zip(grid, sampled, strict=True)

@@ -155,3 +155,35 @@ def scores_of(model: TabularModel, matrix: np.ndarray) -> np.ndarray:
 def positive_probability(model: Any, features: pd.DataFrame) -> Any:
     """Probability of the positive class (index 1) for each row of a raw frame (binary)."""
     return model.predict_proba(features)[:, 1]
+
+
+def fit_table(
+    frame: pd.DataFrame,
+    data: Any,
+    name: str = "xgboost",
+    params: BaseModel | None = None,
+    seed: int = 0,
+    threshold: float = 0.5,
+) -> tuple[TabularModel, Any]:
+    """Infer a table's contract and fit one candidate on it: what the train stage does, in memory.
+
+    For tests, benchmarks and notebooks; returns the model and its `Contract`.
+    """
+    from modelops.params import ValidateParams
+    from modelops.pipeline.contract import infer_contract
+
+    if params is None:
+        params = XGBoostParams(n_estimators=20, n_jobs=1)
+    contract, _ = infer_contract(frame, data, ValidateParams(min_rows=1), "in-memory table")
+    features = contract.features()
+    labels = (
+        frame[data.target].to_numpy(dtype=np.float64)
+        if contract.task == "regression"
+        else contract.class_index(frame[data.target])
+    )
+    fitted = fit_candidate(
+        name, params, seed,
+        features=features, task=contract.task, classes=list(contract.classes),
+        matrix=training_data(frame, features), labels=labels, threshold=threshold,
+    )  # fmt: skip
+    return fitted.model, contract
