@@ -122,7 +122,7 @@ def test_the_threshold_decides_the_binary_label(binary):
 
 
 def test_multiclass_predicts_original_labels():
-    model, contract, frame = fit("multiclass", n_classes=4)
+    model, _, frame = fit("multiclass", n_classes=4)
     assert model.task == "multiclass" and model.classes == [f"class_{c}" for c in "abcd"]
     predictions = model.predict_encoded(model.encode_frame(frame.head(30)))
     assert all("probability" not in p and len(p["probabilities"]) == 4 for p in predictions)
