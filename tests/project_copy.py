@@ -15,10 +15,16 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 
 TINY_PARAMS: dict[str, Any] = {
-    "generate": {"n_rows": 600, "n_features": 5, "n_informative": 4},
+    "generate": {
+        "n_rows": 600,
+        "n_numeric": 3,
+        "n_categorical": 1,
+        "n_boolean": 1,
+        "n_informative": 4,
+    },
     "train": {
         "candidates": {
-            "logistic_regression": {"C": 1.0},
+            "linear": {"C": 1.0},
             "random_forest": {"n_estimators": 20, "max_depth": 6, "n_jobs": 1},
             "xgboost": {"n_estimators": 30, "max_depth": 3, "n_jobs": 1},
         }
@@ -63,8 +69,8 @@ class Project:
             )
         return result
 
-    def repro(self, check: bool = True) -> subprocess.CompletedProcess:
-        return self.run("dvc", "repro", check=check)
+    def repro(self, *targets: str, check: bool = True) -> subprocess.CompletedProcess:
+        return self.run("dvc", "repro", *targets, check=check)
 
     def params(self) -> dict:
         return yaml.safe_load((self.root / "params.yaml").read_text())

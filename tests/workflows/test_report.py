@@ -31,7 +31,7 @@ def repo(tmp_path_factory):
     """Base = the repository as committed; head = C halved, xgboost better, a ROC point moved."""
     project = copy_repository(tmp_path_factory.mktemp("report-repo"))
     root = project.root
-    project.set_params({"train": {"candidates": {"logistic_regression": {"C": 0.5}}}})
+    project.set_params({"train": {"candidates": {"linear": {"C": 0.5}}}})
 
     def better(scores):
         scores["xgboost"]["roc_auc"] = 0.9812
@@ -73,12 +73,12 @@ def test_report_shows_params_metrics_gate_card_validation_and_plots(repo, tmp_pa
     assert report.gate_passed is True
 
     assert text.startswith(MARKER)
-    assert "| `train.candidates.logistic_regression.C` | 1 | 0.5 | -0.5 |" in text
+    assert "| `train.candidates.linear.C` | 1 | 0.5 | -0.5 |" in text
     assert "| `metrics.roc_auc` | 0.97766 | 0.9812 | +0.00354 |" in text
     assert "| `score` | 0.97766 | 0.9812 | +0.00354 |" in text
     xgboost = next(line for line in text.splitlines() if line.startswith("| xgboost |"))
     assert "**0.9812** (+0.00354)" in xgboost and "**0.95** (+0.012937)" in xgboost
-    lr = next(line for line in text.splitlines() if line.startswith("| logistic_regression |"))
+    lr = next(line for line in text.splitlines() if line.startswith("| linear |"))
     assert "**" not in lr  # unchanged metrics are not highlighted
     assert "**Gate vs base: ✅ passes** — 'xgboost' is the best of 3 candidate(s)" in text
     assert "champion version xgboost at HEAD~1 has 0.977660" in text

@@ -8,6 +8,7 @@ and renders GX's HTML data docs. No progress bars, no tracebacks: a failure is a
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,6 +152,8 @@ def validate_dataset(
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    # this GX module sets its own logger to INFO at import ("Created temporary directory ...")
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     actions = []
