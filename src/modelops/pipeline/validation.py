@@ -205,7 +205,7 @@ def validate_dataset(
 def _plain(value: Any) -> Any:
     """Make GX's observed values (numpy scalars, sets) JSON-ready."""
     if hasattr(value, "item") and not isinstance(value, list | dict | str):
-        return value.item()
+        return _plain(value.item())
     if isinstance(value, set | tuple):
         return sorted(map(_plain, value), key=str)
     if isinstance(value, list):
@@ -214,6 +214,8 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, float) and value != value:  # NaN is not JSON
         return None
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):  # nor is infinity
+        return str(value)
     return value
 
 

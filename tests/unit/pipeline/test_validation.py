@@ -87,3 +87,12 @@ def test_summary_is_json_ready_stable_and_counts_null_targets(tiny_frame, contra
     assert first["target_null_rows"] == 1
     assert first["expectations_failed"] == 1  # the contract saw no null target
     assert first["failures"][0]["message"].startswith("target: must have no nulls")
+
+
+def test_an_infinity_is_reported_in_a_json_ready_summary(tiny_frame, contract):
+    frame = tiny_frame.copy()
+    frame.loc[2, "num_00"] = -np.inf
+    summary = validate_dataset(frame, contract).to_dict()
+    text = json.dumps(summary, allow_nan=False)  # what write_json does: no bare Infinity
+    assert summary["failures"][0]["observed"]["examples"] == ["-inf"]
+    assert "num_00: values must be finite" in text
