@@ -23,12 +23,12 @@ from typing import Annotated, Any
 
 import bentoml
 import numpy as np
-from bentoml._internal.marshal.dispatcher import CorkDispatcher
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from modelops.serving.inference import InputError, Predictor, instance_schema
+from services.bentoml_private import CorkDispatcher
 from services.guard import RequestGuard, use_cancelling_timeout
 
 log = logging.getLogger("modelops.service")

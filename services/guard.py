@@ -126,7 +126,7 @@ def use_cancelling_timeout() -> None:
     BentoML imports the class from this module each time it builds an app, so replacing the
     module attribute (before `to_asgi()` or `bentoml serve`) is enough; bentoml is pinned.
     """
-    from bentoml._internal.server.http import traffic
+    from services.bentoml_private import traffic
 
     if traffic.TimeoutMiddleware is not ResponseTimeout:
         ResponseTimeout.replaced = (

@@ -48,8 +48,8 @@ def main(argv: list[str] | None = None) -> None:
                            "--host", args.host, "--port", str(args.port)])  # fmt: skip
 
     import uvicorn
-    from bentoml._internal.context import server_context
-    from bentoml._internal.log import configure_server_logging
+
+    from services.bentoml_private import configure_server_logging, server_context
 
     # As BentoML's own worker does before it builds the app (bentoml is pinned in uv.lock).
     configure_server_logging()

@@ -1,6 +1,5 @@
 import atexit
 import json
-import os
 import pickle
 import shutil
 import tempfile
@@ -13,12 +12,23 @@ import pytest
 from modelops.params import DataParams, GenerateParams
 from modelops.pipeline.data import generate_dataset
 
-# BentoML reads BENTOML_HOME once, at import: set it at collection, before any test imports it.
+# BentoML reads BENTOML_HOME once, at import, and the service reads its limits at import: set
+# them when this conftest registers (before any test module imports bentoml), and put the
+# environment back as it was when the run ends.
 BENTOML_HOME = Path(tempfile.mkdtemp(prefix="bentoml-home-"))
 atexit.register(shutil.rmtree, BENTOML_HOME, ignore_errors=True)
-os.environ["BENTOML_HOME"] = str(BENTOML_HOME)
-os.environ["MODELOPS_MAX_INSTANCES"] = "50"
-os.environ["MODELOPS_MAX_BODY_BYTES"] = "20000"
+_RUN_ENVIRONMENT = pytest.MonkeyPatch()
+
+
+def pytest_configure(config):
+    _RUN_ENVIRONMENT.setenv("BENTOML_HOME", str(BENTOML_HOME))
+    _RUN_ENVIRONMENT.setenv("MODELOPS_MAX_INSTANCES", "50")
+    _RUN_ENVIRONMENT.setenv("MODELOPS_MAX_BODY_BYTES", "20000")
+
+
+def pytest_unconfigure(config):
+    _RUN_ENVIRONMENT.undo()
+
 
 TINY = GenerateParams(
     n_rows=60, n_numeric=3, n_categorical=1, n_boolean=1, n_informative=3, missing_fraction=0.05,
@@ -45,7 +55,10 @@ def rng() -> np.random.Generator:
 
 @pytest.fixture(scope="session")
 def packaged(tmp_path_factory):
-    """Train a tiny mixed-type XGBoost TabularModel, write models/best/, import it into BentoML."""
+    """Train a tiny mixed-type XGBoost TabularModel, write models/best/, import it into BentoML.
+
+    MODELOPS_MODEL_TAG names it for the rest of the session, and is restored afterwards.
+    """
     from modelops.delivery.packaging import import_model
     from modelops.params import DataParams, XGBoostParams
     from modelops.pipeline.data import generate_dataset
@@ -73,6 +86,7 @@ def packaged(tmp_path_factory):
     }  # fmt: skip
     (best / "model_card.json").write_text(json.dumps(card))
     tag = import_model(Predictor.from_directory(best))
-    os.environ["MODELOPS_MODEL_TAG"] = tag
     x = frame[contract.feature_names]
-    return {"tag": tag, "card": card, "model": model, "rows": x}
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("MODELOPS_MODEL_TAG", tag)
+        yield {"tag": tag, "card": card, "model": model, "rows": x}

@@ -42,10 +42,19 @@ def test_healthcheck_command_passes_in_a_ready_container(built_image):
     # podman stores OCI images, which drop HEALTHCHECK; so run its command in the container.
     port = free_port()
     with img.running(built_image, *img.http_container_args(port)) as container:
-        img.wait_http_ready(container, f"http://127.0.0.1:{port}")
+        url = f"http://127.0.0.1:{port}"
+        img.wait_http_ready(container, url)
         check = img.docker("exec", "-e", f"PORT={port}", container.id, "python", "-c",
                            HEALTHCHECK, check=False)  # fmt: skip
         assert check.returncode == 0, check.stderr
+        # the row the corrupt-model test sends is one a healthy model answers
+        card = requests.get(f"{url}/metadata", timeout=5).json()
+        answer = requests.post(
+            f"{url}/predict", json={"instances": [img.example_row(card)]}, timeout=5
+        )
+        assert answer.status_code == 200, answer.text
+        assert len(answer.json()["predictions"]) == 1
+        assert answer.json()["model"]["version"] == card["version"]
 
 
 HEALTHCHECK = (
@@ -77,8 +86,13 @@ def test_corrupt_model_file_is_not_ready_and_says_why(built_image, tmp_path):
     with img.running(built_image, *args) as container:
         url = f"http://127.0.0.1:{port}"
         assert_not_ready(container, url, "cannot load model")
-        response = requests.post(f"{url}/predict", json={"instances": [{}]}, timeout=5)
-        assert response.status_code in (400, 503)  # never a prediction from a broken model
+        # The card loads (it is not the model file): a row it accepts must get a 503, not a
+        # prediction, and not a 400 that any body missing its features would get anyway.
+        card = requests.get(f"{url}/metadata", timeout=5).json()
+        row = img.example_row(card)
+        response = requests.post(f"{url}/predict", json={"instances": [row]}, timeout=5)
+        assert response.status_code == 503, response.text
+        assert "cannot load model" in response.text
 
 
 def assert_not_ready(container, url: str, reason: str, timeout: float = 60.0) -> None:
@@ -114,6 +128,7 @@ def test_lambda_handler_in_the_image_answers_function_url_events(built_image):
     )
     assert readyz["statusCode"] == 200
     assert empty["statusCode"] == 400
+    assert "at least 1" in empty["body"]  # says what is wrong, as for HTTP callers
 
 
 def test_lambda_mode_starts_the_runtime_interface_client(built_image):

@@ -67,8 +67,8 @@ NON_FINITE = (
         (json.dumps({"instances": []}), 400, "at least 1"),
         (json.dumps({"instances": [GOOD] * 51}), 400, "at most 50"),
         (json.dumps({"rows": [GOOD]}), 400, "instances"),
-        (b"null", 400, ""),
-        (json.dumps({"instances": [1, 2]}), 400, ""),
+        (b"null", 400, "should be an object"),
+        (json.dumps({"instances": [1, 2]}), 400, "should be an object"),
     ],
     ids=["malformed-json", "wrong-type", "nan", "infinity", "missing-feature", "unknown-feature",
          "empty", "too-many-rows", "wrong-key", "null", "not-objects"],
@@ -86,16 +86,22 @@ def test_wrong_content_type_is_415(client):
 
 def test_oversized_body_is_413(client):
     body = json.dumps({"instances": [GOOD] * 400}).encode()  # > 20 kB limit set for tests
-    assert post(client, body).status_code == 413
+    response = post(client, body)
+    assert response.status_code == 413
+    assert response.json()["error"] == "body over 20000 bytes"
     chunks = iter([body[:1000], body[1000:]])  # no content-length: the streamed size counts
     response = client.post("/predict", content=chunks, headers={"content-type": "application/json"})
     assert response.status_code == 413
+    assert response.json()["error"] == "body over 20000 bytes"
 
 
 def test_unknown_path_and_wrong_method(client):
-    assert client.get("/nope").status_code == 404
-    assert client.get("/predict").status_code == 405
-    assert client.post("/metadata").status_code == 405
+    for response, status, says in [
+        (client.get("/nope"), 404, "Not Found"),
+        (client.get("/predict"), 405, "Method Not Allowed"),
+        (client.post("/metadata"), 405, "Method Not Allowed"),
+    ]:
+        assert response.status_code == status and says in response.text, response.text
 
 
 def test_serving_process_imports_no_pipeline_library(packaged):

@@ -48,8 +48,9 @@ def test_predict_through_a_function_url_event(replies):
 def test_metadata_readiness_and_errors(replies):
     assert json.loads(replies[1]["response"]["body"])["name"] == "test-classifier"
     assert replies[2]["response"]["statusCode"] == 200
-    assert replies[3]["response"]["statusCode"] == 400
-    assert replies[4]["response"]["statusCode"] == 404
+    malformed, unknown = replies[3]["response"], replies[4]["response"]
+    assert malformed["statusCode"] == 400 and "Invalid JSON" in malformed["body"], malformed
+    assert unknown["statusCode"] == 404 and "Not Found" in unknown["body"], unknown
     missing = replies[5]["response"]
     assert missing["statusCode"] == 400 and "feature_03" in missing["body"]
 

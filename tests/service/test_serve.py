@@ -10,7 +10,7 @@ import psutil
 import pytest
 import requests
 
-from modelops.delivery.local_server import free_port, stop, wait_ready
+from modelops.delivery.local_server import start_on_free_port, stop, wait_ready
 from services import serve
 from tests.service.test_api import GOOD
 
@@ -32,16 +32,19 @@ def test_bad_worker_counts_are_refused_naming_the_value(value, monkeypatch):
 
 
 def test_serves_the_contract_from_one_process(packaged, tmp_path):
-    port = free_port()
+    def start(port: int) -> subprocess.Popen:
+        with open(tmp_path / "serve.log", "ab") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", "services.serve", "--port", str(port)],
+                env={**os.environ, "MODELOPS_MODEL_TAG": packaged["tag"], "PORT": "1"},
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+
+    process, port = start_on_free_port(
+        start, lambda port, process: wait_ready(f"http://127.0.0.1:{port}", process)
+    )
     url = f"http://127.0.0.1:{port}"
-    with open(tmp_path / "serve.log", "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "services.serve", "--port", str(port)],
-            env={**os.environ, "MODELOPS_MODEL_TAG": packaged["tag"], "PORT": "1"},
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
     try:
-        wait_ready(url, process)
         answer = requests.post(f"{url}/predict", json={"instances": [GOOD]}, timeout=5)
         assert answer.status_code == 200
         assert answer.json()["model"]["version"] == packaged["card"]["version"]

@@ -6,9 +6,9 @@ import asyncio
 import gc
 
 import pytest
-from bentoml._internal.server.http import traffic
 from starlette.testclient import TestClient
 
+from services.bentoml_private import traffic
 from services.guard import ResponseTimeout
 
 # BentoML's own class, whether or not the service module has replaced it yet in this process

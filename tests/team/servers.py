@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from modelops.delivery.local_server import answers_200, free_port, stop, wait_until
+from modelops.delivery.local_server import answers_200, start_on_free_port, stop, wait_until
 from tests.project_copy import REPO
 
 BIN = Path(sys.executable).parent
@@ -109,7 +109,7 @@ def postgres_server() -> Iterator[Postgres]:
     try:
         if os.geteuid() == 0:
             shutil.chown(home, POSTGRES_USER)
-        data, log, port = home / "data", home / "postgres.log", free_port()
+        data, log = home / "data", home / "postgres.log"
         subprocess.run(
             _as_postgres_user(
                 ["initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
@@ -117,16 +117,23 @@ def postgres_server() -> Iterator[Postgres]:
             ),
             check=True, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
-        cmd = ["postgres", "-D", str(data), "-p", str(port), "-h", "127.0.0.1", "-k", str(home)]
-        # Durability is not what these tests are about: skip fsync for speed.
-        cmd += ["-c", "fsync=off", "-c", "full_page_writes=off", "-c", "max_connections=50"]
-        with _running(_start(_as_postgres_user(cmd), log)) as process:
 
-            def ready() -> bool:
+        def start(port: int) -> subprocess.Popen:
+            cmd = ["postgres", "-D", str(data), "-p", str(port), "-h", "127.0.0.1"]
+            cmd += ["-k", str(home)]
+            # Durability is not what these tests are about: skip fsync for speed.
+            cmd += ["-c", "fsync=off", "-c", "full_page_writes=off", "-c", "max_connections=50"]
+            return _start(_as_postgres_user(cmd), log)
+
+        def ready(port: int, process: subprocess.Popen) -> None:
+            def accepting() -> bool:
                 probe = ["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(port)]
                 return subprocess.run(probe, capture_output=True).returncode == 0
 
-            _wait(ready, process, "postgres", log)
+            _wait(accepting, process, "postgres", log)
+
+        process, port = start_on_free_port(start, ready, what="postgres")
+        with _running(process):
             subprocess.run(
                 ["createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "mlflow"],
                 check=True, capture_output=True, text=True, timeout=60,
@@ -143,16 +150,21 @@ def moto_s3(log_dir: Path, *, check_credentials: bool = False) -> Iterator[str]:
     With `check_credentials`, moto authenticates every request against its (empty) IAM, so
     any access key is refused as AWS would refuse an unknown one.
     """
-    port = free_port()
     env = {**os.environ, **FAKE_AWS}
     if check_credentials:
         env["INITIAL_NO_AUTH_ACTION_COUNT"] = "0"
-    log = log_dir / f"moto-{port}.log"
-    cmd = [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)]
-    with _running(_start(cmd, log, env)) as process:
-        endpoint = f"http://127.0.0.1:{port}"
-        _wait(lambda: answers_200(f"{endpoint}/moto-api/"), process, "moto_server", log)
-        yield endpoint
+
+    def start(port: int) -> subprocess.Popen:
+        cmd = [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)]
+        return _start(cmd, log_dir / f"moto-{port}.log", env)
+
+    def ready(port: int, process: subprocess.Popen) -> None:
+        url = f"http://127.0.0.1:{port}/moto-api/"
+        _wait(lambda: answers_200(url), process, "moto_server", log_dir / f"moto-{port}.log")
+
+    process, port = start_on_free_port(start, ready, what="moto_server")
+    with _running(process):
+        yield f"http://127.0.0.1:{port}"
 
 
 @contextmanager
@@ -169,7 +181,6 @@ def mlflow_server(
     Started through the Makefile target a team runs, with this interpreter's environment
     (`BIN`) and without the venv bootstrap (`SYNCED=`), which the test run already has.
     """
-    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"},
         **FAKE_AWS,
@@ -180,15 +191,21 @@ def mlflow_server(
         "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
         **(extra_env or {}),
     }
-    log = log_dir / f"mlflow-{port}.log"
-    cmd = [
-        "make", "-C", str(REPO), "mlflow-server", "SYNCED=", f"BIN={BIN}",
-        f"MLFLOW_PORT={port}", "MLFLOW_WORKERS=1",
-    ]  # fmt: skip
-    with _running(_start(cmd, log, env)) as process:
-        url = f"http://127.0.0.1:{port}"
-        _wait(lambda: answers_200(f"{url}/health"), process, "mlflow server", log, timeout=120)
-        yield url
+
+    def start(port: int) -> subprocess.Popen:
+        cmd = [
+            "make", "-C", str(REPO), "mlflow-server", "SYNCED=", f"BIN={BIN}",
+            f"MLFLOW_PORT={port}", "MLFLOW_WORKERS=1",
+        ]  # fmt: skip
+        return _start(cmd, log_dir / f"mlflow-{port}.log", env)
+
+    def ready(port: int, process: subprocess.Popen) -> None:
+        url, log = f"http://127.0.0.1:{port}/health", log_dir / f"mlflow-{port}.log"
+        _wait(lambda: answers_200(url), process, "mlflow server", log, timeout=120)
+
+    process, port = start_on_free_port(start, ready, what="mlflow server")
+    with _running(process):
+        yield f"http://127.0.0.1:{port}"
 
 
 def process_alive(pid: int) -> bool:

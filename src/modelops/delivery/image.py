@@ -227,6 +227,21 @@ def lambda_container_args(runtime: FakeLambdaRuntime) -> list[str]:
             "-e", f"AWS_LAMBDA_RUNTIME_API={runtime.address}"]  # fmt: skip
 
 
+def example_row(card: dict) -> dict:
+    """A row the model accepts: the card's input example, else one value of each feature's type."""
+    if card.get("input_example"):
+        return dict(card["input_example"][0])
+    values = {"number": 0.0, "boolean": False}
+    return {
+        feature["name"]: (
+            feature["categories"][0]
+            if feature.get("type") == "category"
+            else values.get(feature.get("type", "number"), 0.0)
+        )
+        for feature in card["feature_schema"]
+    }
+
+
 def smoke(tag: str) -> None:
     """Smoke the image over HTTP, then in Lambda mode; raise ImageError on any failure."""
     model = packaged_model()
@@ -247,11 +262,13 @@ def smoke(tag: str) -> None:
         raise ImageError("Lambda mode: the runtime interface client never polled the Runtime API")
     metadata = invoke_lambda_handler(tag, [lambda_event("GET", "/metadata")])[0]
     card = json.loads(metadata["body"])
-    row = {feature["name"]: 0.0 for feature in card["feature_schema"]}
-    body = json.dumps({"instances": [row]})
+    body = json.dumps({"instances": [example_row(card)]})
     answer = invoke_lambda_handler(tag, [lambda_event("POST", "/predict", body)])[0]
     if answer["statusCode"] != 200 or metadata["statusCode"] != 200:
         raise ImageError(f"Lambda handler in the image answered {answer}")
+    predictions = json.loads(answer["body"]).get("predictions")
+    if not isinstance(predictions, list) or len(predictions) != 1:
+        raise ImageError(f"Lambda handler answered no prediction for one row: {answer}")
     print(f"{tag}: Lambda handler answered {json.loads(answer['body'])}")
 
 

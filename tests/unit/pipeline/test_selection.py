@@ -111,3 +111,51 @@ def test_gate_for_each_task_uses_its_auto_metric():
     assert decide(multiclass, SelectParams(min_score=0.5), None, "multiclass").winner == "linear"
     with pytest.raises(ParamsError, match="'roc_auc' does not apply to a multiclass task"):
         decide(multiclass, SelectParams(metric="roc_auc"), None, "multiclass")
+
+
+# Boundaries of the gate: a retrain that merely equals the champion (the common case of a rerun
+# on the same data) must be accepted, and so must a score exactly at min_score. Values are exact
+# in binary floating point, so "equal" really is equal.
+@pytest.mark.parametrize("metric", ["roc_auc", "log_loss"])
+def test_retrain_equal_to_the_champion_passes_with_zero_tolerance(metric):
+    best = SCORES["xgboost"][metric] if metric == "log_loss" else SCORES["random_forest"][metric]
+    champion = ChampionScore("7", best, "rescored on this test set")
+    min_score = 0.5 if metric == "roc_auc" else 1.0
+    params = SelectParams(metric=metric, min_score=min_score, max_regression=0.0)
+    decision = decide(SCORES, params, champion)
+    assert decision.champion_version == "7" and decision.score == best
+    assert "regression 0.000000 is within 0.0" in decision.reason
+
+
+@pytest.mark.parametrize(
+    ("metric", "candidate", "champion", "outcome"),
+    [
+        ("roc_auc", 0.5, 0.75, "passes"),  # worse by exactly max_regression
+        ("roc_auc", 0.5, 0.875, "refused"),  # worse by more
+        ("log_loss", 0.75, 0.5, "passes"),
+        ("log_loss", 0.875, 0.5, "refused"),
+    ],
+)
+def test_regression_exactly_at_the_tolerance_passes(metric, candidate, champion, outcome):
+    scores = {"only": {metric: candidate}}
+    min_score = 0.0 if metric == "roc_auc" else 1.0
+    params = SelectParams(metric=metric, min_score=min_score, max_regression=0.25)
+    champion_score = ChampionScore("3", champion, "recorded at its registration")
+    if outcome == "passes":
+        assert decide(scores, params, champion_score).winner == "only"
+    else:
+        with pytest.raises(GateRefused, match=r"by 0\.375000 > select\.max_regression=0\.25"):
+            decide(scores, params, champion_score)
+
+
+@pytest.mark.parametrize(("metric", "score"), [("roc_auc", 0.75), ("log_loss", 0.25)])
+def test_score_exactly_at_min_score_passes(metric, score):
+    decision = decide({"only": {metric: score}}, SelectParams(metric=metric, min_score=score), None)
+    assert decision.winner == "only" and decision.score == score
+
+
+def test_a_better_candidate_than_the_champion_passes_with_zero_tolerance():
+    champion = ChampionScore("5", 0.75, "rescored on this test set")
+    params = SelectParams(min_score=0.5, max_regression=0.0)
+    decision = decide({"only": {"roc_auc": 0.875}}, params, champion)
+    assert "regression 0.000000 is within 0.0" in decision.reason  # better: reported as 0
