@@ -140,9 +140,20 @@ image-push: $(SYNCED) ## Push the image to REPOSITORY=<registry>/<name>; prints 
 bench-image: $(SYNCED) ## Image size, container start -> first 200, Lambda cold invocation -> reports/bench/image.json
 	python -m benchmarks.image
 
+# Mutants of the gate, metrics, contract and inference ([tool.mutmut] in pyproject.toml), each
+# against the fast unit tests of those modules. Incremental: a rerun re-tests only the functions
+# that changed. One OpenMP thread: mutants run two at a time on two cores.
+MUTATION_JOBS ?= 2
+MUTATION_DIR ?= reports/mutation
+
+.PHONY: mutation
+mutation: $(SYNCED) ## Mutation testing of the gate, metrics, contract, inference -> reports/mutation/ (score, survivors)
+	OMP_NUM_THREADS=1 mutmut run --max-children $(MUTATION_JOBS)
+	python -m modelops.review.mutation --output $(MUTATION_DIR) $(if $(MIN_SCORE),--min-score $(MIN_SCORE))
+
 .PHONY: clean
 clean: ## Remove caches of tools (not data, models or the MLflow store)
-	rm -rf .pytest_cache .ruff_cache dvc_plots
+	rm -rf .pytest_cache .ruff_cache dvc_plots mutants
 
 # --- team setup ---
 # A shared MLflow tracking server (PostgreSQL + S3 artifacts) and a DVC remote in S3; all set by

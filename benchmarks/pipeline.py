@@ -28,6 +28,16 @@ def timed(project, *cmd: str) -> float:
     return time.perf_counter() - started
 
 
+class ExportedProject(Project):
+    """A copy of another revision: its own src/ shadows the editable install of this one."""
+
+    def env(self) -> dict[str, str]:
+        """The copy's environment, with its own src/ first on the import path."""
+        env = super().env()
+        env["PYTHONPATH"] = str(self.root / "src")
+        return env
+
+
 def export_ref(ref: str, destination: Path) -> Project:
     """The tree of a git ref (tracked files only) as a fresh repository, like a clone of it."""
     destination.mkdir(parents=True)
@@ -38,7 +48,7 @@ def export_ref(ref: str, destination: Path) -> Project:
     git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
     for cmd in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", ref]):
         subprocess.run([*git, *cmd], cwd=destination, check=True, capture_output=True)
-    return Project(destination)
+    return ExportedProject(destination)
 
 
 def main() -> None:

@@ -159,3 +159,38 @@ def test_a_better_candidate_than_the_champion_passes_with_zero_tolerance():
     params = SelectParams(min_score=0.5, max_regression=0.0)
     decision = decide({"only": {"roc_auc": 0.875}}, params, champion)
     assert "regression 0.000000 is within 0.0" in decision.reason  # better: reported as 0
+
+
+def test_decision_record_lists_the_ranking_by_candidate_and_score():
+    decision = decide(SCORES, SelectParams(min_score=0.5), None)
+    payload = decision.to_dict()
+    assert payload["ranking"] == [
+        {"candidate": "random_forest", "score": 0.97},
+        {"candidate": "xgboost", "score": 0.97},
+        {"candidate": "linear", "score": 0.86},
+    ]
+    assert payload["winner"] == "random_forest" and payload["metric"] == "roc_auc"
+
+
+def test_model_card_records_each_value_it_was_given():
+    decision = decide(SCORES, SelectParams(min_score=0.5), None)
+    schema = [{"name": "f", "type": "number", "nullable": True}]
+    given = dict(
+        model_name="m", version="3", candidate="xgboost", task="binary", task_reason="why",
+        target="churned", classes=["no", "yes"], positive_class="yes", threshold=0.625,
+        metrics=SCORES["xgboost"], hyperparameters={"max_depth": 4}, git_commit="abc",
+        data_hash="d41d", feature_schema=schema, input_example=[{"f": None}],
+        trained_at="2026-01-01T00:00:00+00:00", run_id="r1", decision=decision,
+        data={"rows": 10},
+    )  # fmt: skip
+    card = build_model_card(**given)
+    expected = {
+        "name": "m", "version": "3", "candidate": "xgboost", "task": "binary",
+        "task_reason": "why", "target": "churned", "classes": ["no", "yes"],
+        "positive_class": "yes", "threshold": 0.625, "metrics": SCORES["xgboost"],
+        "params": {"max_depth": 4}, "git_commit": "abc", "data_hash": "d41d",
+        "feature_schema": schema, "input_example": [{"f": None}],
+        "trained_at": "2026-01-01T00:00:00+00:00", "mlflow_run_id": "r1", "data": {"rows": 10},
+    }  # fmt: skip
+    assert {key: card[key] for key in expected} == expected
+    assert card["selection"] == decision.to_dict()

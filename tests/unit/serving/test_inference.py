@@ -56,6 +56,19 @@ def test_missing_and_unknown_features_are_listed(packaged):
     assert "unknown features: colour" in str(err.value)
 
 
+def test_a_missing_or_an_unknown_feature_alone_is_refused_with_the_full_message(packaged):
+    predictor = Predictor.from_directory(packaged[0])
+    expected = ", ".join(predictor.features)
+    with pytest.raises(InputError) as err:
+        predictor.check_columns(predictor.features[2:])
+    missing = ", ".join(predictor.features[:2])
+    assert str(err.value) == f"missing features: {missing} (expected: {expected})"
+    with pytest.raises(InputError) as err:
+        predictor.check_columns([*predictor.features, "colour", "size"])
+    assert str(err.value) == f"unknown features: colour, size (expected: {expected})"
+    predictor.check_columns(list(predictor.features))  # the schema itself passes
+
+
 def test_non_finite_and_empty_input_refused(packaged):
     predictor = Predictor.from_directory(packaged[0])
     with pytest.raises(InputError, match="no instances"):
