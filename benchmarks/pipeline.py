@@ -24,7 +24,7 @@ STAGES = ["generate", "validate", "split", "train", "evaluate", "select"]
 
 def timed(project, *cmd: str) -> float:
     started = time.perf_counter()
-    project.run(*cmd)
+    project.run(*cmd, timeout=3600)  # 1M rows on a loaded 2-core machine take many minutes
     return time.perf_counter() - started
 
 
@@ -65,12 +65,14 @@ def main() -> None:
             )
             base = export_ref(args.baseline, Path(scratch) / "baseline")
             baseline = timed(base, "dvc", "repro")
+            print(f"  {baseline:.1f} s", flush=True)
         print("full dvc repro on the defaults in a fresh copy (new MLflow store) ...", flush=True)
         project = copy_repository(Path(scratch) / "defaults")
         full = timed(project, "dvc", "repro")
         noop = min(timed(project, "dvc", "repro") for _ in range(3))
         forced = timed(project, "dvc", "repro", "--force")
         defaults_rows = project.params()["generate"]["n_rows"]
+        print(f"  full {full:.1f} s, no-op {noop:.2f} s, --force {forced:.1f} s", flush=True)
 
         scaling = []
         for rows in args.sizes:
@@ -88,6 +90,7 @@ def main() -> None:
                     "stages": {k: round(v, 2) for k, v in stages.items()},
                 }
             )
+            print(f"  {scaling[-1]}", flush=True)
 
     ratio = full / baseline if baseline else None
     summary = [

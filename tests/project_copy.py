@@ -59,9 +59,11 @@ class Project:
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
         return env
 
-    def run(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
+    def run(
+        self, *cmd: str, check: bool = True, timeout: float = 600
+    ) -> subprocess.CompletedProcess:
         result = subprocess.run(
-            cmd, cwd=self.root, env=self.env(), capture_output=True, text=True, timeout=600
+            cmd, cwd=self.root, env=self.env(), capture_output=True, text=True, timeout=timeout
         )
         if check and result.returncode != 0:
             raise AssertionError(
