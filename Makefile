@@ -44,6 +44,12 @@ run: $(SYNCED) ## Run the pipeline (dvc repro) on the embedded defaults and show
 	@echo; dvc metrics show metrics/selected.json
 	@echo; echo "model: models/best/model_card.json   plots: make plots   runs: make mlflow-ui"
 
+.PHONY: contract
+contract: $(SYNCED) ## Re-infer the data contract (contract.yaml) from the current table, on purpose
+	dvc repro generate
+	MODELOPS_REINFER_CONTRACT=1 dvc repro --force --single-item validate
+	@echo; echo "review the change: git diff contract.yaml"
+
 .PHONY: repro
 repro: $(SYNCED) ## dvc repro (pass STAGE=<name> for one stage and what it needs)
 	dvc repro $(STAGE)

@@ -13,7 +13,12 @@ def main(args):
         log.info("loading %s", data.source)
         frame = load_dataset(Path(data.source), data.target)
     else:
-        log.info("generating %d synthetic rows x %d features", generate.n_rows, generate.n_features)
+        log.info(
+            "generating %d synthetic %s rows: %d numeric, %d categorical, %d boolean columns, "
+            "%.0f%% missing cells",
+            generate.n_rows, "binary" if data.task == "auto" else data.task, generate.n_numeric,
+            generate.n_categorical, generate.n_boolean, 100 * generate.missing_fraction,
+        )  # fmt: skip
         frame = generate_dataset(generate, data)
     write_table(frame, args.output)
     log.info("wrote %d rows x %d columns to %s", len(frame), frame.shape[1], args.output)

@@ -7,9 +7,16 @@ import shutil
 from pathlib import Path
 
 from modelops.params import load_params
-from modelops.pipeline.data import read_table
-from modelops.pipeline.evaluation import compute_metrics
-from modelops.pipeline.selection import ChampionScore, GateRefused, build_model_card, decide
+from modelops.pipeline.contract import read_contract
+from modelops.pipeline.data import DataError, read_table
+from modelops.pipeline.evaluation import label_indices, task_metrics
+from modelops.pipeline.selection import (
+    ChampionScore,
+    GateRefused,
+    build_model_card,
+    decide,
+    raw_rows,
+)
 from modelops.pipeline.stage import log, run_stage, stage_parser
 from modelops.pipeline.tracking import (
     CHAMPION_ALIAS,
@@ -19,23 +26,27 @@ from modelops.pipeline.tracking import (
     register_candidate,
     start_tracking,
 )
-from modelops.pipeline.training import positive_probability
+from modelops.pipeline.training import scores_of
 from modelops.storage import read_json, replaced_directory, write_json
 
 
-def score_champion(model_name, metric, test, target, threshold):
+def score_champion(model_name, metric, test, contract):
     """Score the registry's champion on this test set; fall back to its recorded score."""
     champion = alias_version(model_name, CHAMPION_ALIAS)
     if champion is None:
         return None
-    features = test.drop(columns=[target])
     try:
         model = load_registered_model(model_name, CHAMPION_ALIAS)
-        expected = list(getattr(model, "feature_names_in_", features.columns))
-        if expected != list(features.columns):
+        if getattr(model, "task", None) != contract.task:
+            raise ValueError(f"champion is a {getattr(model, 'task', 'pre-contract')} model")
+        expected = list(getattr(model, "feature_names", []))
+        if expected != contract.feature_names:
             raise ValueError(f"champion expects features {expected}")
-        probability = positive_probability(model, features)
-        score = compute_metrics(test[target], probability, threshold)[metric]
+        labels = label_indices(model, test[contract.target])
+        if contract.task != "regression" and (labels < 0).any():
+            raise ValueError("champion has other classes")
+        output = scores_of(model, model.encode_frame(test))
+        score = task_metrics(model.task, labels, output, model.classes, model.threshold)[metric]
         return ChampionScore(champion.version, score, "rescored on this test set")
     except Exception as exc:  # a champion on another schema or format: use its recorded score
         recorded = champion.tags.get(f"metric.{metric}")
@@ -50,54 +61,71 @@ def score_champion(model_name, metric, test, target, threshold):
 
 
 def main(args):
-    data, evaluate, select = load_params(args.params, "data", "evaluate", "select")
+    evaluate, select = load_params(args.params, "evaluate", "select")
+    contract = read_contract(args.contract)
+    if contract is None:
+        raise DataError(f"{args.contract}: no contract; run the validate stage first")
     scores = read_json(args.metrics)
     runs = read_json(Path(args.models_dir) / "runs.json")["candidates"]
     test = read_table(args.test)
+    validation = read_json(args.validation)
+    metric = select.metric_for(contract.task)
     start_tracking(Path.cwd())
-    champion = score_champion(
-        select.model_name, select.metric, test, data.target, evaluate.threshold
-    )
-    decision = decide(scores, select, champion)
+    champion = score_champion(select.model_name, metric, test, contract)
+    decision = decide(scores, select, champion, contract.task)
     log.info("gate passed: %s", decision.reason)
 
     winner = runs[decision.winner]
+    flat = {k: v for k, v in scores[decision.winner].items() if isinstance(v, float | int)}
     tags = {
         "candidate": decision.winner,
+        "task": contract.task,
         "git_commit": winner["git_commit"],
         "data_hash": winner["data_hash"],
-        **{f"metric.{k}": str(v) for k, v in scores[decision.winner].items()},
+        **{f"metric.{k}": str(v) for k, v in flat.items()},
     }
     logged = LoggedCandidate(decision.winner, winner["run_id"], winner["model_uri"])
     version = register_candidate(select.model_name, logged, tags)
     log.info("registered %s version %s with alias 'candidate'", select.model_name, version.version)
 
-    features = test.drop(columns=[data.target])
     card = build_model_card(
         model_name=select.model_name,
         version=version.version,
         candidate=decision.winner,
+        task=contract.task,
+        task_reason=contract.task_reason,
+        target=contract.target,
+        classes=list(contract.classes),
+        positive_class=contract.positive_class,
+        threshold=evaluate.threshold,
         metrics=scores[decision.winner],
         hyperparameters=winner["hyperparameters"],
         git_commit=winner["git_commit"],
         data_hash=winner["data_hash"],
-        features=[{"name": c, "dtype": str(features[c].dtype)} for c in features.columns],
-        target=data.target,
-        threshold=evaluate.threshold,
+        feature_schema=contract.feature_schema(),
+        input_example=raw_rows(test, contract.feature_names),
         trained_at=winner["trained_at"],
         run_id=winner["run_id"],
         decision=decision,
+        data={
+            "source": contract.source,
+            "rows": validation.get("rows"),
+            "target_null_rows_dropped": validation.get("target_null_rows", 0),
+            "dropped_columns": contract.dropped,
+        },
     )
     with replaced_directory(args.best) as staging:
         shutil.copytree(Path(args.models_dir) / decision.winner, staging / "model")
         write_json(staging / "model_card.json", card)
-    write_json(args.selected, {**decision.to_dict(), "metrics": scores[decision.winner]})
+    write_json(args.selected, {**decision.to_dict(), "task": contract.task, "metrics": flat})
     log.info("published %s to %s", decision.winner, args.best)
 
 
 if __name__ == "__main__":
     parser = stage_parser("select", __doc__)
     parser.add_argument("--test", required=True)
+    parser.add_argument("--contract", required=True, help="the data contract (YAML)")
+    parser.add_argument("--validation", required=True, help="validation summary (JSON)")
     parser.add_argument("--models-dir", required=True)
     parser.add_argument("--metrics", required=True, help="candidate metrics from evaluate")
     parser.add_argument("--best", required=True, help="folder to publish the selected model to")

@@ -1,13 +1,24 @@
-"""Stage `split`: seeded, stratified train/test split."""
+"""Stage `split`: drop rows without a target; seeded train/test split (stratified by class)."""
 
 from modelops.params import load_params
-from modelops.pipeline.data import read_table, split_dataset, write_table
+from modelops.pipeline.contract import read_contract
+from modelops.pipeline.data import DataError, read_table, split_dataset, write_table
 from modelops.pipeline.stage import log, run_stage, stage_parser
 
 
 def main(args):
     data, split = load_params(args.params, "data", "split")
-    train, test = split_dataset(read_table(args.input), data.target, split.test_size, split.seed)
+    contract = read_contract(args.contract)
+    if contract is None:
+        raise DataError(f"{args.contract}: no contract; run the validate stage first")
+    frame = read_table(args.input)
+    labelled = frame[frame[data.target].notna()]
+    if len(labelled) < len(frame):
+        log.info("dropped %d rows without a %s", len(frame) - len(labelled), data.target)
+    train, test = split_dataset(
+        labelled, data.target, split.test_size, split.seed,
+        stratify=contract.task != "regression",
+    )  # fmt: skip
     write_table(train, args.train)
     write_table(test, args.test)
     log.info(
@@ -18,6 +29,7 @@ def main(args):
 if __name__ == "__main__":
     parser = stage_parser("split", __doc__)
     parser.add_argument("--input", required=True)
+    parser.add_argument("--contract", required=True)
     parser.add_argument("--train", required=True)
     parser.add_argument("--test", required=True)
     run_stage("split", main, parser)

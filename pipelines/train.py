@@ -1,44 +1,76 @@
-"""Stage `train`: fit every candidate in params; one MLflow run each; save each model locally."""
+"""Stage `train`: fit every candidate for the contract's task; one MLflow run each; save each.
+
+Every candidate is a TabularModel: it takes the table's raw columns (numbers, booleans,
+categories, nulls) and carries their encoding, so serving and batch scoring need no other code.
+"""
 
 import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from modelops.params import load_params
-from modelops.pipeline.data import file_md5, read_table
-from modelops.pipeline.evaluation import compute_metrics
+from modelops.pipeline.contract import read_contract
+from modelops.pipeline.data import DataError, file_md5, read_table
+from modelops.pipeline.evaluation import task_metrics
 from modelops.pipeline.stage import log, run_stage, stage_parser
 from modelops.pipeline.tracking import git_commit, log_candidate, save_model_locally, start_tracking
-from modelops.pipeline.training import fit_candidate, positive_probability
+from modelops.pipeline.training import fit_candidate, scores_of, training_data
 from modelops.storage import replaced_directory, write_json
+
+HEADLINE = {"binary": "roc_auc", "multiclass": "f1_macro", "regression": "r2"}
 
 
 def main(args):
-    data, train = load_params(args.params, "data", "train")
+    data, train, evaluate = load_params(args.params, "data", "train", "evaluate")
+    contract = read_contract(args.contract)
+    if contract is None:
+        raise DataError(f"{args.contract}: no contract; run the validate stage first")
     frame = read_table(args.train)
-    features, labels = frame.drop(columns=[data.target]), frame[data.target]
+    features = contract.features()
+    matrix = training_data(frame, features)
+    if contract.task == "regression":
+        labels = frame[data.target].to_numpy(dtype=np.float64)
+    else:
+        labels = contract.class_index(frame[data.target])
+    raw = frame[contract.feature_names]
     root = Path.cwd()
     experiment_id = start_tracking(root)
     tags = {"git_commit": git_commit(root), "data_hash": file_md5(args.train)}
     candidates = train.candidates.listed()
+    headline = HEADLINE[contract.task]
     runs = {}
+    log.info(
+        "task %s, %d features (%s)", contract.task, len(features),
+        ", ".join(f"{t}: {sum(f.type == t for f in features)}"
+                  for t in ("number", "boolean", "category")),
+    )  # fmt: skip
     with replaced_directory(args.models_dir) as staging:
         for index, (name, params) in enumerate(candidates.items(), start=1):
             log.info("[%d/%d] training %s on %d rows", index, len(candidates), name, len(frame))
-            fitted = fit_candidate(name, params, train.seed, features, labels)
-            train_metrics = compute_metrics(labels, positive_probability(fitted.model, features))
-            save_model_locally(fitted.model, features, staging / name)
+            fitted = fit_candidate(
+                name, params, train.seed,
+                features=features, task=contract.task, classes=list(contract.classes),
+                matrix=matrix, labels=labels, threshold=evaluate.threshold,
+            )  # fmt: skip
+            train_metrics = task_metrics(
+                contract.task, labels, scores_of(fitted.model, matrix),
+                list(contract.classes), evaluate.threshold,
+            )  # fmt: skip
+            flat = {k: v for k, v in train_metrics.items() if isinstance(v, float | int)}
+            save_model_locally(fitted.model, raw, staging / name)
             logged = log_candidate(
                 experiment_id=experiment_id,
                 name=name,
                 model=fitted.model,
                 hyperparameters={**fitted.hyperparameters, "seed": train.seed},
                 metrics={
-                    **{f"train_{k}": v for k, v in train_metrics.items()},
+                    **{f"train_{k}": v for k, v in flat.items()},
                     "fit_seconds": fitted.fit_seconds,
                 },
-                features=features,
-                tags=tags,
+                features=raw,
+                tags={**tags, "task": contract.task},
             )
             runs[name] = {
                 **logged.to_dict(),
@@ -47,16 +79,20 @@ def main(args):
                 **tags,
             }
             log.info(
-                "[%d/%d] %s: fit %.1fs, train roc_auc %.4f, run %s",
+                "[%d/%d] %s: fit %.1fs, train %s %.4f, run %s",
                 index, len(candidates), name, fitted.fit_seconds,
-                train_metrics["roc_auc"], logged.run_id,
+                headline, flat[headline], logged.run_id,
             )  # fmt: skip
-        write_json(staging / "runs.json", {"experiment_id": experiment_id, "candidates": runs})
+        write_json(
+            staging / "runs.json",
+            {"experiment_id": experiment_id, "task": contract.task, "candidates": runs},
+        )
     log.info("tracking: %s", os.environ.get("MLFLOW_TRACKING_URI") or "mlflow.db (make mlflow-ui)")
 
 
 if __name__ == "__main__":
     parser = stage_parser("train", __doc__)
     parser.add_argument("--train", required=True, help="training data (Parquet)")
+    parser.add_argument("--contract", required=True, help="the data contract (YAML)")
     parser.add_argument("--models-dir", required=True, help="folder for the candidate models")
     run_stage("train", main, parser)

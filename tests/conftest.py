@@ -36,7 +36,11 @@ def pytest_unconfigure(config):
     _RUN_ENVIRONMENT.undo()
 
 
-FEATURES = [f"feature_{i:02d}" for i in range(4)]
+TINY = GenerateParams(
+    n_rows=60, n_numeric=3, n_categorical=1, n_boolean=1, n_informative=3, missing_fraction=0.05,
+    seed=7,
+)  # fmt: skip
+FEATURES = ["num_00", "num_01", "num_02", "cat_00", "flag_00"]
 
 
 @pytest.fixture
@@ -46,10 +50,8 @@ def data_params() -> DataParams:
 
 @pytest.fixture
 def tiny_frame(data_params) -> pd.DataFrame:
-    """60 seeded rows, 4 features, balanced 0/1 target."""
-    return generate_dataset(
-        GenerateParams(n_rows=60, n_features=4, n_informative=3, seed=7), data_params
-    )
+    """60 seeded mixed-type rows (3 numbers, a category, a boolean, 5% nulls), no/yes target."""
+    return generate_dataset(TINY, data_params)
 
 
 @pytest.fixture
@@ -59,37 +61,41 @@ def rng() -> np.random.Generator:
 
 @pytest.fixture(scope="session")
 def packaged(tmp_path_factory):
-    """Train a tiny XGBoost model, write it as models/best/, import it into the BentoML store.
+    """Train a tiny mixed-type XGBoost TabularModel, write models/best/, import it into BentoML.
 
     MODELOPS_MODEL_TAG names it for the rest of the session, and is restored afterwards.
     """
     from modelops.delivery.packaging import import_model
-    from modelops.params import DataParams, GenerateParams, XGBoostParams
+    from modelops.params import DataParams, XGBoostParams
     from modelops.pipeline.data import generate_dataset
-    from modelops.pipeline.training import fit_candidate
+    from modelops.pipeline.selection import raw_rows
+    from modelops.pipeline.training import fit_table
     from modelops.serving.inference import Predictor
 
-    frame = generate_dataset(
-        GenerateParams(n_rows=300, n_features=4, n_informative=3), DataParams()
+    frame = generate_dataset(TINY.model_copy(update={"n_rows": 300}), DataParams())
+    model, contract = fit_table(
+        frame, DataParams(), "xgboost", XGBoostParams(n_estimators=20, n_jobs=1)
     )
-    x, y = frame.drop(columns="target"), frame["target"]
-    fitted = fit_candidate("xgboost", XGBoostParams(n_estimators=20, n_jobs=1), 0, x, y)
     best = tmp_path_factory.mktemp("best")
     (best / "model").mkdir()
-    (best / "model" / "model.pkl").write_bytes(pickle.dumps(fitted.model))
+    (best / "model" / "model.pkl").write_bytes(pickle.dumps(model))
     card = {
-        "name": "test-classifier", "version": "42", "candidate": "xgboost", "threshold": 0.5,
-        "metrics": {"roc_auc": 0.9}, "params": fitted.hyperparameters, "git_commit": "abc123",
+        "name": "test-classifier", "version": "42", "candidate": "xgboost", "task": "binary",
+        "target": "target", "classes": list(contract.classes),
+        "positive_class": contract.positive_class, "threshold": 0.5,
+        "metrics": {"roc_auc": 0.9}, "params": {}, "git_commit": "abc123",
         "data_hash": "d41d8cd98f00b204e9800998ecf8427e",  # pragma: allowlist secret
         "trained_at": "2026-11-23T13:00:00+00:00",
-        "feature_schema": [{"name": name, "dtype": "float64"} for name in FEATURES],
+        "feature_schema": contract.feature_schema(),
+        "input_example": raw_rows(frame, contract.feature_names),
         "model_path": "model/model.pkl",
     }  # fmt: skip
     (best / "model_card.json").write_text(json.dumps(card))
     tag = import_model(Predictor.from_directory(best))
+    x = frame[contract.feature_names]
     with pytest.MonkeyPatch.context() as environment:
         environment.setenv("MODELOPS_MODEL_TAG", tag)
-        yield {"tag": tag, "card": card, "model": fitted.model, "rows": x}
+        yield {"tag": tag, "card": card, "model": model, "rows": x}
 
 
 def start_server(model_tag: str, log: Path) -> tuple[subprocess.Popen, str]:

@@ -15,10 +15,16 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 
 TINY_PARAMS: dict[str, Any] = {
-    "generate": {"n_rows": 600, "n_features": 5, "n_informative": 4},
+    "generate": {
+        "n_rows": 600,
+        "n_numeric": 3,
+        "n_categorical": 1,
+        "n_boolean": 1,
+        "n_informative": 4,
+    },
     "train": {
         "candidates": {
-            "logistic_regression": {"C": 1.0},
+            "linear": {"C": 1.0},
             "random_forest": {"n_estimators": 20, "max_depth": 6, "n_jobs": 1},
             "xgboost": {"n_estimators": 30, "max_depth": 3, "n_jobs": 1},
         }
@@ -53,9 +59,11 @@ class Project:
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
         return env
 
-    def run(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
+    def run(
+        self, *cmd: str, check: bool = True, timeout: float = 600
+    ) -> subprocess.CompletedProcess:
         result = subprocess.run(
-            cmd, cwd=self.root, env=self.env(), capture_output=True, text=True, timeout=600
+            cmd, cwd=self.root, env=self.env(), capture_output=True, text=True, timeout=timeout
         )
         if check and result.returncode != 0:
             raise AssertionError(
@@ -63,8 +71,8 @@ class Project:
             )
         return result
 
-    def repro(self, check: bool = True) -> subprocess.CompletedProcess:
-        return self.run("dvc", "repro", check=check)
+    def repro(self, *targets: str, check: bool = True) -> subprocess.CompletedProcess:
+        return self.run("dvc", "repro", *targets, check=check)
 
     def params(self) -> dict:
         return yaml.safe_load((self.root / "params.yaml").read_text())

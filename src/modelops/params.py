@@ -24,67 +24,101 @@ class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+TaskChoice = Literal["auto", "binary", "multiclass", "regression"]
+Label = bool | int | str
+
+
 class DataParams(_Section):
-    """The dataset contract shared by `generate` and `validate`."""
+    """Which table to learn from and how to read its columns (the contract is inferred from it)."""
 
     source: str | None = Field(
         None, description="CSV or Parquet file to load; null generates synthetic data."
     )
-    target: str = Field("target", min_length=1, description="Binary label column, 0 or 1.")
+    target: str = Field("target", min_length=1, description="The column to predict.")
+    task: TaskChoice = Field(
+        "auto", description="auto infers binary/multiclass/regression from the target column."
+    )
+    positive_class: Label | None = Field(
+        None, description="Binary only: the class `probability` refers to; null = minority class."
+    )
     features: tuple[str, ...] | None = Field(
-        None, description="Expected feature columns; null means every non-target column."
+        None, description="Feature columns to use; null means every column not dropped."
+    )
+    drop: tuple[str, ...] = Field((), description="Columns never used as features.")
+    categorical: tuple[str, ...] = Field(
+        (), description="Columns read as categories even when they hold numbers."
     )
 
     @model_validator(mode="after")
     def _distinct(self) -> DataParams:
+        for key in ("features", "drop", "categorical"):
+            names = getattr(self, key) or ()
+            if self.target in names:
+                raise ValueError(f"{key} must not include the target column {self.target!r}")
+            if len(set(names)) != len(names):
+                raise ValueError(f"{key} has duplicate names")
         if self.features is not None:
-            if self.target in self.features:
-                raise ValueError(f"features must not include the target column {self.target!r}")
-            if len(set(self.features)) != len(self.features):
-                raise ValueError("features has duplicate names")
+            both = sorted(set(self.features) & set(self.drop))
+            if both:
+                raise ValueError(f"columns both in features and drop: {', '.join(both)}")
         return self
 
 
 class GenerateParams(_Section):
-    """Synthetic data knobs (used only when `data.source` is null)."""
+    """Synthetic mixed-type data (used only when `data.source` is null), for `data.task`."""
 
     n_rows: int = Field(5000, ge=10, le=50_000_000)
-    n_features: int = Field(8, ge=1, le=1000)
-    n_informative: int = Field(5, ge=1)
-    positive_fraction: Fraction = 0.5
+    n_numeric: int = Field(5, ge=0, le=1000)
+    n_categorical: int = Field(2, ge=0, le=100)
+    n_boolean: int = Field(1, ge=0, le=100)
+    n_informative: int = Field(5, ge=1, description="Columns that carry the signal.")
+    n_classes: int = Field(3, ge=3, le=20, description="Classes when data.task is multiclass.")
+    category_levels: int = Field(4, ge=2, le=50)
+    missing_fraction: float = Field(0.05, ge=0.0, lt=1.0, description="Null cells per feature.")
+    positive_fraction: Fraction = 0.3
     label_noise: float = Field(0.02, ge=0.0, lt=0.5)
     class_separation: float = Field(1.0, gt=0.0)
     seed: Seed = 42
 
     @model_validator(mode="after")
     def _informative_fits(self) -> GenerateParams:
-        if self.n_informative > self.n_features:
+        total = self.n_numeric + self.n_categorical + self.n_boolean
+        if total < 1:
+            raise ValueError("generate at least one feature column")
+        if self.n_informative > total:
             raise ValueError(
-                f"n_informative ({self.n_informative}) must not exceed n_features "
-                f"({self.n_features})"
+                f"n_informative ({self.n_informative}) must not exceed the number of feature "
+                f"columns ({total})"
             )
         return self
 
 
 class ValidateParams(_Section):
-    """Bounds of the data contract that Great Expectations enforces."""
+    """How the data contract is inferred from a table (its margins) and hard row-count limits."""
 
-    min_rows: int = Field(100, ge=1)
+    min_rows: int = Field(100, ge=1, description="Never accept fewer rows than this.")
     max_rows: int = Field(50_000_000, ge=1)
-    feature_min: float = -1e6
-    feature_max: float = 1e6
-    min_positive_fraction: float = Field(0.05, ge=0.0, le=1.0)
-    max_positive_fraction: float = Field(0.95, ge=0.0, le=1.0)
+    row_ratio: float = Field(
+        10.0, ge=1.0, description="Contract row bounds: inferred rows / ratio .. rows * ratio."
+    )
+    range_margin: float = Field(
+        0.5, ge=0.0, description="Numeric ranges widened by this fraction of the observed span."
+    )
+    null_margin: float = Field(
+        0.1, ge=0.0, le=1.0, description="Allowed rise of a column's null fraction."
+    )
+    identifier_fraction: float = Field(
+        0.9, gt=0.0, le=1.0, description="Text columns with this share of unique values: dropped."
+    )
+    max_categories: int = Field(100, ge=2, description="More distinct texts: an identifier.")
+    max_classes: int = Field(
+        20, ge=2, description="A numeric target with at most this many integer values: classes."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> ValidateParams:
-        for low, high in (
-            ("min_rows", "max_rows"),
-            ("feature_min", "feature_max"),
-            ("min_positive_fraction", "max_positive_fraction"),
-        ):
-            if getattr(self, low) > getattr(self, high):
-                raise ValueError(f"{low} must not exceed {high}")
+        if self.min_rows > self.max_rows:
+            raise ValueError("min_rows must not exceed max_rows")
         return self
 
 
@@ -95,8 +129,12 @@ class SplitParams(_Section):
     seed: Seed = 42
 
 
-class LogisticRegressionParams(_Section):
-    """Hyperparameters of the scaled logistic regression candidate."""
+class LinearParams(_Section):
+    """The linear candidate: logistic regression (classification) or ridge (regression).
+
+    Imputation, one-hot encoding and scaling run in its scikit-learn pipeline; `C` is the inverse
+    regularisation strength for both (ridge uses alpha = 1 / C).
+    """
 
     C: float = Field(1.0, gt=0.0)
     max_iter: int = Field(1000, ge=10)
@@ -129,7 +167,7 @@ class XGBoostParams(_Section):
 class CandidatesParams(_Section):
     """The candidates to train; an omitted kind is not trained."""
 
-    logistic_regression: LogisticRegressionParams | None = None
+    linear: LinearParams | None = None
     random_forest: RandomForestParams | None = None
     xgboost: XGBoostParams | None = None
 
@@ -177,19 +215,46 @@ class EvaluateParams(_Section):
     curve_points: int = Field(101, ge=11, le=10_001)
 
 
-METRICS = ("roc_auc", "pr_auc", "f1", "precision", "recall", "accuracy", "log_loss")
-LOWER_IS_BETTER = frozenset({"log_loss"})
+METRICS_BY_TASK: dict[str, tuple[str, ...]] = {
+    "binary": ("roc_auc", "pr_auc", "f1", "precision", "recall", "accuracy", "log_loss"),
+    "multiclass": ("accuracy", "f1_macro", "log_loss", "roc_auc_ovr"),
+    "regression": ("rmse", "mae", "r2"),
+}
+METRICS = METRICS_BY_TASK["binary"]  # the binary metrics (kept for older callers)
+AUTO_METRIC = {"binary": "roc_auc", "multiclass": "f1_macro", "regression": "r2"}
+ALL_METRICS = tuple(dict.fromkeys(m for ms in METRICS_BY_TASK.values() for m in ms))
+LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
+MetricName = Literal[
+    "auto", "roc_auc", "pr_auc", "f1", "precision", "recall", "accuracy", "log_loss",
+    "f1_macro", "roc_auc_ovr", "rmse", "mae", "r2",
+]  # fmt: skip
 
 
 class SelectParams(_Section):
     """The quality gate and the champion/challenger rule."""
 
     model_name: str = Field("modelops-classifier", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-    metric: Literal["roc_auc", "pr_auc", "f1", "precision", "recall", "accuracy", "log_loss"] = (
-        "roc_auc"
+    metric: MetricName = Field(
+        "auto", description="auto: roc_auc (binary), f1_macro (multiclass), r2 (regression)."
     )
-    min_score: float = Field(0.7, description="For log_loss, a maximum.")
+    min_score: float = Field(0.7, description="For log_loss, rmse and mae, a maximum.")
     max_regression: float = Field(0.01, ge=0.0)
+
+    def metric_for(self, task: str) -> str:
+        """The selection metric for `task`.
+
+        Raises:
+            ParamsError: an explicit metric that does not exist for the task.
+
+        """
+        if self.metric == "auto":
+            return AUTO_METRIC[task]
+        if self.metric not in METRICS_BY_TASK[task]:
+            raise ParamsError(
+                f"select.metric: {self.metric!r} does not apply to a {task} task; use auto or "
+                f"one of {', '.join(METRICS_BY_TASK[task])}"
+            )
+        return self.metric
 
 
 SECTIONS: dict[str, type[_Section]] = {

@@ -1,13 +1,18 @@
-"""`dvc repro` end to end in a copy of the repository, and every bad input the issue lists."""
+"""`dvc repro` end to end in a copy of the repository: the default mixed-type table, the gate,
+the model card, and bad params."""
+
+import pickle
 
 import pandas as pd
 import pytest
+import yaml
 
 from modelops.params import METRICS
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 
-CANDIDATES = ["logistic_regression", "random_forest", "xgboost"]
+CANDIDATES = ["linear", "random_forest", "xgboost"]
+FEATURES = ["num_00", "num_01", "num_02", "cat_00", "flag_00"]
 
 
 def test_repro_builds_everything(reproduced):
@@ -19,12 +24,19 @@ def test_repro_builds_everything(reproduced):
         "models/best/model/MLmodel", "models/best/model_card.json",
     ):  # fmt: skip
         assert (root / output).is_file(), output
-    assert len(pd.read_parquet(root / "data/raw/dataset.parquet")) == 600
+    raw = pd.read_parquet(root / "data/raw/dataset.parquet")
+    assert len(raw) == 600 and list(raw.columns) == [*FEATURES, "target"]
+    assert raw[FEATURES].isna().any().all()  # every feature column has nulls
     bento = reproduced.json("models/bento.json")
     assert bento["model_version"] == "1"
     name, version = bento["bento_tag"].split(":")
     assert (root / "bentoml_home/bentos" / name / version / "bento.yaml").is_file()
-    assert reproduced.json("reports/validation/summary.json")["success"] is True
+
+    summary = reproduced.json("reports/validation/summary.json")
+    assert summary["success"] is True and summary["task"] == "binary"
+    # the tiny generator params are another source than the committed contract's: re-inferred
+    assert summary["contract"]["re_inferred"] is True
+    assert "data.source changed" in summary["contract"]["reason"]
 
     scores = reproduced.json("metrics/candidates.json")
     assert sorted(scores) == CANDIDATES
@@ -33,28 +45,58 @@ def test_repro_builds_everything(reproduced):
         assert 0.5 < values["roc_auc"] <= 1.0
     for kind in ("roc", "precision_recall", "calibration"):
         assert sorted(p.stem for p in (root / "plots" / kind).iterdir()) == CANDIDATES
-    assert sorted(p.name for p in (root / "plots/confusion").iterdir()) == [
-        f"{c}.csv" for c in CANDIDATES
-    ]
+    confusion = (root / "plots/confusion/xgboost.csv").read_text().splitlines()
+    assert confusion[0] == "actual,predicted" and {r.split(",")[0] for r in confusion[1:]} == {
+        "no", "yes",
+    }  # fmt: skip
+    pr = reproduced.json("plots/precision_recall/xgboost.json")
+    assert pr[-1]["precision"] < 0.9  # at full recall, not the flat 1.0 of the old envelope
 
     selected = reproduced.json("metrics/selected.json")
     best = max(CANDIDATES, key=lambda c: scores[c]["roc_auc"])
     assert selected["winner"] == best and selected["score"] == scores[best]["roc_auc"]
+    assert selected["metric"] == "roc_auc"  # select.metric: auto on a binary task
 
 
-def test_model_card_and_registry_agree(reproduced):
+def test_contract_file_is_readable_and_describes_the_table(reproduced):
+    text = (reproduced.root / "contract.yaml").read_text()
+    assert text.startswith("# The data contract")
+    contract = yaml.safe_load(text)
+    assert contract["target"]["classes"] == ["no", "yes"]
+    assert contract["target"]["positive_class"] == "yes"
+    assert [c["name"] for c in contract["columns"]] == FEATURES
+    assert {c["name"]: c["type"] for c in contract["columns"]}["cat_00"] == "category"
+
+
+def test_model_card_follows_the_shared_interface(reproduced):
     card = reproduced.json("models/best/model_card.json")
     head = reproduced.run("git", "rev-parse", "HEAD").stdout.strip()
     assert card["name"] == "modelops-classifier" and card["version"] == "1"
+    assert card["task"] == "binary" and card["target"] == "target"
+    assert card["classes"] == ["no", "yes"] and card["positive_class"] == "yes"
+    assert card["threshold"] == 0.5 and "minority" in card["task_reason"]
     assert card["git_commit"] == head
-    assert [f["name"] for f in card["feature_schema"]] == [f"feature_{i:02d}" for i in range(5)]
+    schema = {f["name"]: f for f in card["feature_schema"]}
+    assert list(schema) == FEATURES
+    assert schema["cat_00"]["type"] == "category" and schema["cat_00"]["categories"]
+    assert schema["flag_00"]["type"] == "boolean" and schema["num_00"]["type"] == "number"
+    assert all(f["nullable"] for f in card["feature_schema"])
+    assert len(card["input_example"]) == 5 and set(card["input_example"][0]) == set(FEATURES)
     assert card["metrics"] == reproduced.json("metrics/candidates.json")[card["candidate"]]
     assert card["trained_at"] and len(card["data_hash"]) == 32
+    assert card["data"]["target_null_rows_dropped"] == 0
+
+    with open(reproduced.root / "models/best/model/model.pkl", "rb") as handle:
+        model = pickle.load(handle)
+    assert model.threshold == card["threshold"] and model.classes == card["classes"]
+    prediction = model.predict_encoded(model.encode_rows(card["input_example"] + [{}]))
+    assert len(prediction) == 6 and prediction[-1]["label"] in ("no", "yes")
 
     client = reproduced.registry()
     version = client.get_model_version_by_alias("modelops-classifier", "candidate")
     assert str(version.version) == "1" and version.run_id == card["mlflow_run_id"]
     assert version.tags["data_hash"] == card["data_hash"] and version.tags["git_commit"] == head
+    assert version.tags["task"] == "binary"
 
     experiment = client.get_experiment_by_name("modelops")
     runs = client.search_runs([experiment.experiment_id])
@@ -101,85 +143,22 @@ def test_gate_refuses_a_worse_candidate_and_keeps_the_champion(fresh_copy):
     assert len(client.search_model_versions("name='modelops-classifier'")) == 1
 
 
-def write_source(project, frame, name="data.csv"):
-    path = project.root / "data/external" / name
-    frame.to_csv(path, index=False)
-    project.set_params({"data": {"source": f"data/external/{name}"}})
-    return path
-
-
-def assert_models_untouched(project, before):
-    assert project.bytes("models/best/model_card.json") == before
-    assert (project.root / "models/best/model/model.pkl").is_file()
-
-
-def test_bad_csv_fails_validation_listing_each_problem(fresh_copy):
-    card = fresh_copy.bytes("models/best/model_card.json")
-    frame = pd.read_parquet(fresh_copy.root / "data/raw/dataset.parquet")
-    frame["feature_00"] = frame["feature_00"].astype(object)
-    frame.loc[3, "feature_00"] = "abc"
-    frame.loc[4, "feature_01"] = None
-    frame.loc[5, "feature_02"] = 5e9
-    write_source(fresh_copy, frame)
-
-    result = fresh_copy.repro(check=False)
-    assert result.returncode != 0
-    assert "error: validate: 3 of" in result.stderr
-    assert "feature_00: must be numeric" in result.stderr
-    assert "feature_01: must have no nulls; observed 1 bad value(s)" in result.stderr
-    assert "feature_02: values must be between" in result.stderr and "5000000000.0" in result.stderr
-    assert "Running stage 'split'" not in result.stdout
-    assert_models_untouched(fresh_copy, card)
-    assert fresh_copy.json("reports/validation/summary.json")["expectations_failed"] == 3
-
-
-def test_single_class_target_fails_validation(fresh_copy):
-    card = fresh_copy.bytes("models/best/model_card.json")
-    frame = pd.read_parquet(fresh_copy.root / "data/raw/dataset.parquet").assign(target=1)
-    write_source(fresh_copy, frame)
-    result = fresh_copy.repro(check=False)
-    assert result.returncode != 0
-    assert "target: must contain both classes [0, 1]" in result.stderr
-    assert_models_untouched(fresh_copy, card)
-
-
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        (None, "data.source: file not found: data/external/data.csv"),
-        ("", "data.source: data/external/data.csv is empty"),
-        (
-            "a,b,label\n1,2,0\n3,4,1\n",
-            "data.source: data/external/data.csv has no target column 'target' "
-            "(columns: a, b, label)",
-        ),
-    ],
-    ids=["missing-file", "empty-file", "no-target-column"],
-)
-def test_unusable_source_fails_in_generate(fresh_copy, content, message):
-    card = fresh_copy.bytes("models/best/model_card.json")
-    if content is not None:
-        (fresh_copy.root / "data/external/data.csv").write_text(content)
-    fresh_copy.set_params({"data": {"source": "data/external/data.csv"}})
-    result = fresh_copy.repro(check=False)
-    assert result.returncode != 0
-    assert f"error: generate: {message}" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert_models_untouched(fresh_copy, card)
-
-
 @pytest.mark.parametrize(
     ("updates", "message"),
     [
         (
             {"train": {"candidates": {"svm": {"C": 1}}}},
             "error: train: train.candidates: unknown candidate 'svm'; "
-            "known: logistic_regression, random_forest, xgboost",
+            "known: linear, random_forest, xgboost",
         ),
         ({"split": {"test_sise": 0.2}}, "error: split: split.test_sise: unknown key"),
         ({"select": {"metric": "auc"}}, "error: select: select.metric: Input should be"),
+        (
+            {"select": {"metric": "rmse"}},
+            "error: select: select.metric: 'rmse' does not apply to a binary task",
+        ),
     ],
-    ids=["unknown-candidate", "misspelled-key", "bad-metric"],
+    ids=["unknown-candidate", "misspelled-key", "bad-metric", "metric-of-another-task"],
 )
 def test_bad_params_fail_naming_the_key(fresh_copy, updates, message):
     card = fresh_copy.bytes("models/best/model_card.json")
@@ -188,4 +167,4 @@ def test_bad_params_fail_naming_the_key(fresh_copy, updates, message):
     assert result.returncode != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr
-    assert_models_untouched(fresh_copy, card)
+    assert fresh_copy.bytes("models/best/model_card.json") == card

@@ -17,7 +17,7 @@ from tests.team.conftest import (
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("team")]
 
-CANDIDATES = ["logistic_regression", "random_forest", "xgboost"]
+CANDIDATES = ["linear", "random_forest", "xgboost"]
 # What DVC caches (and so pushes and pulls); models/bento.json is `cache: false` by design.
 DVC_OUTPUTS = ("data", "models", "reports/validation")
 

@@ -6,6 +6,7 @@ import yaml
 from modelops.params import (
     SECTIONS,
     ParamsError,
+    SelectParams,
     TrainParams,
     XGBoostParams,
     load_params,
@@ -47,7 +48,7 @@ def test_unknown_candidate_names_it_and_lists_known_kinds():
     message = str(err.value)
     assert "train.candidates" in message
     assert "'svm'" in message
-    assert "logistic_regression, random_forest, xgboost" in message
+    assert "linear, random_forest, xgboost" in message
 
 
 def test_misspelled_hyperparameter_gives_dotted_path(tmp_path):
@@ -87,9 +88,43 @@ def test_missing_section(tmp_path):
 
 def test_cross_field_rule(tmp_path):
     raw = repo_params()
-    raw["generate"].update(n_features=3, n_informative=5)
-    with pytest.raises(ParamsError, match=r"n_informative \(5\) must not exceed n_features \(3\)"):
+    raw["generate"].update(n_numeric=2, n_categorical=1, n_boolean=0, n_informative=5)
+    with pytest.raises(
+        ParamsError,
+        match=r"n_informative \(5\) must not exceed the number of feature columns \(3\)",
+    ):
         load_params(write(tmp_path, raw), "generate")
+
+
+def test_data_steering_keys_are_checked(tmp_path):
+    raw = repo_params()
+    raw["data"].update(drop=["target"])
+    with pytest.raises(ParamsError, match="data: drop must not include the target column"):
+        load_params(write(tmp_path, raw), "data")
+    raw["data"].update(drop=[], task="ranking")
+    with pytest.raises(ParamsError, match=r"data.task: Input should be 'auto', 'binary'"):
+        load_params(write(tmp_path, raw), "data")
+
+
+@pytest.mark.parametrize(
+    ("metric", "task", "resolved"),
+    [("auto", "binary", "roc_auc"), ("auto", "multiclass", "f1_macro"),
+     ("auto", "regression", "r2"), ("log_loss", "multiclass", "log_loss"),
+     ("rmse", "regression", "rmse")],
+)  # fmt: skip
+def test_select_metric_resolves_per_task(metric, task, resolved):
+    assert SelectParams(metric=metric).metric_for(task) == resolved
+
+
+def test_a_metric_that_does_not_fit_the_task_is_a_clear_error():
+    with pytest.raises(
+        ParamsError, match=r"select.metric: 'roc_auc' does not apply to a regression"
+    ):
+        SelectParams(metric="roc_auc").metric_for("regression")
+    with pytest.raises(
+        ParamsError, match="'rmse' does not apply to a binary task; use auto or one"
+    ):
+        SelectParams(metric="rmse").metric_for("binary")
 
 
 def test_no_candidates_listed():

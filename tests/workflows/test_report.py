@@ -31,7 +31,7 @@ def repo(tmp_path_factory):
     """Base = the repository as committed; head = C halved, xgboost better, a ROC point moved."""
     project = copy_repository(tmp_path_factory.mktemp("report-repo"))
     root = project.root
-    project.set_params({"train": {"candidates": {"logistic_regression": {"C": 0.5}}}})
+    project.set_params({"train": {"candidates": {"linear": {"C": 0.5}}}})
 
     def better(scores):
         scores["xgboost"]["roc_auc"] = 0.9812
@@ -73,17 +73,18 @@ def test_report_shows_params_metrics_gate_card_validation_and_plots(repo, tmp_pa
     assert report.gate_passed is True
 
     assert text.startswith(MARKER)
-    assert "| `train.candidates.logistic_regression.C` | 1 | 0.5 | -0.5 |" in text
-    assert "| `metrics.roc_auc` | 0.97766 | 0.9812 | +0.00354 🟢 better |" in text
-    assert "| `score` | 0.97766 | 0.9812 | +0.00354 🟢 better |" in text
+    assert "| `train.candidates.linear.C` | 1 | 0.5 | -0.5 |" in text
+    assert "| `metrics.roc_auc` | 0.953327 | 0.9812 | +0.027873 🟢 better |" in text
+    assert "| `score` | 0.953327 | 0.9812 | +0.027873 🟢 better |" in text
     xgboost = next(line for line in text.splitlines() if line.startswith("| xgboost |"))
     assert (
-        "**0.9812** (+0.00354 🟢 better)" in xgboost and "**0.95** (+0.012937 🟢 better)" in xgboost
+        "**0.9812** (+0.027873 🟢 better)" in xgboost
+        and "**0.95** (+0.126265 🟢 better)" in xgboost
     )
-    lr = next(line for line in text.splitlines() if line.startswith("| logistic_regression |"))
+    lr = next(line for line in text.splitlines() if line.startswith("| linear |"))
     assert "**" not in lr  # unchanged metrics are not highlighted
     assert "**Gate vs base: ✅ passes** — 'xgboost' is the best of 3 candidate(s)" in text
-    assert "champion version xgboost at HEAD~1 has 0.977660" in text
+    assert "champion version xgboost at HEAD~1 has 0.953327" in text
     assert "Recorded by `dvc repro`" in text and "(0.981200)" in text
     assert "✅ passed: 30 expectations on 5000 rows, 0 failed" in text
     assert "| version | 3 |" in text and "| features | 1 |" in text
@@ -107,7 +108,7 @@ def test_gate_refuses_a_head_worse_than_the_base_selection(repo, tmp_path):
     text = render_markdown(report)
     assert report.gate_passed is False
     assert "**Gate vs base: ❌ refuses**" in text
-    assert "worse than champion version xgboost at HEAD~1 (roc_auc=0.977660" in text
+    assert "worse than champion version xgboost at HEAD~1 (roc_auc=0.953327" in text
     # selected.json still describes the old candidates: the reviewer is told
     assert "does not match metrics/candidates.json" in text
     assert "+ uncommitted changes" in text

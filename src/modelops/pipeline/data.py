@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,37 +19,86 @@ class DataError(ValueError):
     """A data file is missing, unreadable or does not fit the data contract."""
 
 
-def synthetic_feature_names(n_features: int) -> list[str]:
-    """Column names of generated features: `feature_00`, `feature_01`, ..."""
-    width = max(2, len(str(n_features - 1)))
-    return [f"feature_{i:0{width}d}" for i in range(n_features)]
+BINARY_LABELS = ("no", "yes")
+
+
+def synthetic_feature_names(params: GenerateParams) -> list[str]:
+    """Column names of generated features: `num_00`.., `cat_00`.., `flag_00`.."""
+    names = []
+    for prefix, count in (
+        ("num", params.n_numeric),
+        ("cat", params.n_categorical),
+        ("flag", params.n_boolean),
+    ):
+        names += [f"{prefix}_{i:02d}" for i in range(count)]
+    return names
 
 
 def generate_dataset(params: GenerateParams, data: DataParams) -> pd.DataFrame:
-    """Make a seeded, tabular binary classification dataset.
+    """Make a seeded, mixed-type table for `data.task` (auto means binary).
 
-    Informative features carry the signal, the rest are noise; `label_noise` flips that fraction of
-    labels at random, and `positive_fraction` sets the class balance.
+    A latent numeric matrix carries the signal (scikit-learn's make_classification or
+    make_regression); categorical columns are latent columns binned into text levels, boolean
+    columns are latent columns thresholded at 0, and `missing_fraction` of every feature column's
+    cells are then blanked. Binary labels are "no"/"yes" (positive_fraction is the share of
+    "yes"), multiclass labels are "class_a", "class_b", ...; a regression target is a float.
     """
-    from sklearn.datasets import make_classification
+    from sklearn.datasets import make_classification, make_regression
 
-    features, labels = make_classification(
-        n_samples=params.n_rows,
-        n_features=params.n_features,
-        n_informative=params.n_informative,
-        n_redundant=0,
-        n_repeated=0,
-        n_clusters_per_class=2 if params.n_informative >= 2 else 1,
-        weights=[1.0 - params.positive_fraction],
-        flip_y=params.label_noise,
-        class_sep=params.class_separation,
-        shuffle=True,
-        random_state=params.seed,
-    )
-    frame = pd.DataFrame(
-        features.astype(np.float64), columns=synthetic_feature_names(params.n_features)
-    )
-    frame[data.target] = labels.astype(np.int64)
+    task = "binary" if data.task == "auto" else data.task
+    names = synthetic_feature_names(params)
+    n_columns = len(names)
+    rng = np.random.default_rng(params.seed)
+    if task == "regression":
+        latent, target = make_regression(
+            n_samples=params.n_rows,
+            n_features=n_columns,
+            n_informative=params.n_informative,
+            noise=10.0 * params.label_noise / 0.02 if params.label_noise else 0.0,
+            shuffle=False,
+            random_state=params.seed,
+        )
+        labels: Any = np.round(target.astype(np.float64), 4)
+    else:
+        n_classes = 2 if task == "binary" else params.n_classes
+        weights = [1.0 - params.positive_fraction] if task == "binary" else None
+        latent, codes = make_classification(
+            n_samples=params.n_rows,
+            n_features=n_columns,
+            n_informative=params.n_informative,
+            n_redundant=0,
+            n_repeated=0,
+            n_classes=n_classes,
+            n_clusters_per_class=1 if task == "multiclass" or params.n_informative < 2 else 2,
+            weights=weights,
+            flip_y=params.label_noise,
+            class_sep=params.class_separation,
+            shuffle=False,
+            random_state=params.seed,
+        )
+        vocabulary = (
+            BINARY_LABELS
+            if task == "binary"
+            else tuple(f"class_{chr(ord('a') + i)}" for i in range(n_classes))
+        )
+        labels = np.array(vocabulary, dtype=object)[codes]
+    # informative latent columns are first: spread them over all three column types
+    order = rng.permutation(n_columns)
+    frame = pd.DataFrame(index=range(params.n_rows))
+    levels = [f"level_{chr(ord('a') + i)}" for i in range(params.category_levels)]
+    for name, column in zip(names, order, strict=True):
+        values = latent[:, column]
+        if name.startswith("num_"):
+            series = pd.Series(np.round(values * 10.0 + 50.0, 4), dtype="float64")
+        elif name.startswith("cat_"):
+            edges = np.quantile(values, np.linspace(0, 1, params.category_levels + 1)[1:-1])
+            series = pd.Series(np.array(levels, dtype=object)[np.digitize(values, edges)])
+        else:
+            series = pd.Series(values > 0, dtype="boolean")
+        if params.missing_fraction:
+            series[rng.random(params.n_rows) < params.missing_fraction] = None
+        frame[name] = series
+    frame[data.target] = labels
     return frame
 
 
@@ -120,9 +170,9 @@ def file_md5(path: str | Path) -> str:
 
 
 def split_dataset(
-    frame: pd.DataFrame, target: str, test_size: float, seed: int
+    frame: pd.DataFrame, target: str, test_size: float, seed: int, stratify: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Seeded train/test split that keeps the class balance in both parts.
+    """Seeded train/test split; with `stratify`, the class balance is kept in both parts.
 
     Raises:
         DataError: a class has too few rows to appear in both parts.
@@ -130,6 +180,9 @@ def split_dataset(
     """
     from sklearn.model_selection import train_test_split
 
+    if not stratify:
+        train, test = train_test_split(frame, test_size=test_size, random_state=seed)
+        return train.reset_index(drop=True), test.reset_index(drop=True)
     counts = frame[target].value_counts()
     if len(counts) < 2 or counts.min() < 2:
         raise DataError(

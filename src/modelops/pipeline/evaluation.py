@@ -1,4 +1,8 @@
-"""Test-set metrics and the data behind the ROC, precision-recall and calibration plots."""
+"""Test-set metrics per task and the data behind each task's plots.
+
+Binary: ROC, precision-recall, calibration, confusion; multiclass: N x N confusion with the
+original labels and per-class scores; regression: predicted-vs-actual and residuals.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from modelops.params import LOWER_IS_BETTER
+from modelops.serving.model import category_key
 
 
 def compute_metrics(labels: Any, probability: Any, threshold: float = 0.5) -> dict[str, float]:
@@ -58,10 +63,13 @@ def precision_recall_points(labels: Any, probability: Any, points: int) -> list[
 
     precision, recall, _ = precision_recall_curve(labels, probability)
     # Interpolated precision: the best precision at any recall >= r (the usual PR envelope).
+    # scikit-learn lists recall in decreasing order; sorted ascending, "recall >= r" is every
+    # later index, so the running maximum runs from the end (from the top recall down).
+    order = np.argsort(recall, kind="stable")
+    recall, precision = recall[order], precision[order]
     envelope = np.maximum.accumulate(precision[::-1])[::-1]
-    order = np.argsort(recall)
     grid = np.linspace(0.0, 1.0, points)
-    sampled = np.interp(grid, recall[order], envelope[order])
+    sampled = envelope[np.minimum(np.searchsorted(recall, grid - 1e-12), len(recall) - 1)]
     return [
         {"recall": round(float(r), 4), "precision": round(float(p), 6)}
         for r, p in zip(grid, sampled, strict=True)
@@ -79,8 +87,139 @@ def calibration_points(labels: Any, probability: Any, bins: int) -> list[dict[st
     ]
 
 
-def confusion_rows(labels: Any, probability: Any, threshold: float) -> str:
-    """CSV of (actual, predicted) per test row, the input DVC's `confusion` template counts."""
-    predicted = (np.asarray(probability) >= threshold).astype(int)
-    body = "\n".join(f"{a},{p}" for a, p in zip(np.asarray(labels), predicted, strict=True))
+def confusion_rows(labels: Any, predicted: Any, classes: Any = None) -> str:
+    """CSV of (actual, predicted) per test row, the input DVC's `confusion` template counts.
+
+    With `classes`, labels and predictions are class indices shown as the original labels.
+    """
+
+    def name(value: Any) -> str:
+        text = str(classes[int(value)]) if classes is not None else str(value)
+        return f'"{text}"' if "," in text or '"' in text else text
+
+    body = "\n".join(
+        f"{name(a)},{name(p)}"
+        for a, p in zip(np.asarray(labels), np.asarray(predicted), strict=True)
+    )
     return f"actual,predicted\n{body}\n"
+
+
+def binary_predictions(probability: Any, threshold: float) -> np.ndarray:
+    """Class index 1 where the positive probability reaches the threshold, else 0."""
+    return (np.asarray(probability) >= threshold).astype(int)
+
+
+def multiclass_metrics(labels: Any, probabilities: Any, classes: list[Any]) -> dict[str, Any]:
+    """Accuracy, macro-F1, log loss, one-vs-rest ROC AUC, and per-class precision/recall/F1.
+
+    `labels` are class indices, `probabilities` has one column per class in `classes` order.
+    """
+    from sklearn import metrics
+
+    labels = np.asarray(labels)
+    probabilities = np.clip(np.asarray(probabilities, dtype=np.float64), 1e-15, 1.0)
+    probabilities = probabilities / probabilities.sum(axis=1, keepdims=True)
+    predicted = probabilities.argmax(axis=1)
+    indices = list(range(len(classes)))
+    present = np.unique(labels)
+    if len(present) == len(classes):
+        auc = metrics.roc_auc_score(labels, probabilities, multi_class="ovr", labels=indices)
+    else:  # a class absent from the test set has no ROC curve: average over the present ones
+        auc = (
+            np.mean([metrics.roc_auc_score(labels == k, probabilities[:, k]) for k in present])
+            if len(present) > 1
+            else float("nan")
+        )
+    scores: dict[str, Any] = {
+        "accuracy": metrics.accuracy_score(labels, predicted),
+        "f1_macro": metrics.f1_score(
+            labels, predicted, average="macro", labels=indices, zero_division=0
+        ),
+        "log_loss": metrics.log_loss(labels, probabilities, labels=indices),
+        "roc_auc_ovr": auc,
+    }
+    scores = {name: round(float(value), 6) for name, value in scores.items()}
+    precision, recall, f1, support = metrics.precision_recall_fscore_support(
+        labels, predicted, labels=indices, zero_division=0
+    )
+    scores["per_class"] = {
+        str(label): {
+            "precision": round(float(precision[k]), 6),
+            "recall": round(float(recall[k]), 6),
+            "f1": round(float(f1[k]), 6),
+            "support": int(support[k]),
+        }
+        for k, label in enumerate(classes)
+    }
+    return scores
+
+
+def regression_metrics(actual: Any, predicted: Any) -> dict[str, float]:
+    """RMSE, MAE and R² of predicted values."""
+    from sklearn import metrics
+
+    actual = np.asarray(actual, dtype=np.float64)
+    predicted = np.asarray(predicted, dtype=np.float64)
+    scores = {
+        "rmse": float(np.sqrt(metrics.mean_squared_error(actual, predicted))),
+        "mae": metrics.mean_absolute_error(actual, predicted),
+        "r2": metrics.r2_score(actual, predicted),
+    }
+    return {name: round(float(value), 6) for name, value in scores.items()}
+
+
+def task_metrics(
+    task: str, labels: Any, scores: Any, classes: list[Any], threshold: float = 0.5
+) -> dict[str, Any]:
+    """The metrics of a task.
+
+    `labels` are class indices (classification) or values; `scores` are the model's class
+    probabilities, or its predicted values for regression.
+    """
+    if task == "regression":
+        return regression_metrics(labels, scores)
+    if task == "binary":
+        return compute_metrics(labels, np.asarray(scores)[:, 1], threshold)
+    return multiclass_metrics(labels, scores, classes)
+
+
+def _sample(n: int, points: int) -> np.ndarray:
+    """Evenly spaced row indices, so plot files do not grow with the test set."""
+    return (
+        np.unique(np.linspace(0, n - 1, min(n, points)).round().astype(int))
+        if n
+        else np.array([], dtype=int)
+    )
+
+
+def predicted_vs_actual_points(actual: Any, predicted: Any, points: int) -> list[dict[str, float]]:
+    """(actual, predicted) pairs, sorted by actual value, at most `points` of them."""
+    actual = np.asarray(actual, dtype=np.float64)
+    predicted = np.asarray(predicted, dtype=np.float64)
+    order = np.argsort(actual, kind="stable")[_sample(len(actual), points)]
+    return [
+        {"actual": round(float(actual[i]), 6), "predicted": round(float(predicted[i]), 6)}
+        for i in order
+    ]
+
+
+def residual_points(actual: Any, predicted: Any, points: int) -> list[dict[str, float]]:
+    """(predicted, residual = actual - predicted), sorted by prediction, at most `points`."""
+    actual = np.asarray(actual, dtype=np.float64)
+    predicted = np.asarray(predicted, dtype=np.float64)
+    order = np.argsort(predicted, kind="stable")[_sample(len(actual), points)]
+    return [
+        {
+            "predicted": round(float(predicted[i]), 6),
+            "residual": round(float(actual[i] - predicted[i]), 6),
+        }
+        for i in order
+    ]
+
+
+def label_indices(model: Any, values: Any) -> np.ndarray:
+    """Target values as a model's class indices (-1: not a class of it), or floats (regression)."""
+    if model.task == "regression":
+        return np.asarray(values, dtype=np.float64)
+    index = {category_key(c): i for i, c in enumerate(model.classes)}
+    return np.array([index.get(category_key(v), -1) for v in values], dtype=np.int64)

@@ -42,7 +42,7 @@ class Decision:
         return payload
 
 
-def rank_candidates(scores: dict[str, dict[str, float]], metric: str) -> list[tuple[str, float]]:
+def rank_candidates(scores: dict[str, dict[str, Any]], metric: str) -> list[tuple[str, float]]:
     """Candidates best first by `metric`; ties keep the order in which they were listed."""
     if not scores:
         raise GateRefused("no candidate was evaluated")
@@ -57,18 +57,20 @@ def rank_candidates(scores: dict[str, dict[str, float]], metric: str) -> list[tu
 
 
 def decide(
-    scores: dict[str, dict[str, float]],
+    scores: dict[str, dict[str, Any]],
     params: SelectParams,
     champion: ChampionScore | None,
+    task: str = "binary",
 ) -> Decision:
-    """Apply the gate to the best candidate.
+    """Apply the gate to the best candidate, by the task's selection metric.
 
     Raises:
         GateRefused: the best score misses `min_score`, or it is worse than the champion by more
             than `max_regression`; the message gives both scores.
+        ParamsError: `select.metric` does not apply to the task.
 
     """
-    metric = params.metric
+    metric = params.metric_for(task)
     ranking = rank_candidates(scores, metric)
     winner, score = ranking[0]
     if is_better(metric, params.min_score, score):
@@ -111,33 +113,75 @@ def build_model_card(
     model_name: str,
     version: str,
     candidate: str,
-    metrics: dict[str, float],
+    task: str,
+    task_reason: str,
+    target: str,
+    classes: list[Any],
+    positive_class: Any,
+    threshold: float,
+    metrics: dict[str, Any],
     hyperparameters: dict[str, Any],
     git_commit: str,
     data_hash: str,
-    features: list[dict[str, Any]],
-    target: str,
-    threshold: float,
+    feature_schema: list[dict[str, Any]],
+    input_example: list[dict[str, Any]],
     trained_at: str,
     run_id: str,
     decision: Decision,
+    data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """What serving shows at `/metadata` and a reviewer reads to know which model this is."""
-    return {
+    """What serving shows at `/metadata` and a reviewer reads to know which model this is.
+
+    Keys follow the shared card interface: `classes`, `positive_class` and `threshold` only for
+    the tasks they mean something for; `feature_schema` comes from the data contract
+    (`Feature.schema()`), `input_example` holds raw rows (nulls as None).
+    """
+    card: dict[str, Any] = {
         "name": model_name,
         "version": version,
-        "candidate": candidate,
-        "metrics": metrics,
-        "params": hyperparameters,
-        "git_commit": git_commit,
-        "data_hash": data_hash,
-        "feature_schema": features,
+        "task": task,
+        "task_reason": task_reason,
         "target": target,
-        "classes": [0, 1],
-        "threshold": threshold,
-        "trained_at": trained_at,
-        "mlflow_run_id": run_id,
-        "selection": decision.to_dict(),
-        "model_format": "mlflow-sklearn-cloudpickle",
-        "model_path": "model/model.pkl",
     }
+    if task != "regression":
+        card["classes"] = list(classes)
+    if task == "binary":
+        card["positive_class"] = positive_class
+        card["threshold"] = threshold
+    card.update(
+        candidate=candidate,
+        metrics=metrics,
+        params=hyperparameters,
+        git_commit=git_commit,
+        data_hash=data_hash,
+        feature_schema=feature_schema,
+        input_example=input_example,
+        trained_at=trained_at,
+        mlflow_run_id=run_id,
+        selection=decision.to_dict(),
+        data=data or {},
+        model_format="mlflow-sklearn-cloudpickle",
+        model_path="model/model.pkl",
+    )
+    return card
+
+
+def raw_rows(frame: Any, columns: list[str], limit: int = 5) -> list[dict[str, Any]]:
+    """The first rows of a frame as JSON-ready raw dicts (NaN/NA as None, NumPy as Python)."""
+    import math
+
+    rows = []
+    for record in frame[columns].head(limit).to_dict(orient="records"):
+        row = {}
+        for key, value in record.items():
+            if hasattr(value, "item") and not isinstance(value, str):
+                value = value.item()
+            try:
+                missing = value is None or bool(value != value)
+            except TypeError:  # pandas.NA
+                missing = True
+            row[str(key)] = (
+                None if missing or (isinstance(value, float) and math.isinf(value)) else value
+            )
+        rows.append(row)
+    return rows

@@ -167,9 +167,16 @@ def pip_requirements(model: Any) -> list[str]:
     from importlib.metadata import version
 
     packages = ["scikit-learn", "cloudpickle", "numpy", "pandas"]
-    if "xgboost" in type(model).__module__:
+    estimator = getattr(model, "estimator", model)  # a TabularModel wraps its estimator
+    if "xgboost" in type(estimator).__module__:
         packages.append("xgboost-cpu")
     return [f"{package}=={version(package)}" for package in packages]
+
+
+def raw_example(features: pd.DataFrame, rows: int = 5) -> pd.DataFrame:
+    """The first rows of the raw feature columns as plain Python values (None for missing)."""
+    example = features.head(rows).astype(object)
+    return example.where(example.notna(), None)
 
 
 def log_candidate(
@@ -187,7 +194,7 @@ def log_candidate(
     import mlflow.sklearn
     from mlflow.models import infer_signature
 
-    example = features.head(5)
+    example = raw_example(features)
     with mlflow.start_run(experiment_id=experiment_id, run_name=name) as run:
         mlflow.set_tags({**tags, "candidate": name, "mlflow.source.git.commit": tags["git_commit"]})
         mlflow.log_params({"candidate": name, **hyperparameters})
@@ -208,7 +215,7 @@ def save_model_locally(model: Any, features: pd.DataFrame, path: str | Path) -> 
     import mlflow.sklearn
     from mlflow.models import infer_signature
 
-    example = features.head(5)
+    example = raw_example(features)
     mlflow.sklearn.save_model(
         model,
         str(path),

@@ -1,12 +1,14 @@
-"""The data contract, enforced with a Great Expectations (1.x) suite derived from params.
+"""Enforce the data contract (`modelops.pipeline.contract`) with a Great Expectations 1.x suite.
 
-The suite checks the columns, their types, nulls, value ranges, the binary target, the row count
-and the class balance. `validate_dataset` returns a JSON-ready summary with one plain-language line
-per failed expectation (with the observed value), and renders GX's HTML data docs.
+The suite checks the column set (a missing or new column), every column's type, nulls, range or
+categories, the target's classes or range, and the row count. `validate_dataset` returns a
+JSON-ready summary with one plain-language line per failed expectation (with what was observed),
+and renders GX's HTML data docs. No progress bars, no tracebacks: a failure is a message.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,24 +16,16 @@ from typing import Any
 
 import pandas as pd
 
-from modelops.params import ValidateParams
+from modelops.pipeline.contract import Contract
+from modelops.serving.model import category_key
 
 SUITE_NAME = "dataset_contract"
-TARGET_VALUES = (0, 1)
 NUMERIC_TYPES = [
     "float64", "float32", "float16", "Float64", "Float32",
     "int64", "int32", "int16", "int8", "Int64", "Int32", "Int16", "Int8",
     "uint64", "uint32", "uint16", "uint8", "UInt64", "UInt32", "UInt16", "UInt8",
 ]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Contract:
-    """What the dataset must look like; derived from params, not from the data."""
-
-    features: tuple[str, ...]
-    target: str
-    bounds: ValidateParams
+BOOLEAN_TYPES = ["bool", "boolean", "object"]  # object: True/False with nulls, checked by value
 
 
 @dataclass
@@ -42,22 +36,38 @@ class ValidationReport:
     rows: int
     evaluated: int
     failures: list[dict[str, Any]] = field(default_factory=list)
-    positive_fraction: float | None = None
+    target_null_rows: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (no timestamps, so reruns on the same data are byte-identical)."""
         return {
             "success": self.success,
             "rows": self.rows,
+            "target_null_rows": self.target_null_rows,
             "expectations_evaluated": self.evaluated,
             "expectations_failed": len(self.failures),
-            "positive_fraction": self.positive_fraction,
             "failures": self.failures,
         }
 
     def describe_failures(self) -> str:
         """One line per failed expectation, for a person reading the terminal."""
         return "\n".join(f"  - {failure['message']}" for failure in self.failures)
+
+
+def _keys(series: pd.Series) -> pd.Series:
+    """A column as category keys (text, None for missing): how the model reads categories."""
+    return pd.Series([category_key(v) for v in series.to_numpy(dtype=object)], dtype=object)
+
+
+def validation_view(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """The frame GX checks: category columns and class labels as the text the model sees."""
+    view = frame.copy()
+    for column in contract.columns:
+        if column.type == "category" and column.name in view.columns:
+            view[column.name] = _keys(view[column.name]).to_numpy()
+    if contract.task != "regression" and contract.target in view.columns:
+        view[contract.target] = _keys(view[contract.target]).to_numpy()
+    return view
 
 
 def build_expectations(contract: Contract, frame: pd.DataFrame) -> list[Any]:
@@ -70,43 +80,67 @@ def build_expectations(contract: Contract, frame: pd.DataFrame) -> list[Any]:
     import great_expectations as gx
 
     ex = gx.expectations
-    bounds = contract.bounds
+    known = [*contract.feature_names, contract.target]
+    # left-out columns may come and go; every other column must be exactly as inferred
+    known += [name for name in contract.dropped if name in frame.columns]
     expectations: list[Any] = [
-        ex.ExpectTableColumnsToMatchSet(
-            column_set=[*contract.features, contract.target], exact_match=True
-        ),
-        ex.ExpectTableRowCountToBeBetween(min_value=bounds.min_rows, max_value=bounds.max_rows),
+        ex.ExpectTableColumnsToMatchSet(column_set=known, exact_match=True),
+        ex.ExpectTableRowCountToBeBetween(min_value=contract.min_rows, max_value=contract.max_rows),
     ]
-    for column in contract.features:
-        if column not in frame.columns:
+    for column in contract.columns:
+        if column.name not in frame.columns:
             continue
-        expectations += [
-            ex.ExpectColumnValuesToNotBeNull(column=column),
-            ex.ExpectColumnValuesToBeInTypeList(column=column, type_list=NUMERIC_TYPES),
-        ]
-        if pd.api.types.is_numeric_dtype(frame[column]):
+        name = column.name
+        expectations.append(
+            ex.ExpectColumnValuesToNotBeNull(column=name, mostly=1.0 - column.max_null_fraction)
+            if column.max_null_fraction > 0
+            else ex.ExpectColumnValuesToNotBeNull(column=name)
+        )
+        if column.type == "number":
             expectations.append(
-                ex.ExpectColumnValuesToBeBetween(
-                    column=column, min_value=bounds.feature_min, max_value=bounds.feature_max
-                )
+                ex.ExpectColumnValuesToBeInTypeList(column=name, type_list=NUMERIC_TYPES)
             )
-    if contract.target in frame.columns:
-        expectations += [
-            ex.ExpectColumnValuesToNotBeNull(column=contract.target),
-            ex.ExpectColumnValuesToBeInSet(column=contract.target, value_set=list(TARGET_VALUES)),
-            ex.ExpectColumnDistinctValuesToEqualSet(
-                column=contract.target, value_set=list(TARGET_VALUES)
-            ),
-        ]
-        if pd.api.types.is_numeric_dtype(frame[contract.target]):
-            # With a 0/1 target, the mean is the positive fraction.
+            if pd.api.types.is_numeric_dtype(frame[name]) and not pd.api.types.is_bool_dtype(
+                frame[name]
+            ):
+                expectations.append(
+                    ex.ExpectColumnValuesToBeBetween(
+                        column=name, min_value=column.min, max_value=column.max
+                    )
+                )
+        elif column.type == "boolean":
             expectations.append(
-                ex.ExpectColumnMeanToBeBetween(
-                    column=contract.target,
-                    min_value=bounds.min_positive_fraction,
-                    max_value=bounds.max_positive_fraction,
-                )
+                ex.ExpectColumnValuesToBeInSet(column=name, value_set=[True, False])
             )
+        else:
+            expectations.append(
+                ex.ExpectColumnValuesToBeInSet(column=name, value_set=list(column.categories))
+            )
+    target = contract.target
+    if target in frame.columns:
+        expectations.append(
+            ex.ExpectColumnValuesToNotBeNull(
+                column=target, mostly=1.0 - contract.target_max_null_fraction
+            )
+            if contract.target_max_null_fraction > 0
+            else ex.ExpectColumnValuesToNotBeNull(column=target)
+        )
+        if contract.task == "regression":
+            expectations.append(
+                ex.ExpectColumnValuesToBeInTypeList(column=target, type_list=NUMERIC_TYPES)
+            )
+            if pd.api.types.is_numeric_dtype(frame[target]):
+                expectations.append(
+                    ex.ExpectColumnValuesToBeBetween(
+                        column=target, min_value=contract.target_min, max_value=contract.target_max
+                    )
+                )
+        else:
+            classes = [category_key(c) for c in contract.classes]
+            expectations += [
+                ex.ExpectColumnValuesToBeInSet(column=target, value_set=classes),
+                ex.ExpectColumnDistinctValuesToContainSet(column=target, value_set=classes),
+            ]
     return expectations
 
 
@@ -116,8 +150,12 @@ def validate_dataset(
     """Run the contract's suite on `frame`; optionally render HTML data docs into `docs_dir`."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no phoning home from a pipeline
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    # this GX module sets its own logger to INFO at import ("Created temporary directory ...")
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     actions = []
     if docs_dir is not None:
         context.add_data_docs_site(
@@ -151,25 +189,23 @@ def validate_dataset(
             result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
         )
     )
-    result = checkpoint.run(batch_parameters={"dataframe": frame})
+    result = checkpoint.run(batch_parameters={"dataframe": validation_view(frame, contract)})
     outcomes = [r for run in result.run_results.values() for r in run.results]
     failures = [_failure(outcome) for outcome in outcomes if not outcome.success]
-    positive = None
-    if contract.target in frame.columns and pd.api.types.is_numeric_dtype(frame[contract.target]):
-        positive = round(float(frame[contract.target].mean()), 6)
+    target_nulls = int(frame[contract.target].isna().sum()) if contract.target in frame else 0
     return ValidationReport(
         success=not failures,
         rows=len(frame),
         evaluated=len(outcomes),
         failures=failures,
-        positive_fraction=positive,
+        target_null_rows=target_nulls,
     )
 
 
 def _plain(value: Any) -> Any:
     """Make GX's observed values (numpy scalars, sets) JSON-ready."""
     if hasattr(value, "item") and not isinstance(value, list | dict | str):
-        return value.item()
+        return _plain(value.item())
     if isinstance(value, set | tuple):
         return sorted(map(_plain, value), key=str)
     if isinstance(value, list):
@@ -178,11 +214,14 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, float) and value != value:  # NaN is not JSON
         return None
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):  # nor is infinity
+        return str(value)
     return value
 
 
 def _expected(kind: str, kwargs: dict[str, Any]) -> str:
     column = kwargs.get("column")
+    mostly = kwargs.get("mostly")
     texts = {
         "expect_table_columns_to_match_set": lambda: (
             f"columns must be exactly {sorted(kwargs['column_set'])}"
@@ -190,20 +229,21 @@ def _expected(kind: str, kwargs: dict[str, Any]) -> str:
         "expect_table_row_count_to_be_between": lambda: (
             f"row count must be between {kwargs['min_value']} and {kwargs['max_value']}"
         ),
-        "expect_column_values_to_not_be_null": lambda: f"{column}: must have no nulls",
+        "expect_column_values_to_not_be_null": lambda: (
+            f"{column}: at most {1 - mostly:.1%} nulls"
+            if mostly is not None and mostly < 1
+            else f"{column}: must have no nulls"
+        ),
         "expect_column_values_to_be_in_type_list": lambda: f"{column}: must be numeric",
         "expect_column_values_to_be_between": lambda: (
-            f"{column}: values must be between {kwargs['min_value']} and {kwargs['max_value']}"
+            f"{column}: values must be finite and between {kwargs['min_value']} and "
+            f"{kwargs['max_value']}"
         ),
         "expect_column_values_to_be_in_set": lambda: (
             f"{column}: values must be in {kwargs['value_set']}"
         ),
-        "expect_column_distinct_values_to_equal_set": lambda: (
-            f"{column}: must contain both classes {kwargs['value_set']}"
-        ),
-        "expect_column_mean_to_be_between": lambda: (
-            f"{column}: positive fraction must be between {kwargs['min_value']} "
-            f"and {kwargs['max_value']}"
+        "expect_column_distinct_values_to_contain_set": lambda: (
+            f"{column}: must contain every class {kwargs['value_set']}"
         ),
     }
     return texts[kind]() if kind in texts else f"{kind}({column or ''})"
@@ -223,7 +263,7 @@ def _failure(outcome: Any) -> dict[str, Any]:
         observed["unexpected_count"] = int(result["unexpected_count"])
         observed["unexpected_percent"] = round(float(result.get("unexpected_percent") or 0), 4)
         observed["examples"] = _plain(result.get("partial_unexpected_list", [])[:5])
-    if config.type == "expect_column_distinct_values_to_equal_set" and "observed_value" not in (
+    if config.type == "expect_column_distinct_values_to_contain_set" and "observed_value" not in (
         observed
     ):
         observed["observed_value"] = _plain(result.get("details", {}).get("value_counts"))

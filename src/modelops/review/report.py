@@ -32,14 +32,18 @@ SELECTED_FILE = "metrics/selected.json"
 MODEL_CARD_FILE = "models/best/model_card.json"
 VALIDATION_FILE = "reports/validation/summary.json"
 PARAMS_FILE = "params.yaml"
+CONTRACT_FILE = "contract.yaml"  # the committed data contract (a dep of validate in dvc.yaml)
 # Plot kinds in the order a reviewer reads them; titles for the figure when DVC gives none.
 PLOT_KINDS = {
     "roc": "ROC curve",
     "precision_recall": "Precision-recall",
     "calibration": "Calibration",
     "confusion": "Confusion matrix",
+    "predicted_vs_actual": "Predicted vs actual",
+    "residuals": "Residuals",
 }
-DIAGONALS = {"roc", "calibration"}  # curves whose chance/perfect line is the diagonal
+DIAGONALS = {"roc", "calibration", "predicted_vs_actual"}  # the chance/perfect line
+SCATTERS = {"predicted_vs_actual", "residuals"}  # points, not curves
 # Which way a metric improves, by its last name part: the change column says better or worse.
 HIGHER_IS_BETTER = {
     "roc_auc", "average_precision", "pr_auc", "accuracy", "balanced_accuracy", "f1", "f1_macro",
@@ -87,6 +91,7 @@ class Report:
     validation: dict[str, Any] | None = None
     model_card: dict[str, Any] | None = None
     images: dict[str, str] = field(default_factory=dict)  # plot kind -> path relative to report
+    contract_diff: str = ""  # `git diff BASE -- contract.yaml`
 
 
 def run(cmd: Sequence[str], cwd: Path) -> str:
@@ -194,11 +199,23 @@ def gate_against_base(
     if not scores_path.is_file():
         return f"cannot apply the gate: {CANDIDATES_FILE} is missing (run `make run`)", None
     scores = json.loads(scores_path.read_text())
+    head_selected = repo / SELECTED_FILE
+    task = "binary"
+    if head_selected.is_file():
+        task = json.loads(head_selected.read_text()).get("task", task)
+    try:
+        metric = select.metric_for(task)
+    except ParamsError as exc:
+        return f"cannot apply the gate: {exc}", False
     base_text = file_at(repo, base_commit, SELECTED_FILE)
     champion = None
     if base_text is not None:
         base_selected = json.loads(base_text)
-        if base_selected.get("metric") == select.metric and base_selected.get("score") is not None:
+        if (
+            base_selected.get("metric") == metric
+            and base_selected.get("task", "binary") == task
+            and base_selected.get("score") is not None
+        ):
             champion = ChampionScore(
                 version=f"{base_selected.get('winner')} at {base_label}",
                 score=float(base_selected["score"]),
@@ -207,10 +224,10 @@ def gate_against_base(
         else:
             warnings.append(
                 f"the selection metric changed ({base_selected.get('metric')} -> "
-                f"{select.metric}): the gate is checked without a base champion"
+                f"{metric}): the gate is checked without a base champion"
             )
     try:
-        decision = decide(scores, select, champion)
+        decision = decide(scores, select, champion, task)
     except GateRefused as exc:
         return str(exc), False
     return decision.reason, True
@@ -334,9 +351,16 @@ def curve_figure(plt, kind, spec, winners, base_label):
             width = 2.4 if candidate == winners.get(label) else 1.2
             xs = [float(p[spec["x"]]) for p in points]
             ys = [float(p[spec["y"]]) for p in points]
+            if kind in SCATTERS:  # base as hollow rings, head as dots
+                marker = {"marker": "o", "markersize": 3, "linestyle": "none"}
+                if label == "base":
+                    marker["markerfacecolor"] = "none"
+                ax.plot(xs, ys, color=colour, label=f"{candidate} ({label})", **marker)
+                continue
             ax.plot(xs, ys, style, color=colour, linewidth=width, label=f"{candidate} ({label})")
     if kind in DIAGONALS:
-        ax.plot([0, 1], [0, 1], ":", color="grey", linewidth=0.8)
+        low, high = (0, 1) if kind not in SCATTERS else ax.get_xlim()
+        ax.plot([low, high], [low, high], ":", color="grey", linewidth=0.8)
     ax.set(title=f"{spec['title']}: base dashed, head solid", xlabel=spec["x"], ylabel=spec["y"])
     ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.3)
@@ -422,6 +446,7 @@ def build_report(
         images=images,
         selection_stale=stale,
         run_url=run_url,
+        contract_diff=run(["git", "diff", base_commit, "--", CONTRACT_FILE], repo),
     )
 
 
@@ -531,7 +556,10 @@ def render_markdown(report: Report, artifact_note: str | None = None) -> str:
 
     out += ["", "### Candidates (head, change vs base)", ""]
     if report.candidates:
-        metrics = sorted({r.name for rows in report.candidates.values() for r in rows})
+        metrics = sorted(
+            {r.name for rows in report.candidates.values() for r in rows}
+            - {r.name for rows in report.candidates.values() for r in rows if "." in r.name}
+        )  # per-class scores (per_class.<label>.f1 ...) stay in the metrics file
         cells = []
         for candidate, rows in sorted(report.candidates.items()):
             by_name = {r.name: r for r in rows}
@@ -544,19 +572,30 @@ def render_markdown(report: Report, artifact_note: str | None = None) -> str:
     if report.validation:
         v = report.validation
         status = "✅ passed" if v.get("success") else "❌ failed"
+        contract = v.get("contract") or {}
         out += [
             f"{status}: {v.get('expectations_evaluated')} expectations on {v.get('rows')} rows, "
-            f"{v.get('expectations_failed')} failed; positive fraction "
-            f"{fmt(v.get('positive_fraction'))}."
+            f"{v.get('expectations_failed')} failed; task {fmt(v.get('task'))} "
+            f"({fmt(v.get('task_reason'))}); {fmt(v.get('target_null_rows', 0))} rows without "
+            "a target dropped."
         ]
+        if contract.get("re_inferred"):
+            out += [f"The contract was re-inferred: {contract.get('reason')}."]
         out += [f"- {failure.get('message')}" for failure in v.get("failures", [])]
     else:
         out += ["No validation summary in the working tree."]
+    out += ["", f"### Data contract (`{CONTRACT_FILE}`)", ""]
+    if report.contract_diff.strip():
+        out += ["<details open><summary>changed vs base</summary>", "", "```diff"]
+        out += [report.contract_diff.rstrip(), "```", "</details>"]
+    else:
+        out += ["Unchanged."]
 
     out += ["", f"### Model card{stale_note}", ""]
     if report.model_card:
         card = report.model_card
-        keys = ("name", "version", "candidate", "threshold", "git_commit", "data_hash")
+        keys = ("name", "version", "task", "target", "candidate", "threshold", "git_commit")
+        keys += ("data_hash",)
         rows = [[key, fmt(card.get(key))] for key in (*keys, "trained_at", "mlflow_run_id")]
         rows.append(["features", fmt(len(card.get("feature_schema", [])))])
         out += table(["field", "value"], rows)

@@ -11,7 +11,10 @@ scoring and the Lambda all take a table's raw columns. The artifact is two parts
   categories as integer codes with NaN for missing, and handles them natively or in its own
   pipeline: see `modelops.pipeline.training`).
 
-Serving-safe: NumPy only (pandas lazily, for frames). Never mlflow, great_expectations or dvc.
+Serving-safe: NumPy and scikit-learn's base class (pandas lazily, for frames); never mlflow,
+great_expectations or dvc. `TabularModel` is a scikit-learn `BaseEstimator` so that MLflow's and
+BentoML's scikit-learn flavors store it as it is; unpickling its estimator needs scikit-learn
+(or xgboost) anyway.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 FeatureType = Literal["number", "boolean", "category"]
 Task = Literal["binary", "multiclass", "regression"]
@@ -110,7 +114,7 @@ class Feature:
         )
 
 
-class TabularModel:
+class TabularModel(BaseEstimator):
     """A fitted estimator with the encoding of its raw input columns and its task's labels.
 
     For classification, the estimator was fitted on class indices 0..K-1 of `classes` (original

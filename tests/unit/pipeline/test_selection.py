@@ -1,6 +1,6 @@
 import pytest
 
-from modelops.params import SelectParams
+from modelops.params import ParamsError, SelectParams
 from modelops.pipeline.selection import (
     ChampionScore,
     GateRefused,
@@ -10,7 +10,7 @@ from modelops.pipeline.selection import (
 )
 
 SCORES = {
-    "logistic_regression": {"roc_auc": 0.86, "log_loss": 0.45},
+    "linear": {"roc_auc": 0.86, "log_loss": 0.45},
     "random_forest": {"roc_auc": 0.97, "log_loss": 0.24},
     "xgboost": {"roc_auc": 0.97, "log_loss": 0.18},
 }
@@ -18,7 +18,7 @@ SCORES = {
 
 def test_ranking_best_first_ties_keep_listed_order():
     assert rank_candidates(SCORES, "roc_auc") == [
-        ("random_forest", 0.97), ("xgboost", 0.97), ("logistic_regression", 0.86),
+        ("random_forest", 0.97), ("xgboost", 0.97), ("linear", 0.86),
     ]  # fmt: skip
     assert rank_candidates(SCORES, "log_loss")[0] == ("xgboost", 0.18)
 
@@ -67,16 +67,50 @@ def test_lower_is_better_champion_rule():
 
 def test_model_card_has_what_a_reviewer_asks():
     decision = decide(SCORES, SelectParams(min_score=0.5), None)
-    card = build_model_card(
+    schema = [{"name": "plan", "type": "category", "categories": ["a"], "nullable": True}]
+    common = dict(
         model_name="m", version="3", candidate="xgboost", metrics=SCORES["xgboost"],
         hyperparameters={"max_depth": 4}, git_commit="abc", data_hash="d41d",
-        features=[{"name": "f", "dtype": "float64"}], target="target", threshold=0.5,
-        trained_at="2026-01-01T00:00:00+00:00", run_id="r1", decision=decision,
+        feature_schema=schema, input_example=[{"plan": None}], target="churned",
+        trained_at="2026-01-01T00:00:00+00:00", run_id="r1", decision=decision, task_reason="why",
     )  # fmt: skip
+    card = build_model_card(
+        **common, task="binary", classes=["no", "yes"], positive_class="yes", threshold=0.6
+    )
     for key in ("name", "version", "metrics", "params", "git_commit", "data_hash",
-                "feature_schema", "trained_at"):  # fmt: skip
+                "feature_schema", "trained_at", "input_example"):  # fmt: skip
         assert card[key], key
     assert card["selection"]["winner"] == "random_forest"
+    assert (card["task"], card["target"], card["classes"]) == ("binary", "churned", ["no", "yes"])
+    assert (card["positive_class"], card["threshold"]) == ("yes", 0.6)
+    regression = build_model_card(
+        **common, task="regression", classes=[], positive_class=None, threshold=0.5
+    )
+    assert regression["task"] == "regression"
+    assert not {"classes", "positive_class", "threshold"} & set(regression)
+
+
+def test_gate_for_each_task_uses_its_auto_metric():
+    regression = {
+        "linear": {"rmse": 3.0, "mae": 2.0, "r2": 0.55},
+        "xgboost": {"rmse": 2.5, "mae": 1.9, "r2": 0.61},
+    }
+    decision = decide(regression, SelectParams(min_score=0.5), None, "regression")
+    assert (decision.winner, decision.metric) == ("xgboost", "r2")
+    with pytest.raises(GateRefused, match=r"r2=0\.610000; the gate needs at least 0\.7"):
+        decide(regression, SelectParams(min_score=0.7), None, "regression")
+    by_rmse = SelectParams(metric="rmse", min_score=2.8)
+    assert decide(regression, by_rmse, None, "regression").winner == "xgboost"
+    champion = ChampionScore("1", 2.0, "rescored on this test set")
+    with pytest.raises(GateRefused, match="worse than champion version 1"):
+        decide(regression, by_rmse, champion, "regression")  # rmse 2.5 vs 2.0: lower is better
+    multiclass = {
+        "linear": {"f1_macro": 0.8, "accuracy": 0.9},
+        "xgboost": {"f1_macro": 0.7, "accuracy": 0.95},
+    }
+    assert decide(multiclass, SelectParams(min_score=0.5), None, "multiclass").winner == "linear"
+    with pytest.raises(ParamsError, match="'roc_auc' does not apply to a multiclass task"):
+        decide(multiclass, SelectParams(metric="roc_auc"), None, "multiclass")
 
 
 # Boundaries of the gate: a retrain that merely equals the champion (the common case of a rerun
@@ -133,25 +167,30 @@ def test_decision_record_lists_the_ranking_by_candidate_and_score():
     assert payload["ranking"] == [
         {"candidate": "random_forest", "score": 0.97},
         {"candidate": "xgboost", "score": 0.97},
-        {"candidate": "logistic_regression", "score": 0.86},
+        {"candidate": "linear", "score": 0.86},
     ]
     assert payload["winner"] == "random_forest" and payload["metric"] == "roc_auc"
 
 
 def test_model_card_records_each_value_it_was_given():
     decision = decide(SCORES, SelectParams(min_score=0.5), None)
+    schema = [{"name": "f", "type": "number", "nullable": True}]
     given = dict(
-        model_name="m", version="3", candidate="xgboost", metrics=SCORES["xgboost"],
-        hyperparameters={"max_depth": 4}, git_commit="abc", data_hash="d41d",
-        features=[{"name": "f", "dtype": "float64"}], target="churned", threshold=0.625,
+        model_name="m", version="3", candidate="xgboost", task="binary", task_reason="why",
+        target="churned", classes=["no", "yes"], positive_class="yes", threshold=0.625,
+        metrics=SCORES["xgboost"], hyperparameters={"max_depth": 4}, git_commit="abc",
+        data_hash="d41d", feature_schema=schema, input_example=[{"f": None}],
         trained_at="2026-01-01T00:00:00+00:00", run_id="r1", decision=decision,
+        data={"rows": 10},
     )  # fmt: skip
     card = build_model_card(**given)
     expected = {
-        "name": "m", "version": "3", "candidate": "xgboost", "metrics": SCORES["xgboost"],
+        "name": "m", "version": "3", "candidate": "xgboost", "task": "binary",
+        "task_reason": "why", "target": "churned", "classes": ["no", "yes"],
+        "positive_class": "yes", "threshold": 0.625, "metrics": SCORES["xgboost"],
         "params": {"max_depth": 4}, "git_commit": "abc", "data_hash": "d41d",
-        "feature_schema": [{"name": "f", "dtype": "float64"}], "target": "churned",
-        "threshold": 0.625, "trained_at": "2026-01-01T00:00:00+00:00", "mlflow_run_id": "r1",
+        "feature_schema": schema, "input_example": [{"f": None}],
+        "trained_at": "2026-01-01T00:00:00+00:00", "mlflow_run_id": "r1", "data": {"rows": 10},
     }  # fmt: skip
     assert {key: card[key] for key in expected} == expected
     assert card["selection"] == decision.to_dict()

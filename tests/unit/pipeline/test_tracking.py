@@ -1,7 +1,7 @@
 import mlflow
 import pytest
 
-from modelops.params import XGBoostParams
+from modelops.params import DataParams, XGBoostParams
 from modelops.pipeline.tracking import (
     CANDIDATE_ALIAS,
     CHAMPION_ALIAS,
@@ -18,7 +18,7 @@ from modelops.pipeline.tracking import (
     start_tracking,
     tracking_uri,
 )
-from modelops.pipeline.training import fit_candidate, positive_probability
+from modelops.pipeline.training import fit_table, positive_probability
 
 
 @pytest.fixture
@@ -32,8 +32,10 @@ def store(tmp_path, monkeypatch):
 
 @pytest.fixture
 def fitted(tiny_frame):
-    x, y = tiny_frame.drop(columns="target"), tiny_frame["target"]
-    return fit_candidate("xgboost", XGBoostParams(n_estimators=5, n_jobs=1), 0, x, y), x
+    model, contract = fit_table(
+        tiny_frame, DataParams(), "xgboost", XGBoostParams(n_estimators=5, n_jobs=1)
+    )
+    return model, tiny_frame[contract.feature_names]
 
 
 def test_default_store_is_a_sqlite_file_in_the_project(tmp_path, monkeypatch):
@@ -46,8 +48,8 @@ def test_default_store_is_a_sqlite_file_in_the_project(tmp_path, monkeypatch):
 def test_run_registration_aliases_and_promotion(store, fitted, tmp_path):
     candidate, x = fitted
     logged = log_candidate(
-        experiment_id=store, name="xgboost", model=candidate.model,
-        hyperparameters=candidate.hyperparameters, metrics={"train_roc_auc": 0.9}, features=x,
+        experiment_id=store, name="xgboost", model=candidate,
+        hyperparameters={"max_depth": 4}, metrics={"train_roc_auc": 0.9}, features=x,
         tags={"git_commit": "abc123", "data_hash": "d41d8"},
     )  # fmt: skip
     run = mlflow.get_run(logged.run_id)
@@ -71,7 +73,8 @@ def test_run_registration_aliases_and_promotion(store, fitted, tmp_path):
     assert alias_version("clf", CHAMPION_ALIAS).version == promoted.version == "1"
     assert alias_version("clf", CHAMPION_ALIAS).tags["metric.roc_auc"] == "0.8"
     model = load_registered_model("clf", CHAMPION_ALIAS)
-    assert (positive_probability(model, x) == positive_probability(candidate.model, x)).all()
+    assert (positive_probability(model, x) == positive_probability(candidate, x)).all()
+    assert model.classes == ["no", "yes"]
 
 
 def test_promote_without_candidate_is_a_clear_error(store):
@@ -80,11 +83,26 @@ def test_promote_without_candidate_is_a_clear_error(store):
 
 
 def test_local_model_round_trip_without_registry(fitted, tmp_path):
-    candidate, x = fitted
-    save_model_locally(candidate.model, x, tmp_path / "m")
+    model, x = fitted
+    save_model_locally(model, x, tmp_path / "m")
     assert (tmp_path / "m" / "model.pkl").is_file() and (tmp_path / "m" / "MLmodel").is_file()
     loaded = load_local_model(tmp_path / "m")
-    assert (positive_probability(loaded, x) == positive_probability(candidate.model, x)).all()
+    assert (positive_probability(loaded, x) == positive_probability(model, x)).all()
+
+
+def test_mlflow_loads_the_tabular_model_back_and_it_takes_raw_rows(fitted, tmp_path):
+    """The pyfunc flavor (what `mlflow models serve` uses) predicts raw rows with nulls."""
+    import pandas as pd
+
+    model, x = fitted
+    save_model_locally(model, x, tmp_path / "m")
+    example = pd.read_json(tmp_path / "m" / "input_example.json", orient="split")
+    assert set(example.columns) == set(x.columns)
+    pyfunc = mlflow.pyfunc.load_model(str(tmp_path / "m"))
+    rows = pd.DataFrame([{**x.iloc[0].to_dict(), "num_00": None, "cat_00": "never seen"}])
+    rows = rows.astype(object).where(rows.notna(), None)
+    assert list(pyfunc.predict(rows)) == list(model.predict(rows))
+    assert set(pyfunc.predict(x.head(20))) <= {"no", "yes"}
 
 
 def test_unreachable_tracking_store_names_the_uri(tmp_path, monkeypatch):
@@ -101,8 +119,8 @@ def test_cd_promotes_the_released_version_only_when_its_data_hash_matches(store,
     versions = []
     for data_hash in ("hash-reviewed", "hash-other"):
         logged = log_candidate(
-            experiment_id=store, name="xgboost", model=candidate.model,
-            hyperparameters=candidate.hyperparameters, metrics={}, features=x,
+            experiment_id=store, name="xgboost", model=candidate,
+            hyperparameters={"max_depth": 4}, metrics={}, features=x,
             tags={"git_commit": "abc123", "data_hash": data_hash},
         )  # fmt: skip
         versions.append(register_candidate("clf", logged, {"data_hash": data_hash}).version)

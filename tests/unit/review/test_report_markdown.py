@@ -62,6 +62,34 @@ def test_truncate_keeps_short_bodies_and_cuts_long_ones():
     assert len(cut) <= MAX_BODY and cut.endswith("artifact.\n")
 
 
+def test_report_shows_the_task_the_contract_diff_and_hides_per_class_columns():
+    from modelops.review.report import Report, render_markdown
+
+    report = Report(
+        base="main", base_commit="a" * 40, head_commit="b" * 40, dirty=False, params=[],
+        selected=[],
+        candidates=split_candidates([
+            Row("xgboost.f1_macro", 0.8, 0.9, 0.1),
+            Row("xgboost.per_class.barolo.f1", 0.7, 0.8, 0.1),
+        ]),
+        gate="ok", gate_passed=True, recorded_reason=None,
+        validation={"success": True, "rows": 178, "expectations_evaluated": 30,
+                    "expectations_failed": 0, "task": "multiclass",
+                    "task_reason": "target is text with 3 distinct values",
+                    "target_null_rows": 2, "failures": [],
+                    "contract": {"re_inferred": True, "reason": "data.source changed (a -> b)"}},
+        contract_diff="--- a/contract.yaml\n+++ b/contract.yaml\n-  - level_a\n+  - level_z\n",
+    )  # fmt: skip
+    text = render_markdown(report)
+    assert "task multiclass (target is text with 3 distinct values); 2 rows without" in text
+    assert "The contract was re-inferred: data.source changed (a -> b)." in text
+    assert "### Data contract (`contract.yaml`)" in text and "+  - level_z" in text
+    header = next(line for line in text.splitlines() if line.startswith("| candidate |"))
+    assert "f1_macro" in header and "per_class" not in header
+    unchanged = render_markdown(Report(**{**report.__dict__, "contract_diff": ""}))
+    assert "### Data contract (`contract.yaml`)\n\nUnchanged." in unchanged
+
+
 def test_each_metric_change_says_whether_it_is_better_or_worse():
     assert change(Row("xgboost.roc_auc", 0.9, 0.95, 0.05)) == "+0.05 🟢 better"
     assert change(Row("xgboost.log_loss", 0.3, 0.35, 0.05)) == "+0.05 🔴 worse"
