@@ -58,20 +58,23 @@ plots: $(SYNCED) ## Render the plots to dvc_plots/index.html
 	dvc plots show
 
 .PHONY: promote
-promote: $(SYNCED) ## Point the registry's `champion` alias at the current `candidate`
-	python -m pipelines.promote
+promote: $(SYNCED) ## Point the registry's `champion` at `candidate`, or (CD) at VERSION=n DATA_HASH=h once verified
+	@if [ -n "$${GITHUB_ACTIONS:-}" ] && [ -z "$${MLFLOW_TRACKING_URI:-}" ]; then \
+		echo "$(WARN)no team MLflow server (variable MLFLOW_TRACKING_URI): the registry's champion is not moved; the released model is version $(or $(VERSION),?) of the reviewed outputs"; \
+	else python -m pipelines.promote $(if $(VERSION),--version "$(VERSION)" --data-hash "$(DATA_HASH)"); fi
 
 .PHONY: serve
-serve: $(SYNCED) ## Serve the packaged model locally (PORT=3000); Swagger UI at its root
+serve: $(SYNCED) ## Serve the packaged model locally (PORT=3000): the page at /, Swagger UI at /docs
 	@test -f models/bento.json || { echo "no packaged model: run 'make run' first" >&2; exit 1; }
 	@tag=$$(python -c 'import json; print(json.load(open("models/bento.json"))["model_tag"])'); \
-	echo "serving $$tag at http://127.0.0.1:$(PORT)  docs: http://127.0.0.1:$(PORT)/  openapi: http://127.0.0.1:$(PORT)/docs.json"; \
+	echo "serving $$tag at http://127.0.0.1:$(PORT)  page: http://127.0.0.1:$(PORT)/  docs: http://127.0.0.1:$(PORT)/docs  openapi: http://127.0.0.1:$(PORT)/docs.json"; \
 	MODELOPS_MODEL_TAG=$$tag exec python -m services.serve --host 127.0.0.1 --port $(PORT)
 
 .PHONY: smoke
-smoke: $(SYNCED) ## Smoke-test a running endpoint: make smoke URL=https://... [SMOKE_EXPECT_VERSION=n]
-	@test -n "$(URL)" || { echo "usage: make smoke URL=<base url of the service>" >&2; exit 2; }
-	SMOKE_BASE_URL="$(URL)" pytest -p no:xdist -p no:cacheprovider tests/smoke
+smoke: $(SYNCED) ## Smoke-test a running endpoint: make smoke URL=https://... [AUTH=aws_iam] [SMOKE_EXPECT_VERSION=n]
+	@test -n "$(URL)" || { echo "usage: make smoke URL=<base url of the service> [AUTH=none|aws_iam]" >&2; exit 2; }
+	SMOKE_BASE_URL="$(URL)" SMOKE_AUTH="$(or $(AUTH),$(SMOKE_AUTH),none)" \
+		pytest -p no:xdist -p no:cacheprovider tests/smoke
 
 .PHONY: score
 score: $(SYNCED) ## Batch-score a file: make score INPUT=in.csv OUTPUT=out.parquet
@@ -116,6 +119,11 @@ bench-serve: $(SYNCED) ## Serving latency/throughput/cold start vs mlflow, FastA
 	@test -f models/bento.json || { echo "no packaged model: run 'make run' first" >&2; exit 1; }
 	@command -v wrk >/dev/null || { echo "installing wrk (apt)"; apt-get install -y -qq wrk >/dev/null; }
 	python -m benchmarks.serve
+
+.PHONY: bench-client
+bench-client: $(SYNCED) ## modelops.client on 10,000 rows vs services.serve, next to make score -> reports/bench/client.json
+	@test -f models/bento.json || { echo "no packaged model: run 'make run' first" >&2; exit 1; }
+	python -m benchmarks.client
 
 .PHONY: image
 image: $(SYNCED) ## Build the service image (docker CLI, any engine DOCKER_HOST points at), tagged <commit>-v<model version>
@@ -181,6 +189,26 @@ push: $(SYNCED) ## dvc push data and models to the team's S3 remote (DVC_REMOTE_
 pull: $(SYNCED) ## dvc pull data and models from the team's S3 remote instead of recomputing them
 	python -m pipelines.remote pull
 
+# CD deploys what was reviewed: the outputs CI on main pushed for this commit, exactly as dvc.lock
+# names them, never a retrain on the deploy runner. Without a remote it says so and falls back.
+# GitHub shows `::warning::` lines as annotations on the run.
+WARN = $(if $(GITHUB_ACTIONS),::warning::,warning: )
+REPRO_CHECK ?= $(MAKE) repro-check
+
+.PHONY: reviewed
+reviewed: $(SYNCED) ## CD: dvc pull what dvc.lock names, fail unless dvc status is clean, package it (no remote: announced repro fallback)
+	@rc=0; python -m pipelines.remote check || rc=$$?; \
+	if [ $$rc -eq 2 ]; then \
+		echo "$(WARN)no DVC remote configured (DVC_REMOTE_URL or .dvc/config): cannot pull the outputs CI reviewed; FALLBACK: reproducing them from dvc.lock on this runner (repro-check fails if they differ from what dvc.lock names)"; \
+		$(REPRO_CHECK); \
+	elif [ $$rc -ne 0 ]; then exit $$rc; \
+	else missing="the remote lacks this commit's outputs (CI on main pushes them after its repro: did it succeed for this commit?)"; \
+		python -m pipelines.remote pull || { echo "error: cannot pull what dvc.lock names: $$missing" >&2; exit 1; }; \
+		if ! dvc status --quiet --with-deps select; then \
+			echo "error: dvc status is not clean after pulling what dvc.lock names: $$missing" >&2; \
+			dvc status --with-deps select >&2; exit 1; fi && \
+		dvc repro package && echo "reviewed outputs of $$(git rev-parse --short HEAD) pulled and packaged"; fi
+
 # --- workflows ---
 # What the GitHub workflows run beyond lint/test; each is the same command locally.
 REPORT_DIR ?= reports/pr
@@ -194,9 +222,20 @@ report: $(SYNCED) ## PR report vs a git ref: make report BASE=origin/main [STRIC
 	@test -n "$(BASE)" || { echo "usage: make report BASE=<git ref> (e.g. origin/main, HEAD~1)" >&2; exit 2; }
 	python -m modelops.review.report --base "$(BASE)" --output "$(REPORT_DIR)" $(if $(STRICT),--strict)
 
+# The comment job needs requests, not the ML stack: a throw-away env with only requests, at the
+# version uv.lock pins, instead of the 1.4 GB .venv (seconds instead of minutes).
+REQUESTS_PIN := $(shell sed -n '/^name = "requests"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' uv.lock)
+COMMENT_PYTHON = @$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv; \
+	PYTHONPATH=$(CURDIR)/src $(UV) run --no-project --quiet --python "$(PYTHON)" \
+	--with "requests==$(REQUESTS_PIN)" python
+
 .PHONY: pr-comment
-pr-comment: $(SYNCED) ## Post/update the ONE report comment (GITHUB_TOKEN, GITHUB_REPOSITORY, PR_NUMBER, REPORT)
-	REPORT="$${REPORT:-$(REPORT_DIR)/report.md}" python -m modelops.review.pr_comment
+pr-comment: ## Post/update the ONE report comment (GITHUB_TOKEN, GITHUB_REPOSITORY, PR_NUMBER, REPORT); needs only requests
+	$(COMMENT_PYTHON) -m modelops.review.pr_comment --report "$${REPORT:-$(REPORT_DIR)/report.md}"
+
+.PHONY: pr-comment-outdated
+pr-comment-outdated: ## CI failed before the report: mark the report comment outdated (same settings + HEAD_SHA, RUN_URL)
+	$(COMMENT_PYTHON) -m modelops.review.pr_comment --outdated
 
 .PHONY: workflow-lint
 workflow-lint: $(SYNCED) ## actionlint + zizmor (offline audits) on .github/workflows
@@ -212,14 +251,20 @@ INFRA_TOOLS := $(TOOLS)/checkov/.installed $(TOOLS)/terraform-compliance/.instal
 TERRAFORM ?= terraform
 ENV ?= staging
 ENV_DIR = infra/envs/$(ENV)
+# How long plan/apply wait for the state lock another run holds (CI's staging plan vs CD's apply)
+# before failing; without it the second run fails at once with "Error acquiring the state lock".
+LOCK_TIMEOUT ?= 10m
 # FUNCTION_NAME/AWS_REGION may be given; otherwise they come from the environment's outputs.
 RELEASE = $(BIN)/python -m modelops.delivery.release
 
+# .installed holds the hash of the requirements it was installed from: a fresh checkout (newer
+# mtimes) with a cached .tools/ (CI) re-uses it when the content is the same.
 $(TOOLS)/%/.installed: infra/tools/%.txt | $(SYNCED)
-	rm -rf $(TOOLS)/$*
-	$(UV) venv --quiet --python "$(PYTHON)" $(TOOLS)/$*
-	$(UV) pip sync --quiet --python $(TOOLS)/$*/bin/python $<
-	@touch $@
+	@if [ -f $@ ] && [ "$$(cat $@)" = "$$(sha256sum $< | cut -d' ' -f1)" ]; then touch $@; \
+	else rm -rf $(TOOLS)/$* && \
+		$(UV) venv --quiet --python "$(PYTHON)" $(TOOLS)/$* && \
+		$(UV) pip sync --quiet --python $(TOOLS)/$*/bin/python $< && \
+		sha256sum $< | cut -d' ' -f1 > $@; fi
 
 .PHONY: infra-tools
 infra-tools: $(INFRA_TOOLS) ## Install the pinned checkov and terraform-compliance envs into .tools/
@@ -247,10 +292,11 @@ infra-test: ## terraform test of the provider-less naming/validation module (off
 	$(TERRAFORM) -chdir=infra/modules/naming test
 
 .PHONY: policy
-policy: $(TOOLS)/terraform-compliance/.installed ## terraform-compliance policies on a plan: make policy PLAN=plan.json (terraform show -json)
-	@test -n "$(PLAN)" || { echo "usage: make policy PLAN=<plan.json from 'terraform show -json tfplan'>" >&2; exit 2; }
-	@test -f "$(PLAN)" || { echo "no such plan file: $(PLAN)" >&2; exit 2; }
-	$(TOOLS)/terraform-compliance/bin/terraform-compliance --no-ansi -f infra/policies -p "$(PLAN)"
+policy: $(TOOLS)/terraform-compliance/.installed ## terraform-compliance policies on plans: make policy PLAN="plan.json [...]" (terraform show -json)
+	@test -n "$(PLAN)" || { echo "usage: make policy PLAN=<plan.json from 'terraform show -json tfplan'> [more plans, space-separated]" >&2; exit 2; }
+	@for plan in $(PLAN); do test -f "$$plan" || { echo "no such plan file: $$plan" >&2; exit 2; }; done
+	@for plan in $(PLAN); do echo "policy: $$plan"; \
+		$(TOOLS)/terraform-compliance/bin/terraform-compliance --no-ansi -f infra/policies -p "$$plan" || exit 1; done
 
 # Fail fast, before any download or lock, when what `plan`/`apply` need is missing.
 .PHONY: infra-credentials
@@ -267,27 +313,32 @@ infra-preflight:
 	@test -f $(ENV_DIR)/backend.hcl || { echo "$(ENV_DIR)/backend.hcl is missing: set TF_STATE_BUCKET (+ AWS_REGION), or write it from the bootstrap outputs (make backend-config ENV=$(ENV))" >&2; exit 1; }
 
 .PHONY: bootstrap
-bootstrap: infra-credentials ## Once per AWS account: state bucket, KMS, ECR, GitHub OIDC roles, DVC/MLflow buckets
+bootstrap: infra-credentials ## Once per AWS account: state bucket, KMS, ECR, GitHub OIDC roles, DVC/MLflow buckets (policy-checked plan)
 	@test -f infra/bootstrap/terraform.tfvars || { echo "infra/bootstrap/terraform.tfvars is missing: copy terraform.tfvars.example and set region/repository" >&2; exit 1; }
 	$(TERRAFORM) -chdir=infra/bootstrap init -input=false
-	$(TERRAFORM) -chdir=infra/bootstrap apply -input=false
+	$(TERRAFORM) -chdir=infra/bootstrap plan -input=false -out=tfplan
+	$(TERRAFORM) -chdir=infra/bootstrap show -json tfplan > infra/bootstrap/tfplan.json
+	$(MAKE) policy PLAN=infra/bootstrap/tfplan.json
+	$(TERRAFORM) -chdir=infra/bootstrap apply -input=false tfplan
 	$(MAKE) backend-config ENV=staging
 	$(MAKE) backend-config ENV=prod
 
 .PHONY: backend-config
-backend-config: ## Write infra/envs/$(ENV)/backend.hcl: from TF_STATE_BUCKET + AWS_REGION (CI) or the bootstrap's outputs
-	@bucket="$${TF_STATE_BUCKET:-}"; region="$${AWS_REGION:-}"; \
+backend-config: ## Write infra/envs/$(ENV)/backend.hcl: from TF_STATE_BUCKET + TF_STATE_KMS_KEY_ARN + AWS_REGION (CI) or the bootstrap's outputs
+	@bucket="$${TF_STATE_BUCKET:-}"; region="$${AWS_REGION:-}"; key="$${TF_STATE_KMS_KEY_ARN:-}"; \
 	if [ -z "$$bucket" ]; then bucket=$$($(TERRAFORM) -chdir=infra/bootstrap output -raw state_bucket) && \
-		region=$$($(TERRAFORM) -chdir=infra/bootstrap output -raw region); fi && \
+		region=$$($(TERRAFORM) -chdir=infra/bootstrap output -raw region) && \
+		key=$$($(TERRAFORM) -chdir=infra/bootstrap output -raw kms_key_arn); fi && \
 	test -n "$$region" || { echo "AWS_REGION is required with TF_STATE_BUCKET" >&2; exit 2; } && \
-	printf 'bucket = "%s"\nregion = "%s"\n' "$$bucket" "$$region" > $(ENV_DIR)/backend.hcl && \
-	echo "wrote $(ENV_DIR)/backend.hcl (bucket $$bucket)"
+	test -n "$$key" || { echo "TF_STATE_KMS_KEY_ARN is required with TF_STATE_BUCKET: the state is encrypted with the project's KMS key (bootstrap output kms_key_arn)" >&2; exit 2; } && \
+	printf 'bucket     = "%s"\nregion     = "%s"\nkms_key_id = "%s"\n' "$$bucket" "$$region" "$$key" > $(ENV_DIR)/backend.hcl && \
+	echo "wrote $(ENV_DIR)/backend.hcl (bucket $$bucket, state encrypted with $$key)"
 
 .PHONY: plan
 plan: infra-preflight ## terraform plan of infra/envs/$(ENV) -> tfplan + tfplan.json (IMAGE_URI=<repo>@sha256:...)
 	@test -n "$(IMAGE_URI)$${TF_VAR_image_uri:-}" || { echo "IMAGE_URI=<repo>@sha256:<digest> is required (the first apply deploys it; later applies ignore it, releases move the image)" >&2; exit 2; }
 	$(TERRAFORM) -chdir=$(ENV_DIR) init -input=false -backend-config=backend.hcl
-	$(TERRAFORM) -chdir=$(ENV_DIR) plan -input=false -out=tfplan $(if $(IMAGE_URI),-var image_uri=$(IMAGE_URI))
+	$(TERRAFORM) -chdir=$(ENV_DIR) plan -input=false -lock-timeout=$(LOCK_TIMEOUT) -out=tfplan $(if $(IMAGE_URI),-var image_uri=$(IMAGE_URI))
 	$(TERRAFORM) -chdir=$(ENV_DIR) show -json tfplan > $(ENV_DIR)/tfplan.json
 	@echo "plan: $(ENV_DIR)/tfplan   policy check: make policy PLAN=$(ENV_DIR)/tfplan.json"
 
@@ -295,10 +346,19 @@ plan: infra-preflight ## terraform plan of infra/envs/$(ENV) -> tfplan + tfplan.
 apply: infra-preflight ## terraform apply to infra/envs/$(ENV) (policy-checked plan first) (IMAGE_URI=...)
 	$(MAKE) plan ENV=$(ENV) IMAGE_URI=$(IMAGE_URI)
 	$(MAKE) policy PLAN=$(ENV_DIR)/tfplan.json
-	$(TERRAFORM) -chdir=$(ENV_DIR) apply -input=false tfplan
-	@if [ -n "$${GITHUB_OUTPUT:-}" ]; then \
-		echo "live_url=$$($(TERRAFORM) -chdir=$(ENV_DIR) output -raw live_url)" >> "$$GITHUB_OUTPUT"; \
-		echo "candidate_url=$$($(TERRAFORM) -chdir=$(ENV_DIR) output -raw candidate_url)" >> "$$GITHUB_OUTPUT"; fi
+	$(TERRAFORM) -chdir=$(ENV_DIR) apply -input=false -lock-timeout=$(LOCK_TIMEOUT) tfplan
+	@if [ -n "$${GITHUB_OUTPUT:-}" ]; then $(MAKE) env-outputs ENV=$(ENV) >> "$$GITHUB_OUTPUT"; fi
+
+# What deploy.yml reads after an apply. smoke_auth is the function URLs' auth type as `make smoke
+# AUTH=` takes it (AWS_IAM -> aws_iam: SigV4-signed calls), so signing follows the stack itself.
+.PHONY: env-outputs
+env-outputs: ## Print live_url=, candidate_url=, smoke_auth= of infra/envs/$(ENV) (terraform output)
+	@auth=$$($(TERRAFORM) -chdir=$(ENV_DIR) output -raw function_url_auth_type) && \
+	case "$$auth" in AWS_IAM) smoke_auth=aws_iam;; NONE) smoke_auth=none;; \
+		*) echo "unexpected function_url_auth_type '$$auth' from infra/envs/$(ENV)" >&2; exit 1;; esac && \
+	echo "live_url=$$($(TERRAFORM) -chdir=$(ENV_DIR) output -raw live_url)" && \
+	echo "candidate_url=$$($(TERRAFORM) -chdir=$(ENV_DIR) output -raw candidate_url)" && \
+	echo "smoke_auth=$$smoke_auth"
 
 # The release target's function: FUNCTION_NAME/AWS_REGION if set, else `terraform output`.
 define release_env

@@ -1,19 +1,32 @@
-"""Point the registry's `champion` alias at the version `candidate` points at.
+"""Point the registry's `champion` alias at the released model version (or at `candidate`).
 
-Not a DVC stage: CD runs it after the candidate's endpoint passed its smoke tests (and `make
-promote` does the same locally). From then on `select` compares new candidates with it.
+Not a DVC stage: CD runs it after production's smoke tests with `--version N --data-hash H`,
+the registry version and data hash of the model the released image serves, and the version is
+promoted only if the registry's tags show it is that model. `make promote` without them points
+`champion` at the `candidate` alias (local use). From then on `select` compares new candidates
+with it.
 """
 
 from pathlib import Path
 
 from modelops.params import load_params
 from modelops.pipeline.stage import log, run_stage, stage_parser
-from modelops.pipeline.tracking import CANDIDATE_ALIAS, CHAMPION_ALIAS, promote, start_tracking
+from modelops.pipeline.tracking import (
+    CANDIDATE_ALIAS,
+    CHAMPION_ALIAS,
+    promote,
+    promote_version,
+    start_tracking,
+)
 
 
 def main(args):
     (select,) = load_params(args.params, "select")
     start_tracking(Path.cwd())
+    if args.version:
+        version = promote_version(select.model_name, args.version, args.data_hash)
+        log.info("%s version %s is now '%s'", select.model_name, version.version, CHAMPION_ALIAS)
+        return
     version = promote(select.model_name, args.source_alias)
     log.info(
         "%s version %s is now '%s' (was '%s')",
@@ -24,4 +37,6 @@ def main(args):
 if __name__ == "__main__":
     parser = stage_parser("promote", __doc__)
     parser.add_argument("--source-alias", default=CANDIDATE_ALIAS)
+    parser.add_argument("--version", help="the released registry version (CD)")
+    parser.add_argument("--data-hash", default="", help="its model card's data_hash (CD)")
     run_stage("promote", main, parser)

@@ -9,6 +9,9 @@ What the public API does not offer, and why the service needs it:
   request comes alone, which the public API cannot reach.
 - ``traffic`` (``bentoml._internal.server.http.traffic``): BentoML's ``TimeoutMiddleware`` leaks a
   timer per request; ``services.guard`` replaces it there before BentoML builds an app.
+- ``log_exception`` (``bentoml._internal.server.http_app``): logs every API exception at ERROR
+  with its traceback on that module's logger; ``services.client_errors`` filters that logger so
+  a client's 4xx is one INFO line without the payload.
 - ``server_context`` (``bentoml._internal.context``) and ``configure_server_logging``
   (``bentoml._internal.log``): what BentoML's own worker sets up before it builds the app;
   ``services.serve`` does the same in one process.
@@ -46,6 +49,11 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
         "bentoml._internal.log",
         "configure_server_logging",
         "services.serve configures logging with it",
+    ),
+    (
+        "bentoml._internal.server.http_app",
+        "log_exception",
+        "services.client_errors filters the logger it writes 4xx tracebacks to",
     ),
 )
 # Arguments services.classifier passes to CorkDispatcher, and what it reads back from one.
@@ -142,6 +150,7 @@ _require(*PRIVATE_NAMES[1])
 traffic = _module(PRIVATE_NAMES[1][0])
 server_context = _require(*PRIVATE_NAMES[2])
 configure_server_logging = _require(*PRIVATE_NAMES[3])
+_require(*PRIVATE_NAMES[4])  # services.client_errors relies on where it logs
 
 __all__ = [
     "BentoMLInternalsChanged",

@@ -1,7 +1,8 @@
 """BentoML service over the selected model.
 
-Routes: `POST /predict`, `GET /metadata` (the model card), and BentoML's own `/livez`, `/readyz`,
-`/metrics` (Prometheus), `/docs` (Swagger UI) and `/docs.json` (OpenAPI).
+Routes: `POST /predict`, `GET /metadata` (the model card and `max_instances`), `/` (a page to try
+the model, services/web.py), `/docs` (Swagger UI), and BentoML's own `/livez`, `/readyz`,
+`/metrics` (Prometheus) and `/docs.json` (OpenAPI).
 Configured by environment: MODELOPS_MODEL_TAG (default `modelops-classifier:latest` in
 BENTOML_HOME), MODELOPS_MAX_INSTANCES (rows per request, default 1000), MODELOPS_MAX_BODY_BYTES
 (default 1 MB), MODELOPS_MAX_BATCH_ROWS, MODELOPS_MAX_LATENCY_MS and MODELOPS_BATCH_BELOW_ROWS
@@ -29,10 +30,14 @@ from pydantic import BaseModel, Field
 
 from modelops.serving.inference import InputError, Predictor, instance_schema
 from services.bentoml_private import CorkDispatcher
+from services.client_errors import bad_request, quiet_client_errors
 from services.guard import RequestGuard, use_cancelling_timeout
+from services.openapi import OpenAPIDocument
+from services.web import add_page_routes
 
 log = logging.getLogger("modelops.service")
 use_cancelling_timeout()  # before BentoML builds the app: its own timeout leaks a timer a request
+quiet_client_errors()  # a 4xx is one INFO line without the client's payload, not an ERROR
 
 # BentoML's /metrics reads Prometheus in multiprocess mode from this folder. `bentoml serve` sets
 # it for its workers; a single process (services.serve, the Lambda handler) needs its own, and
@@ -102,6 +107,7 @@ extra_routes = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 @extra_routes.api_route(
     "/metadata",
     methods=["GET", "HEAD"],
+    operation_id="metadata",
     summary="The model card",
     responses={503: {"description": "No model loaded; the body says why."}},
 )
@@ -109,7 +115,10 @@ def metadata() -> JSONResponse:
     """Name, version, metrics, params, git commit, data hash, feature schema, trained at."""
     if CARD is None:
         return JSONResponse({"error": CARD_ERROR}, status_code=503)
-    return JSONResponse(CARD)
+    return JSONResponse({**CARD, "max_instances": MAX_INSTANCES})
+
+
+add_page_routes(extra_routes, lambda: CARD, lambda: CARD_ERROR, MAX_INSTANCES)
 
 
 def _not_batched() -> None:
@@ -195,8 +204,9 @@ class Classifier:
             if predictions is None:  # a large request, or one the batch queue gave up on
                 predictions = self.predictor.predict_matrix(matrix)
         except InputError as exc:
-            raise bentoml.exceptions.InvalidArgument(str(exc)) from exc
+            raise bad_request(str(exc)) from exc  # the same 400 shape as a schema error
         return PredictResponse(predictions=predictions, model=self.predictor.model_info)
 
 
 Classifier.add_asgi_middleware(RequestGuard, max_body_bytes=MAX_BODY_BYTES)
+Classifier.add_asgi_middleware(OpenAPIDocument)  # /docs.json as the service really answers

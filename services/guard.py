@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 DEFAULT_MAX_BODY_BYTES = 1_000_000
+log = logging.getLogger("modelops.service")
 
 
 class RequestGuard:
@@ -57,6 +59,7 @@ class RequestGuard:
 
 
 async def _reply(send, status: int, message: str) -> None:
+    log.info("client error %s on /predict: %s", status, message)  # one line, no payload
     body = json.dumps({"error": message}).encode()
     await send(
         {

@@ -1,7 +1,10 @@
 import atexit
 import json
+import os
 import pickle
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -9,8 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from modelops.delivery.local_server import start_on_free_port, stop, wait_ready
 from modelops.params import DataParams, GenerateParams
 from modelops.pipeline.data import generate_dataset
+
+REPO = Path(__file__).resolve().parents[1]
 
 # BentoML reads BENTOML_HOME once, at import, and the service reads its limits at import: set
 # them when this conftest registers (before any test module imports bentoml), and put the
@@ -84,3 +90,45 @@ def packaged(tmp_path_factory):
     with pytest.MonkeyPatch.context() as environment:
         environment.setenv("MODELOPS_MODEL_TAG", tag)
         yield {"tag": tag, "card": card, "model": fitted.model, "rows": x}
+
+
+def start_server(model_tag: str, log: Path) -> tuple[subprocess.Popen, str]:
+    """`bentoml serve` of `model_tag` on a free loopback port, in its own process group, ready.
+
+    Raises:
+        RuntimeError: it did not become ready (on another port too, if it lost its port).
+    """
+    bentoml = Path(sys.executable).parent / "bentoml"
+
+    def start(port: int) -> subprocess.Popen:
+        with open(log, "ab") as out:
+            return subprocess.Popen(
+                [str(bentoml), "serve", "services.classifier:Classifier",
+                 "--host", "127.0.0.1", "--port", str(port)],
+                cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                env={**os.environ, "MODELOPS_MODEL_TAG": model_tag},
+            )  # fmt: skip
+
+    def ready(port: int, process: subprocess.Popen) -> None:
+        wait_ready(f"http://127.0.0.1:{port}", process)
+
+    process, port = start_on_free_port(start, ready, what="bentoml serve")
+    return process, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def local_server(packaged, tmp_path_factory):
+    """`bentoml serve` of the test model on a free loopback port; stopped afterwards.
+
+    Shared by the smoke suite (without SMOKE_BASE_URL), the fuzz, the browser and notebook
+    tests; they are grouped (`xdist_group("smoke")`) so it starts once per run.
+    """
+    log = tmp_path_factory.mktemp("server") / "serve.log"
+    try:
+        process, url = start_server(packaged["tag"], log)
+    except RuntimeError as exc:
+        pytest.fail(f"{exc}\n{log.read_text()[-3000:]}")
+    try:
+        yield {"url": url, "process": process, "log": log, "version": packaged["card"]["version"]}
+    finally:
+        stop(process)  # whatever happened: nothing is left running

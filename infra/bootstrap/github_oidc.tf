@@ -12,13 +12,23 @@ resource "aws_iam_openid_connect_provider" "github" {
 locals {
   oidc_provider_arn = var.create_oidc_provider ? aws_iam_openid_connect_provider.github[0].arn : "arn:${local.partition}:iam::${local.account}:oidc-provider/token.actions.githubusercontent.com"
 
-  # Which workflow runs may assume each role (the token's `sub` claim). Production: only `main`
-  # and jobs in the GitHub environment `prod` (restrict that environment to `main` in the
-  # repository settings). Staging additionally allows its own environment's jobs.
+  # Which workflow runs may assume each role (the token's `sub` claim). A job that names a GitHub
+  # environment gets `environment:<name>` as its subject, any other job on main `ref:refs/heads/main`.
+  # Production trusts only jobs in the environment `prod`, whose protection rules (required
+  # reviewers, deployment branch main) decide who deploys; trusting `ref:refs/heads/main` too would
+  # let any job of any workflow on main skip them. Staging also trusts main's other jobs: CI on
+  # main plans staging and pushes the pipeline outputs to the DVC remote with this role.
   trusted_subjects = {
     staging = ["repo:${var.repository}:ref:refs/heads/main", "repo:${var.repository}:environment:staging"]
-    prod    = ["repo:${var.repository}:ref:refs/heads/main", "repo:${var.repository}:environment:prod"]
+    prod    = ["repo:${var.repository}:environment:prod"]
   }
+
+  # ARNs from names and the account (known at plan time), not from resources' computed `arn`:
+  # the policy documents are then known on the first plan, and the policy check can read them.
+  ecr_repository_arn = "arn:${local.partition}:ecr:${var.region}:${local.account}:repository/${var.project}"
+  dvc_bucket_arn     = "arn:${local.partition}:s3:::${var.project}-dvc-${local.suffix}"
+  # Who may write the DVC remote: staging (CI on main pushes what it reproduced); prod only reads.
+  dvc_writers = toset(["staging"])
 }
 
 data "aws_iam_policy_document" "deploy_trust" {
@@ -53,9 +63,10 @@ resource "aws_iam_role" "deploy" {
   tags                 = merge(local.tags, { Environment = each.key })
 }
 
-# What `make apply ENV=<env>`, `make image-push`, `make release-*` and `make smoke` (SigV4 calls
-# to an AWS_IAM function URL need InvokeFunctionUrl and InvokeFunction) need, and no more: every
-# statement names its resources (this project's function, role, log group, state key, repository).
+# What `make apply ENV=<env>`, `make image-push`, `make release-*`, `make smoke` (SigV4 calls
+# to an AWS_IAM function URL need InvokeFunctionUrl and InvokeFunction) and `make pull`/`make push`
+# (the DVC remote) need, and no more: every statement names its resources (this project's
+# function, role, log group, state key, repository, DVC prefix).
 data "aws_iam_policy_document" "deploy" {
   for_each = var.environments
 
@@ -71,9 +82,31 @@ data "aws_iam_policy_document" "deploy" {
     resources = ["arn:${local.partition}:s3:::${var.project}-tfstate-${local.suffix}/envs/${each.key}/*"]
   }
   statement {
-    sid       = "UseProjectKey"
-    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
-    resources = [aws_kms_key.this.arn]
+    sid     = "UseProjectKey"
+    actions = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+    # The key's ARN holds a random id unknown until it exists: name the account's keys and let
+    # only the one behind the project's alias match.
+    resources = ["arn:${local.partition}:kms:${var.region}:${local.account}:key/*"]
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "kms:ResourceAliases"
+      values   = [local.kms_alias_name]
+    }
+  }
+  statement {
+    sid       = "DvcRemoteList"
+    actions   = ["s3:ListBucket"]
+    resources = [local.dvc_bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["dvc", "dvc/*"]
+    }
+  }
+  statement {
+    sid       = "DvcRemoteRead"
+    actions   = contains(local.dvc_writers, each.key) ? ["s3:GetObject", "s3:PutObject"] : ["s3:GetObject"]
+    resources = ["${local.dvc_bucket_arn}/dvc/*"]
   }
   statement {
     sid = "PushImages"
@@ -82,7 +115,7 @@ data "aws_iam_policy_document" "deploy" {
       "ecr:DescribeImages", "ecr:DescribeRepositories", "ecr:GetDownloadUrlForLayer",
       "ecr:GetRepositoryPolicy", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart",
     ]
-    resources = [aws_ecr_repository.service.arn]
+    resources = [local.ecr_repository_arn]
   }
   statement {
     sid = "ManageFunction"

@@ -6,6 +6,10 @@ locals {
   partition = data.aws_partition.current.partition
   # Account and region in the name: S3 names are global, and one repo may bootstrap many accounts.
   suffix = "${local.account}-${var.region}"
+  # The key's alias and its ARN are known at plan time (the key's own ARN is not until it exists):
+  # buckets name the key by alias ARN, so their encryption is readable on the first plan.
+  kms_alias_name = "alias/${var.project}"
+  kms_alias_arn  = "arn:${local.partition}:kms:${var.region}:${local.account}:${local.kms_alias_name}"
   tags = {
     Project     = var.project
     Environment = "shared"
@@ -24,7 +28,7 @@ resource "aws_kms_key" "this" {
 }
 
 resource "aws_kms_alias" "this" {
-  name          = "alias/${var.project}"
+  name          = local.kms_alias_name
   target_key_id = aws_kms_key.this.key_id
 }
 
@@ -33,7 +37,8 @@ module "state_bucket" {
   source = "../modules/bucket"
 
   name        = "${var.project}-tfstate-${local.suffix}"
-  kms_key_arn = aws_kms_key.this.arn
+  kms_key_arn = local.kms_alias_arn
+  depends_on  = [aws_kms_alias.this]
   tags        = local.tags
 }
 

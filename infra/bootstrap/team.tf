@@ -4,7 +4,8 @@ module "dvc_bucket" {
   source = "../modules/bucket"
 
   name          = "${var.project}-dvc-${local.suffix}"
-  kms_key_arn   = aws_kms_key.this.arn
+  kms_key_arn   = local.kms_alias_arn
+  depends_on    = [aws_kms_alias.this]
   force_destroy = var.team_buckets_force_destroy
   tags          = local.tags
 }
@@ -13,7 +14,8 @@ module "mlflow_bucket" {
   source = "../modules/bucket"
 
   name          = "${var.project}-mlflow-${local.suffix}"
-  kms_key_arn   = aws_kms_key.this.arn
+  kms_key_arn   = local.kms_alias_arn
+  depends_on    = [aws_kms_alias.this]
   force_destroy = var.team_buckets_force_destroy
   tags          = local.tags
 }

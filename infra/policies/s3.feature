@@ -15,6 +15,13 @@ Feature: S3 buckets
     And it must contain sse_algorithm
     And its value must be aws:kms
 
+  Scenario: Objects are encrypted with a customer-managed key, not AWS's
+    Given I have aws_s3_bucket_server_side_encryption_configuration defined
+    Then it must contain rule
+    And it must contain apply_server_side_encryption_by_default
+    And it must contain kms_master_key_id
+    And its value must match the "^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key/[0-9a-f-]+|alias/(?!aws/)[A-Za-z0-9/_-]+)$" regex
+
   Scenario Outline: Public access is blocked (<setting>)
     Given I have aws_s3_bucket_public_access_block defined
     Then it must contain <setting>

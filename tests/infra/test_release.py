@@ -1,4 +1,12 @@
-"""The release CLI against a real moto server: versions, aliases, routing weights, rollback."""
+"""The release CLI against a real moto server: versions, aliases, routing weights, rollback.
+
+moto is not AWS where it matters most here: AWS's PublishVersion publishes nothing when the
+function's code and configuration are unchanged since the last published version and returns
+that version (Lambda API reference, PublishVersion); moto 5 publishes a new version every time.
+The tests' client therefore wraps moto's PublishVersion with AWS's documented behaviour
+(`AwsPublishVersion`), so that what the first real deploy meets (Terraform's version 1 already
+runs the released digest) is what the tests meet.
+"""
 
 import json
 import subprocess
@@ -11,6 +19,7 @@ import pytest
 from modelops.delivery.release import (
     CANDIDATE,
     LIVE,
+    VERSION_DESCRIPTION_PREFIX,
     Release,
     ReleaseError,
     main,
@@ -42,9 +51,61 @@ def aws_env(moto_url, monkeypatch):
     return moto_url
 
 
+# What a new version is compared on: the code and the configuration PublishVersion looks at.
+PUBLISHED_CONFIGURATION = (
+    "CodeSha256",
+    "MemorySize",
+    "Timeout",
+    "Environment",
+    "Role",
+    "Architectures",
+)
+
+
+class AwsPublishVersion:
+    """A boto3 Lambda client whose PublishVersion follows AWS's documentation, not moto's.
+
+    AWS: "Lambda doesn't publish a version if the function's configuration and code haven't
+    changed since the last version" -- it returns the last version instead, with its own
+    description. Everything else goes to moto unchanged.
+    """
+
+    def __init__(self, client):
+        self._client = client
+        self.published = []  # versions moto really published through this wrapper
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+    def publish_version(self, **kwargs):
+        name = kwargs["FunctionName"]
+        latest = self._client.get_function_configuration(FunctionName=name)
+        versions = [
+            v
+            for v in self._client.list_versions_by_function(FunctionName=name)["Versions"]
+            if v["Version"] != "$LATEST"
+        ]
+        if versions:
+            newest = max(versions, key=lambda v: int(v["Version"]))
+            if all(newest.get(key) == latest.get(key) for key in PUBLISHED_CONFIGURATION):
+                return newest
+        response = self._client.publish_version(**kwargs)
+        self.published.append(response["Version"])
+        return response
+
+
 @pytest.fixture
 def client(aws_env):
-    return boto3.client("lambda", region_name=REGION, endpoint_url=aws_env)
+    return AwsPublishVersion(boto3.client("lambda", region_name=REGION, endpoint_url=aws_env))
+
+
+def test_the_fixture_follows_aws_publish_version_semantics(client, function):
+    """Unchanged code and configuration: the last version comes back, nothing is published."""
+    again = client.publish_version(FunctionName=function, Description="no change")
+    assert again["Version"] == "1" and client.published == []
+    client.update_function_configuration(FunctionName=function, MemorySize=2048)
+    client.get_waiter("function_updated_v2").wait(FunctionName=function, WaiterConfig={"Delay": 1})
+    assert client.publish_version(FunctionName=function)["Version"] == "2"
 
 
 @pytest.fixture
@@ -179,14 +240,27 @@ def test_rollback_after_promote_returns_to_the_previous_version_once(release, cl
     assert not again.changed and live_alias(client, function)["FunctionVersion"] == "2"
 
 
-def test_rollback_with_no_previous_version_fails_clearly(release):
-    with pytest.raises(ReleaseError, match="no previous version"):
-        release.rollback()
+def test_rollback_with_nothing_promoted_changes_nothing(release, client, function):
+    state = release.rollback()
+    assert not state.changed and state.live_version == "1"
+    assert live_alias(client, function)["FunctionVersion"] == "1"
 
 
-def test_canary_of_a_candidate_that_is_already_live_fails_clearly(release):
-    with pytest.raises(ReleaseError, match="already live"):
-        release.canary(0.1)
+def test_canary_of_a_candidate_that_is_already_live_changes_nothing(release, client, function):
+    state = release.canary(0.1)
+    assert not state.changed and state.canary_weight == 0
+    assert not (live_alias(client, function).get("RoutingConfig") or {}).get(
+        "AdditionalVersionWeights"
+    )
+
+
+def test_first_release_of_terraforms_digest_finds_version_1(release, client, function):
+    """The first apply published version 1 from image(1); CD then releases that same digest.
+    AWS publishes nothing new, and version 1 (described by Terraform, not by this CLI) is found."""
+    state = release.candidate(image(1))
+    assert state.version == "1" and not state.changed
+    assert client.published == []
+    assert (state.live_version, state.candidate_version) == ("1", "1")
 
 
 @pytest.mark.parametrize("weight", [0, 1, 1.5, -0.1])
@@ -269,3 +343,102 @@ def test_cli_without_credentials_fails_fast_with_the_reason(monkeypatch, capsys,
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     assert main(["--function-name", "fn", "--region", REGION, "status"]) == 1
     assert "credentials" in capsys.readouterr().err.lower()
+
+
+# -- the CD sequence of deploy.yml, end to end against moto with AWS's PublishVersion ---------
+class SmokeFailed(Exception):
+    pass
+
+
+def deploy(release: Release, image_uri: str, failing_smoke: str | None = None) -> dict:
+    """deploy.yml's release steps in order, with its rollback rule: roll `live` back only when
+    this run moved it (canary or promote changed something) and a later step failed.
+    `failing_smoke` names the smoke step that fails: candidate, canary or promoted."""
+    ran = {"rolled_back": False}
+
+    def smoke(step):
+        if step == failing_smoke:
+            raise SmokeFailed(step)
+
+    ran["candidate"] = release.candidate(image_uri)
+    smoke("candidate")  # a failure here leaves live untouched: nothing to roll back
+    moved = False
+    try:
+        ran["canary"] = release.canary(0.1)
+        moved |= ran["canary"].changed
+        smoke("canary")
+        ran["promote"] = release.promote()
+        moved |= ran["promote"].changed
+        smoke("promoted")
+    except SmokeFailed:
+        if moved:
+            ran["rollback"] = release.rollback()
+            ran["rolled_back"] = True
+        raise
+    finally:
+        ran["status"] = release.status()
+    return ran
+
+
+def test_cd_first_deploy_of_terraforms_digest_succeeds_and_changes_nothing(release, client):
+    """terraform apply published version 1 from the image; CD releases the same digest."""
+    ran = deploy(release, image(1))
+    assert ran["status"].live_version == ran["status"].candidate_version == "1"
+    assert not ran["canary"].changed and not ran["promote"].changed
+    assert client.published == []
+
+
+def test_cd_first_deploy_of_a_new_digest_promotes_it(release, client):
+    ran = deploy(release, image(2))
+    assert ran["canary"].changed and ran["promote"].changed
+    assert ran["status"].live_version == "2" and ran["status"].previous_version == "1"
+
+
+def test_cd_same_digest_redeploy_and_rerun_after_promote_keep_live(release, client, function):
+    deploy(release, image(2))
+    for _ in range(2):  # a later merge with the same image, then a re-run of that workflow
+        ran = deploy(release, image(2))
+        assert not any(ran[step].changed for step in ("candidate", "canary", "promote"))
+        assert ran["status"].live_version == "2" and ran["status"].previous_version == "1"
+    assert client.published == ["2"]
+
+
+def test_cd_rerun_after_promote_whose_smoke_flakes_does_not_move_live_back(release, function):
+    deploy(release, image(2))
+    with pytest.raises(SmokeFailed):
+        deploy(release, image(2), failing_smoke="promoted")
+    status = release.status()
+    assert status.live_version == "2"  # this run moved nothing, so it rolls nothing back
+
+
+@pytest.mark.parametrize("failing", ["canary", "promoted"])
+def test_cd_failed_smoke_rolls_live_back(release, client, function, failing):
+    deploy(release, image(2))
+    with pytest.raises(SmokeFailed):
+        deploy(release, image(3), failing_smoke=failing)
+    alias = live_alias(client, function)
+    assert alias["FunctionVersion"] == "2"
+    assert not (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights")
+    assert release.status().candidate_version == "3"
+
+
+def test_cd_failed_candidate_smoke_leaves_live_alone(release, client, function):
+    with pytest.raises(SmokeFailed):
+        deploy(release, image(2), failing_smoke="candidate")
+    assert live_alias(client, function)["FunctionVersion"] == "1"
+
+
+def test_cd_rerun_after_rollback_releases_again(release, client, function):
+    deploy(release, image(2))
+    with pytest.raises(SmokeFailed):
+        deploy(release, image(3), failing_smoke="promoted")
+    assert live_alias(client, function)["FunctionVersion"] == "2"
+
+    ran = deploy(release, image(3))  # the fault was elsewhere: the re-run goes through
+    assert ran["candidate"].version == "3" and not ran["candidate"].changed
+    assert ran["status"].live_version == "3" and ran["status"].previous_version == "2"
+    assert client.published == ["2", "3"]  # version 3 was found again, not published twice
+    assert VERSION_DESCRIPTION_PREFIX + image(3) in {
+        v.get("Description")
+        for v in client.list_versions_by_function(FunctionName=function)["Versions"]
+    }

@@ -129,10 +129,153 @@ def test_serving_module_validates_every_setting_through_the_naming_module():
 def test_each_environment_passes_its_settings_from_tfvars():
     for env in ("staging", "prod"):
         tfvars = (INFRA / "envs" / env / "terraform.tfvars").read_text()
-        for setting in ("memory_size", "timeout", "reserved_concurrency", "log_retention_days"):
+        for setting in ("memory_size", "timeout", "log_retention_days"):
             assert re.search(rf"^{setting}\s+=\s+\d+", tfvars, re.MULTILINE), (env, setting)
         assert (
             f'key          = "envs/{env}/terraform.tfstate"'
             in (INFRA / "envs" / env / "main.tf").read_text()
         )
         assert "use_lockfile = true" in (INFRA / "envs" / env / "main.tf").read_text()
+
+
+def hcl_list(text: str, name: str) -> list[str]:
+    found = re.search(rf"^\s*{name}\s*=\s*\[(.*?)\]", text, re.MULTILINE)
+    assert found, name
+    return re.findall(r'"([^"]+)"', found.group(1))
+
+
+def test_prod_deploy_role_trusts_only_its_environment():
+    """A job on main that names no environment (sub `ref:refs/heads/main`) skips the prod
+    environment's required reviewers: prod must not trust it."""
+    text = (INFRA / "bootstrap" / "github_oidc.tf").read_text()
+    assert hcl_list(text, "prod") == ["repo:${var.repository}:environment:prod"]
+    assert hcl_list(text, "staging") == [
+        "repo:${var.repository}:ref:refs/heads/main",
+        "repo:${var.repository}:environment:staging",
+    ]
+
+
+def test_deploy_roles_can_read_the_dvc_remote_and_only_staging_writes_it():
+    """CI and CD run `make pull` (and CI on main `make push`) with the deploy roles."""
+    text = (INFRA / "bootstrap" / "github_oidc.tf").read_text()
+    assert (
+        'dvc_bucket_arn     = "arn:${local.partition}:s3:::${var.project}-dvc-${local.suffix}"'
+        in (text)
+    )
+    read = re.search(r'sid\s+= "DvcRemoteRead"(.*?)\n  \}', text, re.S).group(1)
+    assert '["s3:GetObject", "s3:PutObject"] : ["s3:GetObject"]' in read
+    assert 'resources = ["${local.dvc_bucket_arn}/dvc/*"]' in read
+    assert re.search(r'dvc_writers\s+= toset\(\["staging"\]\)', text)
+    listing = re.search(r'sid\s+= "DvcRemoteList"(.*?)\n  \}', text, re.S).group(1)
+    assert "s3:ListBucket" in listing and "local.dvc_bucket_arn" in listing
+    # the bootstrap's remote URL is the prefix these statements name
+    assert "s3://${module.dvc_bucket.id}/dvc" in (INFRA / "bootstrap" / "outputs.tf").read_text()
+
+
+def test_each_environment_passes_the_project_name_to_the_serving_module():
+    for env in ("staging", "prod"):
+        main = (INFRA / "envs" / env / "main.tf").read_text()
+        call = re.search(r'module "serving" \{(.*?)\n\}', main, re.S).group(1)
+        assert re.search(r"^\s+project\s+= var\.project$", call, re.M), env
+        assert 'variable "project"' in (INFRA / "envs" / env / "variables.tf").read_text()
+
+
+def test_reserved_concurrency_defaults_to_unreserved_everywhere():
+    """5 + 20 reserved executions fail on new accounts whose quota is 10."""
+    for path in (
+        INFRA / "envs" / "staging" / "variables.tf",
+        INFRA / "envs" / "prod" / "variables.tf",
+        INFRA / "modules" / "serving" / "variables.tf",
+        INFRA / "modules" / "naming" / "variables.tf",
+    ):
+        block = re.search(r'variable "reserved_concurrency" \{(.*?)\n\}', path.read_text(), re.S)
+        assert re.search(r"^\s+default\s+= null$", block.group(1), re.M), path
+    for env in ("staging", "prod"):
+        tfvars = (INFRA / "envs" / env / "terraform.tfvars").read_text()
+        assert not re.search(r"^reserved_concurrency", tfvars, re.M), env
+
+
+def test_provider_constraints_name_the_release_that_added_invoked_via_function_url():
+    for path in (
+        INFRA / "modules" / "serving" / "versions.tf",
+        INFRA / "envs" / "staging" / "main.tf",
+        INFRA / "envs" / "prod" / "main.tf",
+    ):
+        assert (
+            'version = ">= 6.28, < 7.0" # 6.28: aws_lambda_permission.invoked_via_function_url'
+            in (path.read_text())
+        ), path
+
+
+def make(args, tmp_path, **env) -> subprocess.CompletedProcess:
+    return run(["make", *args], cwd=ROOT, env=no_aws_env(tmp_path) | env)
+
+
+def test_backend_config_encrypts_the_state_with_the_project_key(tmp_path):
+    """`encrypt = true` alone makes the S3 backend ask for SSE-S3; kms_key_id names the key."""
+    key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    result = make(
+        ["backend-config", "ENV=staging", f"ENV_DIR={tmp_path}"], tmp_path,
+        TF_STATE_BUCKET="modelops-tfstate-123456789012-eu-west-1", AWS_REGION="eu-west-1",
+        TF_STATE_KMS_KEY_ARN=key,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    written = (tmp_path / "backend.hcl").read_text()
+    assert f'kms_key_id = "{key}"' in written
+    assert 'bucket     = "modelops-tfstate-123456789012-eu-west-1"' in written
+
+
+def test_backend_config_without_the_kms_key_says_what_is_missing(tmp_path):
+    result = make(
+        ["backend-config", "ENV=staging", f"ENV_DIR={tmp_path}"], tmp_path,
+        TF_STATE_BUCKET="modelops-tfstate-123456789012-eu-west-1", AWS_REGION="eu-west-1",
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "TF_STATE_KMS_KEY_ARN is required" in result.stderr
+    assert not (tmp_path / "backend.hcl").exists()
+
+
+def fake_terraform(tmp_path, auth: str):
+    script = tmp_path / "terraform"
+    script.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in\n'
+        f'  *function_url_auth_type*) echo "{auth}";;\n'
+        '  *live_url*) echo "https://live.example.lambda-url.eu-west-1.on.aws/";;\n'
+        '  *candidate_url*) echo "https://candidate.example.lambda-url.eu-west-1.on.aws/";;\n'
+        "  *) exit 1;;\n"
+        "esac\n"
+    )
+    script.chmod(0o755)
+    return str(script)
+
+
+@pytest.mark.parametrize(("auth", "smoke_auth"), [("AWS_IAM", "aws_iam"), ("NONE", "none")])
+def test_env_outputs_give_smoke_the_stacks_url_auth_type(tmp_path, auth, smoke_auth):
+    """deploy.yml signs smoke calls from this output, not from a variable to remember."""
+    result = make(
+        ["env-outputs", "ENV=prod", f"TERRAFORM={fake_terraform(tmp_path, auth)}"], tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "live_url=https://live.example.lambda-url.eu-west-1.on.aws/",
+        "candidate_url=https://candidate.example.lambda-url.eu-west-1.on.aws/",
+        f"smoke_auth={smoke_auth}",
+    ]
+
+
+def test_env_outputs_refuse_an_unknown_auth_type(tmp_path):
+    result = make(
+        ["env-outputs", "ENV=prod", f"TERRAFORM={fake_terraform(tmp_path, 'SIGV5')}"], tmp_path
+    )
+    assert result.returncode != 0
+    assert "unexpected function_url_auth_type 'SIGV5'" in result.stderr
+
+
+def test_plan_and_apply_wait_for_the_state_lock(tmp_path):
+    """CI's staging plan and CD's apply share one state lock: the second waits, not fails."""
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^LOCK_TIMEOUT \?= \d+m$", makefile, re.M)
+    for command in ("plan -input=false", "apply -input=false"):
+        line = next(x for x in makefile.splitlines() if f"$(ENV_DIR) {command}" in x)
+        assert "-lock-timeout=$(LOCK_TIMEOUT)" in line, line

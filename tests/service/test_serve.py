@@ -48,7 +48,8 @@ def test_serves_the_contract_from_one_process(packaged, tmp_path):
         answer = requests.post(f"{url}/predict", json={"instances": [GOOD]}, timeout=5)
         assert answer.status_code == 200
         assert answer.json()["model"]["version"] == packaged["card"]["version"]
-        assert requests.get(f"{url}/metadata", timeout=5).json() == packaged["card"]
+        card = requests.get(f"{url}/metadata", timeout=5).json()
+        assert card == packaged["card"] | {"max_instances": 50}
         metrics = requests.get(f"{url}/metrics", timeout=5)
         assert 'endpoint="/predict",http_response_code="200"' in metrics.text
         assert psutil.Process(process.pid).children(recursive=True) == []  # no arbiter, no worker

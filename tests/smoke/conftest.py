@@ -1,69 +1,53 @@
-"""The endpoint under test: SMOKE_BASE_URL, or a `bentoml serve` this fixture starts and stops."""
+"""The endpoint under test, configured only by environment (what `make smoke` sets).
+
+SMOKE_BASE_URL        the service to test; unset (under `make test`), a local server is started
+SMOKE_AUTH            none (default) or aws_iam: SigV4-sign for an AWS_IAM function URL
+                      (usual AWS credentials; the region from the URL, else AWS_REGION)
+SMOKE_EXPECT_VERSION  the model version the endpoint must report (optional)
+SMOKE_P95_MS          bound on the p95 latency of 20 predictions (default 1000)
+SMOKE_TIMEOUT_S       per-request timeout (default 10)
+"""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from modelops.delivery.local_server import start_on_free_port, stop, wait_ready
-from tests.smoke.client import SmokeClient
+from modelops.client import Client
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def start_server(model_tag: str, log: Path) -> tuple[subprocess.Popen, str]:
-    """`bentoml serve` of `model_tag` on a free loopback port, in its own process group, ready.
-
-    Raises:
-        RuntimeError: it did not become ready (on another port too, if it lost its port).
-    """
-    bentoml = Path(sys.executable).parent / "bentoml"
-
-    def start(port: int) -> subprocess.Popen:
-        with open(log, "ab") as out:
-            return subprocess.Popen(
-                [str(bentoml), "serve", "services.classifier:Classifier",
-                 "--host", "127.0.0.1", "--port", str(port)],
-                cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                env={**os.environ, "MODELOPS_MODEL_TAG": model_tag},
-            )  # fmt: skip
-
-    def ready(port: int, process: subprocess.Popen) -> None:
-        wait_ready(f"http://127.0.0.1:{port}", process)
-
-    process, port = start_on_free_port(start, ready, what="bentoml serve")
-    return process, f"http://127.0.0.1:{port}"
+AUTH_MODES = ("none", "aws_iam")
 
 
-@pytest.fixture(scope="session")
-def local_server(packaged, tmp_path_factory):
-    """`bentoml serve` of the test model on a free loopback port; stopped afterwards."""
-    log = tmp_path_factory.mktemp("server") / "serve.log"
-    try:
-        process, url = start_server(packaged["tag"], log)
-    except RuntimeError as exc:
-        pytest.fail(f"{exc}\n{log.read_text()[-3000:]}")
-    try:
-        yield {"url": url, "process": process, "log": log, "version": packaged["card"]["version"]}
-    finally:
-        stop(process)  # whatever happened: nothing is left running
+def smoke_auth() -> str:
+    """SMOKE_AUTH, checked: a typo must not silently send unsigned requests."""
+    if os.environ.get("SMOKE_AWS_IAM", "0") not in ("", "0"):
+        raise pytest.UsageError("SMOKE_AWS_IAM is replaced by SMOKE_AUTH=aws_iam")
+    auth = os.environ.get("SMOKE_AUTH") or "none"
+    if auth not in AUTH_MODES:
+        raise pytest.UsageError(f"SMOKE_AUTH={auth!r}: use one of {', '.join(AUTH_MODES)}")
+    return auth
 
 
 @pytest.fixture(scope="session")
 def endpoint(request) -> dict:
     """Where the smoke suite points: SMOKE_BASE_URL if set, else the local server."""
+    auth = smoke_auth()
     if os.environ.get("SMOKE_BASE_URL"):
         return {
             "url": os.environ["SMOKE_BASE_URL"],
             "version": os.environ.get("SMOKE_EXPECT_VERSION"),
+            "auth": auth,
         }
-    return request.getfixturevalue("local_server")
+    return request.getfixturevalue("local_server") | {"auth": auth}
 
 
 @pytest.fixture(scope="session")
-def client(endpoint) -> SmokeClient:
-    return SmokeClient(endpoint["url"])
+def client(endpoint) -> Client:
+    """The product's own client: retries a cold start (502/503/504), signs for aws_iam."""
+    return Client(
+        endpoint["url"],
+        auth=endpoint["auth"],
+        timeout=float(os.environ.get("SMOKE_TIMEOUT_S", "10")),
+        retries=6,
+    )

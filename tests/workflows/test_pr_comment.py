@@ -8,6 +8,8 @@ import pytest
 from modelops.review.pr_comment import (
     ASSETS_BRANCH,
     MAX_BODY,
+    OUTDATED_START,
+    PNG_SIGNATURE,
     GitHub,
     GitHubError,
     retrying_session,
@@ -155,8 +157,11 @@ def run_cli(api, tmp_path, env_extra, *args):
     report = tmp_path / "pr" / "report.md"
     report.parent.mkdir(exist_ok=True)
     (report.parent / "plots").mkdir(exist_ok=True)
-    (report.parent / "plots" / "roc.png").write_bytes(b"\x89PNG")
-    report.write_text(report_body("table") + "![ROC curve](plots/roc.png)\n")
+    (report.parent / "plots" / "roc.png").write_bytes(PNG_SIGNATURE + b"image data")
+    (report.parent / "plots" / "evil.png").write_bytes(b"<script>not an image</script>")
+    report.write_text(
+        report_body("table") + "![ROC curve](plots/roc.png)\n![Evil](plots/evil.png)\n"
+    )
     env = {
         "PATH": "/usr/bin:/bin",
         "GITHUB_TOKEN": "test-token",
@@ -171,7 +176,7 @@ def run_cli(api, tmp_path, env_extra, *args):
     )  # fmt: skip
 
 
-def test_cli_posts_for_a_fork_with_a_pointer_to_the_artifact(api, tmp_path):
+def test_cli_without_image_publishing_points_at_the_artifact(api, tmp_path):
     env = {"PR_NUMBER": "21", "ARTIFACT_URL": "https://github.test/run/1/artifacts/9"}
     first = run_cli(api, tmp_path, env)
     second = run_cli(api, tmp_path, env)
@@ -206,3 +211,43 @@ def test_cli_names_what_is_wrong(api, tmp_path, env, message):
     assert result.returncode == 1
     assert message in result.stderr
     assert api.state.calls_of("POST") == []
+
+
+def test_cli_shows_a_fork_prs_plots_inline_and_publishes_only_real_pngs(api, tmp_path):
+    """Fork PRs get their plots inline too (report-comment.yml publishes for every PR); a file
+    that is not a PNG by its signature is never written into the repository."""
+    env = {
+        "HEAD_SHA": "e" * 40, "HEAD_OWNER": "someone", "HEAD_BRANCH": "patch-1",
+        "PUBLISH_IMAGES": "true", "ARTIFACT_URL": "https://github.test/run/5",
+    }  # fmt: skip
+    api.state.pulls.append({"number": 23, "head": {"sha": "e" * 40, "label": "someone:patch-1"}})
+    result = run_cli(api, tmp_path, env)
+    assert result.returncode == 0, result.stderr
+    body = api.state.comments[23][0]["body"]
+    assert f"![ROC curve](https://github.com/{REPO}/blob/" in body
+    assert "- Evil: `plots/evil.png` in [the report artifact](https://github.test/run/5)" in body
+    assert set(api.state.files) == {(ASSETS_BRANCH, f"pr-23/{'e' * 40}/roc.png")}
+
+
+def test_outdated_banner_goes_on_the_report_comment_once_and_a_green_run_removes_it(api):
+    github = client(api)
+    posted = github.upsert_comment(9, report_body("gate passes"), author=None)
+    for _ in range(2):  # a re-run of the failed CI marks it again, without a second banner
+        marked = github.mark_outdated(9, "a" * 40, "https://github.test/runs/77")
+    assert marked.comment_id == posted.comment_id and marked.action == "marked outdated"
+    body = api.state.comments[9][0]["body"]
+    assert body.count(OUTDATED_START) == 1 and body.startswith(MARKER)
+    assert "[CI run](https://github.test/runs/77) for `aaaaaaaaaaaa` failed" in body
+    assert "gate passes" in body  # the old report stays readable below the banner
+    github.upsert_comment(9, report_body("new report"))
+    assert OUTDATED_START not in api.state.comments[9][0]["body"]
+
+
+def test_outdated_without_a_report_comment_posts_the_banner(api, tmp_path):
+    result = run_cli(
+        api, tmp_path, {"PR_NUMBER": "31", "HEAD_SHA": "b" * 40, "RUN_URL": "https://r/1"},
+        "--outdated", "--report", "/nonexistent/report.md",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    body = api.state.comments[31][0]["body"]
+    assert body.startswith(MARKER) and OUTDATED_START in body and "[CI run](https://r/1)" in body

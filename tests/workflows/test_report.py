@@ -74,10 +74,12 @@ def test_report_shows_params_metrics_gate_card_validation_and_plots(repo, tmp_pa
 
     assert text.startswith(MARKER)
     assert "| `train.candidates.logistic_regression.C` | 1 | 0.5 | -0.5 |" in text
-    assert "| `metrics.roc_auc` | 0.97766 | 0.9812 | +0.00354 |" in text
-    assert "| `score` | 0.97766 | 0.9812 | +0.00354 |" in text
+    assert "| `metrics.roc_auc` | 0.97766 | 0.9812 | +0.00354 🟢 better |" in text
+    assert "| `score` | 0.97766 | 0.9812 | +0.00354 🟢 better |" in text
     xgboost = next(line for line in text.splitlines() if line.startswith("| xgboost |"))
-    assert "**0.9812** (+0.00354)" in xgboost and "**0.95** (+0.012937)" in xgboost
+    assert (
+        "**0.9812** (+0.00354 🟢 better)" in xgboost and "**0.95** (+0.012937 🟢 better)" in xgboost
+    )
     lr = next(line for line in text.splitlines() if line.startswith("| logistic_regression |"))
     assert "**" not in lr  # unchanged metrics are not highlighted
     assert "**Gate vs base: ✅ passes** — 'xgboost' is the best of 3 candidate(s)" in text
@@ -109,6 +111,31 @@ def test_gate_refuses_a_head_worse_than_the_base_selection(repo, tmp_path):
     # selected.json still describes the old candidates: the reviewer is told
     assert "does not match metrics/candidates.json" in text
     assert "+ uncommitted changes" in text
+    assert report.selection_stale
+    assert "### Model card — ⚠️ stale: the previous accepted selection" in text
+
+
+def test_a_refused_new_candidate_flags_the_persisted_selection_as_stale(repo, tmp_path):
+    """The old winner's metrics are unchanged and a new candidate is the best: only the ranking
+    shows that select has not accepted this change (the gate refused it), so the old selection
+    and model card must not pass as current."""
+    project = repo.copy(tmp_path / "new-candidate")
+
+    def add_candidate(scores):
+        scores["challenger"] = {name: 0.999 for name in next(iter(scores.values()))}
+
+    edit_json(project.root / "metrics/candidates.json", add_candidate)
+    report = build_report(project.root, "HEAD~1")
+    text = render_markdown(report)
+    assert report.selection_stale
+    assert "the best candidate of this change is 'challenger' but" in text
+    assert "**The selected model and model card below are not from this change.**" in text
+
+
+def test_a_current_selection_is_not_flagged(repo):
+    report = build_report(repo.root, "HEAD~1")
+    assert not report.selection_stale
+    assert "stale" not in render_markdown(report)
 
 
 def test_gate_refuses_below_min_score_from_params(repo, tmp_path):

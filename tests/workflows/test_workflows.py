@@ -161,7 +161,6 @@ def test_pull_request_jobs_need_no_secrets_and_checkouts_keep_no_token():
 
 def test_cd_deploys_by_digest_with_canary_smoke_and_rollback():
     cd = load(ROOT / ".github/workflows/cd.yml")
-    assert cd["on"] == {"push": {"branches": ["main"]}}
     assert cd["jobs"]["production"]["needs"] == ["image", "staging"]
     assert cd["jobs"]["production"]["with"]["environment"] == "prod"
     deploy = load(ROOT / ".github/workflows/deploy.yml")
@@ -174,5 +173,185 @@ def test_cd_deploys_by_digest_with_canary_smoke_and_rollback():
         "apply", "release-candidate", "smoke", "release-canary", "smoke", "release-promote",
         "smoke", "release-rollback", "release-status", "promote",
     ]  # fmt: skip
+
+
+def test_rollback_only_undoes_what_this_run_moved():
+    """A re-run after a promotion moves nothing; its failure must not move `live` back (the
+    sequence itself is tested against moto in tests/infra/test_release.py)."""
+    job = load(ROOT / ".github/workflows/deploy.yml")["jobs"]["deploy"]
+    by_id = {s.get("id"): s for s in job["steps"] if s.get("id")}
     rollback = next(s for s in job["steps"] if "release-rollback" in s.get("run", ""))
-    assert rollback["if"].startswith("failure()")
+    assert rollback["if"] == (
+        "failure() && (steps.canary.outputs.changed == 'true' || "
+        "steps.promote.outputs.changed == 'true')"
+    )
+    assert "release-canary" in by_id["canary"]["run"]
+    assert "release-promote" in by_id["promote"]["run"]
+
+
+def test_cd_runs_only_after_ci_succeeded_for_the_pushed_commit():
+    cd = load(ROOT / ".github/workflows/cd.yml")
+    assert cd["on"] == {
+        "workflow_run": {"workflows": ["CI"], "types": ["completed"], "branches": ["main"]}
+    }
+    condition = " ".join(cd["jobs"]["image"]["if"].split())
+    assert "github.event.workflow_run.conclusion == 'success'" in condition
+    assert "github.event.workflow_run.event == 'push'" in condition
+    assert "github.event.workflow_run.head_repository.full_name == github.repository" in condition
+    # every job deploys the commit CI checked, not whatever main points at by then
+    checkout = next(s for s in cd["jobs"]["image"]["steps"] if "checkout" in s.get("uses", ""))
+    assert checkout["with"]["ref"] == "${{ github.event.workflow_run.head_sha }}"
+    for env in ("staging", "production"):
+        assert cd["jobs"][env]["with"]["ref"] == "${{ github.event.workflow_run.head_sha }}"
+    deploy = load(ROOT / ".github/workflows/deploy.yml")["jobs"]["deploy"]
+    checkout = next(s for s in deploy["steps"] if "checkout" in s.get("uses", ""))
+    assert checkout["with"]["ref"] == "${{ inputs.ref }}"
+
+
+def test_staging_and_prod_queue_independently():
+    """A workflow-wide group held staging while prod waited for approval."""
+    cd = load(ROOT / ".github/workflows/cd.yml")
+    assert "concurrency" not in cd
+    groups = {name: job["concurrency"] for name, job in cd["jobs"].items()}
+    assert groups["staging"] == {"group": "cd-staging", "cancel-in-progress": False}
+    assert groups["production"] == {"group": "cd-prod", "cancel-in-progress": False}
+    assert groups["image"]["cancel-in-progress"] is False
+
+
+def test_cd_builds_the_image_from_the_reviewed_outputs():
+    cd = load(ROOT / ".github/workflows/cd.yml")
+    targets = [
+        next(iter(make_targets_called(s["run"])))
+        for s in cd["jobs"]["image"]["steps"]
+        if "run" in s
+    ]
+    assert targets == ["reviewed", "image", "image-smoke", "image-push"]  # no `make run`
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile[makefile.index("\nreviewed:") :].split("\n\n")[0]
+    assert "dvc status --quiet --with-deps select" in recipe and "pipelines.remote pull" in recipe
+    assert "FALLBACK" in recipe and "$(WARN)" in recipe
+
+
+def test_ci_pushes_what_main_reproduced_for_cd():
+    steps_ = load(ROOT / ".github/workflows/ci.yml")["jobs"]["pipeline"]["steps"]
+    targets = [next(iter(make_targets_called(s["run"]))) for s in steps_ if "run" in s]
+    assert targets.index("repro-check") < targets.index("push")
+    push = next(s for s in steps_ if s.get("run", "").startswith("make push"))
+    assert push["if"] == "steps.aws.outcome == 'success'"
+    aws = next(s for s in steps_ if s.get("id") == "aws")
+    assert aws["if"].startswith("github.event_name == 'push'")
+
+
+def test_smoke_signing_follows_the_stacks_auth_type():
+    deploy = (ROOT / ".github/workflows/deploy.yml").read_text()
+    assert "SMOKE_AWS_IAM" not in deploy
+    job = load(ROOT / ".github/workflows/deploy.yml")["jobs"]["deploy"]
+    smokes = [s for s in job["steps"] if s.get("run", "").startswith("make smoke")]
+    assert len(smokes) == 3
+    for step in smokes:
+        assert 'AUTH="$SMOKE_AUTH"' in step["run"]
+        assert step["env"]["SMOKE_AUTH"] == "${{ steps.apply.outputs.smoke_auth }}"
+
+
+def test_the_pipeline_runs_once_per_ci_run():
+    ci = load(ROOT / ".github/workflows/ci.yml")
+    running = {
+        name for name, job in ci["jobs"].items() for step in job["steps"]
+        if make_targets_called(step.get("run", "")) & {"run", "repro", "repro-check"}
+    }  # fmt: skip
+    assert running == {"pipeline"}
+    for name in ("test", "image"):
+        assert ci["jobs"][name]["needs"] == "pipeline"
+        downloads = [
+            s for s in ci["jobs"][name]["steps"] if "download-artifact" in s.get("uses", "")
+        ]
+        assert downloads and downloads[0]["with"]["name"] == "pipeline-outputs"
+
+
+def test_uv_and_tool_envs_are_cached():
+    setup = yaml.safe_load((ROOT / ".github/actions/setup/action.yml").read_text())
+    caches = {
+        s["with"]["path"]: s["with"]["key"] for s in setup["runs"]["steps"]
+        if "actions/cache@" in s.get("uses", "")
+    }  # fmt: skip
+    assert "hashFiles('uv.lock')" in caches["~/.cache/uv"]
+    assert "hashFiles('infra/tools/*.txt')" in caches[".tools"]
+    for path in WORKFLOWS:
+        for name, job in load(path)["jobs"].items():
+            uses = [s.get("uses", "") for s in job.get("steps", [])]
+            if any("setup-python" in u for u in uses) and path.name != "report-comment.yml":
+                raise AssertionError(f"{path.name}:{name} sets up Python without the caches")
+
+
+def test_the_comment_job_stays_light():
+    """It needs requests, not the ML stack: `make pr-comment` must not build .venv."""
+    makefile = (ROOT / "Makefile").read_text()
+    for target in ("pr-comment", "pr-comment-outdated"):
+        rule = re.search(rf"^{target}:(.*)$", makefile, re.M).group(1)
+        assert "$(SYNCED)" not in rule, target
+    assert re.search(r'--with "requests==\$\(REQUESTS_PIN\)"', makefile)
+    job = load(ROOT / ".github/workflows/report-comment.yml")["jobs"]["comment"]
+    targets = [next(iter(make_targets_called(s["run"]))) for s in job["steps"] if "run" in s]
+    assert targets == ["pr-comment", "pr-comment-outdated"]
+    assert job["timeout-minutes"] <= 10
+
+
+def test_pr_comment_runs_without_the_project_venv(tmp_path):
+    report = tmp_path / "report.md"
+    report.write_text("report\n")
+    env = {
+        "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "REPORT": str(report),
+        "GITHUB_TOKEN": "t", "GITHUB_REPOSITORY": "acme/models", "MAKEFLAGS": "",
+        "UV_CACHE_DIR": str(Path.home() / ".cache" / "uv"),
+    }  # fmt: skip
+    result = subprocess.run(
+        ["make", "pr-comment", f"PYTHON={sys.base_prefix}/bin/python3.11"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert "set PR_NUMBER, or HEAD_SHA + HEAD_OWNER + HEAD_BRANCH" in result.stderr, result.stderr
+
+
+def test_fork_prs_get_inline_plots_and_a_failed_run_marks_the_comment_outdated():
+    job = load(ROOT / ".github/workflows/report-comment.yml")["jobs"]["comment"]
+    post = next(s for s in job["steps"] if s.get("run") == "make pr-comment")
+    assert post["env"]["PUBLISH_IMAGES"] == "true"  # not only for same-repository PRs
+    outdated = next(s for s in job["steps"] if s.get("run") == "make pr-comment-outdated")
+    assert outdated["if"] == "steps.report.outcome != 'success'"
+    assert job["env"]["RUN_URL"] == "${{ github.event.workflow_run.html_url }}"
+
+
+CURRENT_MAJORS = {
+    "actions/checkout": 7, "actions/setup-python": 7, "actions/cache": 5,
+    "actions/upload-artifact": 7, "actions/download-artifact": 8,
+    "aws-actions/configure-aws-credentials": 6, "aws-actions/amazon-ecr-login": 2,
+    "hashicorp/setup-terraform": 4,
+}  # fmt: skip
+
+
+def test_actions_are_on_their_current_node24_majors_and_dependabot_keeps_them():
+    files = [*WORKFLOWS, ROOT / ".github/actions/setup/action.yml"]
+    seen = set()
+    for path in files:
+        for line in path.read_text().splitlines():
+            found = re.search(r"uses:\s*([\w-]+/[\w-]+)@[0-9a-f]{40}\s+#\s*v(\d+)\.", line)
+            if found:
+                action, major = found.group(1), int(found.group(2))
+                assert CURRENT_MAJORS.get(action) == major, (path.name, line)
+                seen.add(action)
+    assert seen == set(CURRENT_MAJORS)
+    dependabot = yaml.safe_load((ROOT / ".github/dependabot.yml").read_text())
+    (update,) = dependabot["updates"]
+    assert update["package-ecosystem"] == "github-actions"
+    assert "/.github/actions/*" in update["directories"]
+
+
+def test_make_promote_in_ci_without_a_team_server_says_so_and_moves_nothing(tmp_path):
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("MLFLOW_")}
+    env |= {"GITHUB_ACTIONS": "true", "MAKEFLAGS": ""}
+    result = subprocess.run(
+        ["make", "promote", "VERSION=3", "DATA_HASH=abc"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "::warning::no team MLflow server" in result.stdout
+    assert "version 3" in result.stdout

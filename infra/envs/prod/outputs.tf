@@ -17,3 +17,8 @@ output "region" {
   description = "AWS region."
   value       = var.region
 }
+
+output "function_url_auth_type" {
+  description = "AWS_IAM (smoke tests and callers sign with SigV4) or NONE: `make smoke AUTH=` follows it."
+  value       = module.serving.url_auth_type
+}

@@ -4,12 +4,14 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 6.29, < 7.0" # 6.29: invoked_via_function_url
+      version = ">= 6.28, < 7.0" # 6.28: aws_lambda_permission.invoked_via_function_url
     }
   }
 
-  # Bucket and region come from backend.hcl, written from the bootstrap outputs
-  # (see README "Deploying to AWS"); use_lockfile = S3-native locking, no DynamoDB table.
+  # Bucket, region and kms_key_id come from backend.hcl, written from the bootstrap outputs
+  # (`make backend-config`, docs/deploying-to-aws.md). With kms_key_id, the state is written with
+  # the project's KMS key: `encrypt = true` alone asks S3 for its own keys (SSE-S3) and overrides
+  # the bucket's default KMS encryption. use_lockfile = S3-native locking, no DynamoDB table.
   backend "s3" {
     key          = "envs/staging/terraform.tfstate"
     encrypt      = true
@@ -24,6 +26,7 @@ provider "aws" {
 module "serving" {
   source = "../../modules/serving"
 
+  project              = var.project
   environment          = "staging"
   repository           = var.repository
   image_uri            = var.image_uri

@@ -1,3 +1,9 @@
+variable "project" {
+  description = "Project name, the first part of every resource name; the same as the bootstrap's `project`."
+  type        = string
+  default     = "modelops"
+}
+
 variable "region" {
   description = "AWS region of the stack (same as the bootstrap's)."
   type        = string
@@ -30,8 +36,9 @@ variable "architecture" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions (>= 1)."
+  description = "Reserved concurrent executions (1-1000), or null (default): unreserved. Reserving needs spare account quota (docs/deploying-to-aws.md)."
   type        = number
+  default     = null
 }
 
 variable "log_retention_days" {

@@ -22,8 +22,13 @@ variable "name" {
 }
 
 variable "kms_key_arn" {
-  description = "KMS key that encrypts every object."
+  description = "ARN of the KMS key, or of its alias (same account), that encrypts every object."
   type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key/[0-9a-f-]+|alias/[A-Za-z0-9/_-]+)$", var.kms_key_arn)) && !can(regex(":alias/aws/", var.kms_key_arn))
+    error_message = "kms_key_arn must be the ARN of a customer-managed KMS key or of its alias (not an AWS-managed alias/aws/... key)."
+  }
 }
 
 variable "noncurrent_version_days" {

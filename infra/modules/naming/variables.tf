@@ -63,13 +63,13 @@ variable "architecture" {
 }
 
 variable "reserved_concurrency" {
-  description = "Concurrent executions reserved for (and capping) the function: bounds cost and blast radius."
+  description = "Concurrent executions reserved for (and capping) the function, or null (default) for none: the function then shares the account's unreserved pool. Reserving needs that much spare account quota (new accounts may have as little as 10)."
   type        = number
-  default     = 10
+  default     = null
 
   validation {
-    condition     = var.reserved_concurrency >= 1 && var.reserved_concurrency <= 1000 && floor(var.reserved_concurrency) == var.reserved_concurrency
-    error_message = "reserved_concurrency must be a whole number between 1 and 1000 (0 would disable the function, -1 would leave it uncapped)."
+    condition     = var.reserved_concurrency == null ? true : (var.reserved_concurrency >= 1 && var.reserved_concurrency <= 1000 && floor(var.reserved_concurrency) == var.reserved_concurrency)
+    error_message = "reserved_concurrency must be null (unreserved) or a whole number between 1 and 1000 (0 would disable the function)."
   }
 }
 

@@ -23,6 +23,18 @@ locals {
 }
 
 data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  # Built from values known at plan time (data sources and names), never from a resource's
+  # computed `arn`: on a first plan that is "(known after apply)", the policy document would be
+  # unknown too, and the policy check could not read what the role is allowed to do.
+  log_group_arn = join(":", [
+    "arn", data.aws_partition.current.partition, "logs", data.aws_region.current.region,
+    data.aws_caller_identity.current.account_id, "log-group", module.naming.log_group_name,
+  ])
+}
 
 # --- logs: created before the function so Lambda never creates an unmanaged, unexpiring group ---
 resource "aws_cloudwatch_log_group" "function" {
@@ -53,7 +65,7 @@ data "aws_iam_policy_document" "logs" {
   statement {
     sid       = "WriteOwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.function.arn}:log-stream:*"]
+    resources = ["${local.log_group_arn}:log-stream:*"]
   }
 }
 
@@ -72,14 +84,16 @@ resource "aws_iam_role_policy_attachment" "xray" {
 
 # --- the function ---
 resource "aws_lambda_function" "service" {
-  function_name                  = local.name
-  description                    = "${var.project} model service (${var.environment})"
-  role                           = aws_iam_role.function.arn
-  package_type                   = "Image"
-  image_uri                      = local.settings.image_uri
-  architectures                  = [local.settings.architecture]
-  memory_size                    = local.settings.memory_size
-  timeout                        = local.settings.timeout
+  function_name = local.name
+  description   = "${var.project} model service (${var.environment})"
+  role          = aws_iam_role.function.arn
+  package_type  = "Image"
+  image_uri     = local.settings.image_uri
+  architectures = [local.settings.architecture]
+  memory_size   = local.settings.memory_size
+  timeout       = local.settings.timeout
+  # null (the default) leaves the function unreserved (the provider's -1): a reservation must fit
+  # in the account's quota with 100 unreserved to spare, which new accounts often do not have.
   reserved_concurrent_executions = local.settings.reserved_concurrency
   publish                        = true
 

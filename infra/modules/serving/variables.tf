@@ -41,9 +41,9 @@ variable "architecture" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved (and maximum) concurrent executions, >= 1."
+  description = "Reserved (and maximum) concurrent executions, >= 1; null (default) reserves none."
   type        = number
-  default     = 10
+  default     = null
 }
 
 variable "log_retention_days" {

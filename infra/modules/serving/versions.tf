@@ -4,7 +4,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 6.29, < 7.0" # 6.29: invoked_via_function_url
+      version = ">= 6.28, < 7.0" # 6.28: aws_lambda_permission.invoked_via_function_url
     }
   }
 }

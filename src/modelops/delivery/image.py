@@ -68,6 +68,14 @@ def packaged_model() -> dict:
     return {**record, "name": name, "version": version}
 
 
+def model_data_hash(card: Path | None = None) -> str:
+    """The data hash in the packaged model's card (models/best/model_card.json), or ""."""
+    card = card or REPO / "models" / "best" / "model_card.json"
+    if not card.is_file():
+        return ""
+    return str(json.loads(card.read_text()).get("data_hash") or "")
+
+
 def git_commit() -> str:
     """The commit being built, or "unknown" outside a git checkout."""
     out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True)
@@ -120,8 +128,8 @@ def push(repository: str) -> str:
     """Push the image for this commit and model to `repository`; return `<repository>@<digest>`.
 
     Deploys refer to the image by that digest, never by a tag. When $GITHUB_OUTPUT is set, the
-    URI and the model's registry version are also written there (`image_uri=`, `model_version=`)
-    for the next workflow steps.
+    URI, the model's registry version and its data hash are also written there (`image_uri=`,
+    `model_version=`, `model_data_hash=`) for the next workflow steps.
     """
     if not REPOSITORY.match(repository):
         raise ImageError(
@@ -136,8 +144,12 @@ def push(repository: str) -> str:
     if pushed.returncode != 0:
         raise ImageError(f"docker push {remote} failed: {pushed.stderr.strip()[-2000:]}")
     image_uri = f"{repository}@{pushed_digest(pushed.stdout, remote, repository)}"
-    # The registry version the image serves: what the smoke tests expect /metadata to report.
-    outputs = f"image_uri={image_uri}\nmodel_version={packaged_model()['model_version']}\n"
+    # The registry version the image serves: what the smoke tests expect /metadata to report;
+    # and its data hash, which CD checks the registry's version against before moving `champion`.
+    outputs = (
+        f"image_uri={image_uri}\nmodel_version={packaged_model()['model_version']}\n"
+        f"model_data_hash={model_data_hash()}\n"
+    )
     print(outputs, end="")
     if os.environ.get("GITHUB_OUTPUT"):
         with open(os.environ["GITHUB_OUTPUT"], "a") as out:

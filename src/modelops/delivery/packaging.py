@@ -54,7 +54,12 @@ def build_bento(root: str | Path, model_tag: str) -> str:
     bento = bentoml.bentos.build(
         service="services.classifier:Classifier",
         name="modelops-classifier",
-        include=["services/*.py", "src/modelops/__init__.py", "src/modelops/serving/*.py"],
+        include=[
+            "services/*.py",
+            "src/modelops/__init__.py",
+            "src/modelops/serving/*.py",
+            "src/modelops/serving/web/*",  # the page at / (its script and style sheet)
+        ],
         labels={"model": model_tag},
         build_ctx=str(root),
     )

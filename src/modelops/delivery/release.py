@@ -2,20 +2,29 @@
 
 Who owns what: Terraform (`infra/modules/serving`) creates the function, its first version, the
 aliases and their function URLs once, and then ignores the image, the aliases' versions, routing
-and descriptions (`lifecycle { ignore_changes = [...] }`). From then on this module owns them:
+and descriptions (`lifecycle { ignore_changes = [...] }`). From then on this module owns them.
 
-- `candidate IMAGE_URI` points `$LATEST` at the image digest, publishes a version whose description
-  records that digest, and moves the alias `candidate` to it. Re-running it for the same digest
-  finds that version again and publishes nothing.
+Every command is idempotent, following AWS's semantics rather than an emulator's: PublishVersion
+publishes nothing when the function's code and configuration are unchanged since the last
+version, and returns that version (Lambda API reference, PublishVersion). So the first deploy of
+the digest Terraform already published finds version 1 again, and `candidate` == `live`.
+
+- `candidate IMAGE_URI` finds the version that runs the digest (one this CLI published records
+  it in its description; Terraform's first version is found by the image GetFunction reports
+  for it), or points `$LATEST` at the image and publishes one; then moves `candidate` to it.
 - `canary WEIGHT` keeps `live` on its version and routes WEIGHT of its traffic to the candidate.
+  When the candidate is already live (a first deploy of the same digest, or a re-run after a
+  promotion) there is nothing to shift: it changes nothing and says so.
 - `promote` moves `live` fully to the candidate, and writes the version it replaced into `live`'s
   description (`{"previous_version": "N"}`): that is how `rollback` knows where to go back.
+  Promoting a candidate that is already live changes nothing, and keeps that history.
 - `rollback` ends a canary (live back to its primary version only), or after a promotion moves
-  `live` back to the recorded previous version. A second rollback is a no-op, not a step further.
+  `live` back to the recorded previous version. A second rollback is a no-op, not a step further,
+  and so is a rollback when nothing was ever promoted over the live version.
 
 Every command waits for Lambda (botocore waiters) and returns the aliases' state as a dict; the
 CLI (`python -m modelops.delivery.release`) prints it as JSON and appends `version=`,
-`previous_version=`, `candidate_url=`, `live_url=` to `$GITHUB_OUTPUT` when that is set.
+`previous_version=`, `changed=`, `candidate_url=`, `live_url=` to `$GITHUB_OUTPUT` when set.
 """
 
 from __future__ import annotations
@@ -33,6 +42,9 @@ CANDIDATE = "candidate"
 # `<registry>/<repository>@sha256:<64 hex>`: a tag can move, a digest cannot.
 IMAGE_DIGEST_URI = re.compile(r"^(?P<repository>[a-z0-9][\w.\-/:]*[\w])@sha256:[0-9a-f]{64}$")
 VERSION_DESCRIPTION_PREFIX = "modelops image "
+# How many of the newest versions `candidate` asks Lambda about (one GetFunction each) when no
+# version's description names the image.
+MAX_VERSIONS_SEARCHED = 20
 
 
 class ReleaseError(RuntimeError):
@@ -145,9 +157,20 @@ class Release:
         return [v for page in pages for v in page["Versions"] if v["Version"] != "$LATEST"]
 
     def _version_for_image(self, image_uri: str) -> str | None:
+        """The newest published version whose code is `image_uri`, or None."""
+        versions = sorted(self._versions(), key=lambda v: int(v["Version"]), reverse=True)
         wanted = VERSION_DESCRIPTION_PREFIX + image_uri
-        for version in self._versions():
+        for version in versions:  # published by this CLI: the description names the image
             if version.get("Description") == wanted:
+                return version["Version"]
+        # Otherwise (Terraform's version 1, described as the function is): the image a version
+        # runs, from GetFunction with that version as qualifier (ResolvedImageUri is the digest
+        # form Lambda resolved). The newest versions first; older ones are rollback targets.
+        for version in versions[:MAX_VERSIONS_SEARCHED]:
+            code = self._call(
+                "get_function", FunctionName=self.function_name, Qualifier=version["Version"]
+            ).get("Code", {})
+            if image_uri in (code.get("ResolvedImageUri"), code.get("ImageUri")):
                 return version["Version"]
         return None
 
@@ -218,11 +241,14 @@ class Release:
             self._wait("function_updated_v2", FunctionName=self.function_name)
             self._call("update_function_code", FunctionName=self.function_name, ImageUri=image_uri)
             self._wait("function_updated_v2", FunctionName=self.function_name)
+            # If nothing changed since the last version, AWS returns that version instead.
+            before = {v["Version"] for v in self._versions()}
             version = self._call(
                 "publish_version",
                 FunctionName=self.function_name,
                 Description=VERSION_DESCRIPTION_PREFIX + image_uri,
             )["Version"]
+            published = version not in before
             self._wait(
                 "published_version_active", FunctionName=self.function_name, Qualifier=version
             )
@@ -241,10 +267,14 @@ class Release:
         weight = validate_weight(weight)
         live, candidate = self._alias(LIVE), self._alias(CANDIDATE)["FunctionVersion"]
         if live["FunctionVersion"] == candidate:
-            raise ReleaseError(
-                f"candidate version {candidate} is already live on {self.function_name!r}: "
-                "publish a new candidate before a canary"
-            )
+            # Same digest as live (first deploy of Terraform's version, or a re-run after the
+            # promotion): all of live already runs the candidate; there is nothing to shift.
+            if self._weights(live):  # a stale routing entry would point at another version
+                raise ReleaseError(
+                    f"live alias of {self.function_name!r} is on the candidate version "
+                    f"{candidate} but routes {self._weights(live)} elsewhere: promote or roll back"
+                )
+            return self._state("canary", False, candidate)
         routing = {candidate: weight}
         changed = self._weights(live) != routing
         if changed:
@@ -288,12 +318,9 @@ class Release:
             return self._state("rollback", True, current)
         previous = history.get("previous_version")
         if previous is None:
-            if history.get("rolled_back_from"):  # already rolled back: nothing further to undo
-                return self._state("rollback", False, current)
-            raise ReleaseError(
-                f"live alias of {self.function_name!r} (version {current}) records no previous "
-                "version to roll back to: nothing has been promoted over it yet"
-            )
+            # Already rolled back, or nothing was ever promoted over this version (a first
+            # deploy): live is where it was before, so there is nothing to undo.
+            return self._state("rollback", False, current)
         self._call(
             "update_alias",
             FunctionName=self.function_name,
@@ -306,10 +333,11 @@ class Release:
 
 
 def write_github_output(state: ReleaseState, path: str) -> None:
-    """Append the step outputs CD reads (`version`, `previous_version`, URLs) to `path`."""
+    """Append the step outputs CD reads (`version`, `previous_version`, `changed`, URLs)."""
     values = {
         "version": state.version,
         "previous_version": state.previous_version,
+        "changed": "true" if state.changed else "false",
         "candidate_url": state.candidate_url,
         "live_url": state.live_url,
     }

@@ -318,6 +318,39 @@ def promote(model_name: str, source_alias: str = CANDIDATE_ALIAS) -> RegisteredV
     return version
 
 
+def promote_version(model_name: str, version: str, data_hash: str) -> RegisteredVersion:
+    """Point `champion` at `version`, once its tags show it is the released model.
+
+    CD passes the version and data hash of the model the deployed image serves (its model
+    card): a registry version trained on other data (another runner's retrain, another branch)
+    is refused instead of becoming the champion.
+
+    Raises:
+        TrackingError: the version does not exist, or its data hash is not `data_hash`.
+
+    """
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    client = mlflow.MlflowClient()
+    try:
+        found = client.get_model_version(model_name, str(version))
+    except MlflowException as exc:
+        raise TrackingError(
+            f"model {model_name!r} has no version {version} in the registry: the image serves a "
+            "model this registry never registered (was CI on main tracking to it?)"
+        ) from exc
+    registered = found.tags.get("data_hash", "")
+    if not data_hash or registered != data_hash:
+        raise TrackingError(
+            f"{model_name!r} version {version} was trained on data {registered or '(no hash)'}, "
+            f"the released model on {data_hash or '(no hash given)'}: not the same model, "
+            "champion not moved"
+        )
+    client.set_registered_model_alias(model_name, CHAMPION_ALIAS, str(found.version))
+    return RegisteredVersion(model_name, str(found.version), found.run_id, dict(found.tags))
+
+
 def load_registered_model(model_name: str, alias: str) -> Any:
     """Load the model an alias points at."""
     import mlflow.sklearn

@@ -5,9 +5,13 @@ list the issue comments (all pages), PATCH the one with the marker, else POST a 
 gets a single report comment however many times CI runs, never one per push.
 
 Images: a comment cannot carry files and GITHUB_TOKEN cannot upload attachments, so the PNGs of
-the report are either published to a side branch through the contents API (same-repository pull
-requests; the links then point at that commit), or replaced by a pointer to the run's artifact
-(pull requests from forks: their content is not written into this repository).
+the report are published to a side branch through the contents API and shown inline (the links
+point at that commit), for pull requests from forks too. Only files that are PNG images by their
+signature and at most MAX_IMAGE_BYTES are published; anything else becomes a pointer to the run's
+artifact. The files are data only: nothing from the pull request is run.
+
+When CI fails before it wrote a report, `--outdated` (`make pr-comment-outdated`) puts a banner
+on top of the existing report comment: it describes an earlier commit, not the PR's head.
 
 `make pr-comment` runs it with GITHUB_TOKEN, GITHUB_REPOSITORY and PR_NUMBER (or HEAD_SHA +
 HEAD_OWNER + HEAD_BRANCH to look the PR up), REPORT (default reports/pr/report.md), and
@@ -35,6 +39,10 @@ from modelops.review.report import MARKER, rewrite_images
 # GitHub rejects comment bodies over 65,536 characters; keep room for the truncation note.
 MAX_BODY = 65_000
 ASSETS_BRANCH = "modelops-report-assets"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_IMAGE_BYTES = 1_000_000
+OUTDATED_START = "<!-- modelops-outdated -->"
+OUTDATED_END = "<!-- /modelops-outdated -->"
 
 
 class GitHubError(RuntimeError):
@@ -130,15 +138,8 @@ class GitHub:
         if marker not in body:
             body = f"{marker}\n{body}"
         body = truncate(body)
-        mine = [
-            c
-            for c in self.comments(number)
-            if marker in (c.get("body") or "")
-            and (author is None or (c.get("user") or {}).get("login") == author)
-        ]
-        if mine:
-            # the oldest one is the sticky comment; any later duplicates are left as they are
-            comment = min(mine, key=lambda c: c["id"])
+        comment = self.marked_comment(number, marker, author)
+        if comment:
             response = self.request(
                 "PATCH", f"/repos/{self.repository}/issues/comments/{comment['id']}",
                 json={"body": body},
@@ -149,6 +150,39 @@ class GitHub:
                 "POST", f"/repos/{self.repository}/issues/{number}/comments", json={"body": body}
             )
             action = "created"
+        payload = response.json()
+        return Posted(action, int(payload["id"]), payload.get("html_url", ""))
+
+    def marked_comment(
+        self, number: int, marker: str = MARKER, author: str | None = None
+    ) -> dict[str, Any] | None:
+        """The sticky comment: the oldest one carrying `marker` (by `author` when given)."""
+        mine = [
+            c
+            for c in self.comments(number)
+            if marker in (c.get("body") or "")
+            and (author is None or (c.get("user") or {}).get("login") == author)
+        ]
+        # the oldest one is the sticky comment; any later duplicates are left as they are
+        return min(mine, key=lambda c: c["id"]) if mine else None
+
+    def mark_outdated(
+        self, number: int, head_sha: str, run_url: str | None, author: str | None = None
+    ) -> Posted:
+        """Put the outdated banner on the report comment (or post the banner alone)."""
+        comment = self.marked_comment(number, MARKER, author)
+        body = outdated_body((comment or {}).get("body") or MARKER, head_sha, run_url)
+        if comment:
+            response = self.request(
+                "PATCH", f"/repos/{self.repository}/issues/comments/{comment['id']}",
+                json={"body": truncate(body)},
+            )  # fmt: skip
+            action = "marked outdated"
+        else:
+            response = self.request(
+                "POST", f"/repos/{self.repository}/issues/{number}/comments", json={"body": body}
+            )
+            action = "created outdated"
         payload = response.json()
         return Posted(action, int(payload["id"]), payload.get("html_url", ""))
 
@@ -237,6 +271,34 @@ def explain(method: str, url: str, response: requests.Response, repository: str)
     return f"{method} {url} -> HTTP {status}: {hint} ({detail})"
 
 
+def outdated_body(body: str, head_sha: str, run_url: str | None) -> str:
+    """`body` with the banner saying it predates `head_sha` (an older banner is replaced)."""
+    if OUTDATED_START in body and OUTDATED_END in body:
+        before, rest = body.split(OUTDATED_START, 1)
+        body = before + rest.split(OUTDATED_END, 1)[1].lstrip("\n")
+    run = f"[CI run]({run_url})" if run_url else "CI run"
+    banner = (
+        f"{OUTDATED_START}\n> [!WARNING]\n> **Outdated.** The {run} for `{head_sha[:12]}` failed "
+        "before it wrote a report: what follows describes an earlier commit, not this pull "
+        f"request's head. Fix the failing job; the next green run replaces this comment.\n"
+        f"{OUTDATED_END}\n"
+    )
+    if MARKER in body:
+        head, tail = body.split(MARKER, 1)
+        return f"{head}{MARKER}\n{banner}{tail.lstrip(chr(10))}"
+    return f"{MARKER}\n{banner}{body}"
+
+
+def publishable_images(folder: Path) -> dict[str, bytes]:
+    """The report's PNGs that are PNG images by signature and small enough to publish."""
+    images = {}
+    for path in sorted(folder.glob("plots/*.png")):
+        data = path.read_bytes()
+        if data.startswith(PNG_SIGNATURE) and len(data) <= MAX_IMAGE_BYTES:
+            images[path.name] = data
+    return images
+
+
 def truncate(body: str, limit: int = MAX_BODY) -> str:
     """Cut a body that GitHub would refuse, saying where the whole report is."""
     if len(body) <= limit:
@@ -274,6 +336,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="only update a marked comment by this login (CI: github-actions[bot])",
     )
     parser.add_argument(
+        "--outdated",
+        action="store_true",
+        help="CI failed before the report: mark the existing report comment outdated",
+    )
+    parser.add_argument("--run-url", default=env.get("RUN_URL") or env.get("ARTIFACT_URL"))
+    parser.add_argument(
         "--publish-images",
         action="store_true",
         default=env.get("PUBLISH_IMAGES", "") in ("1", "true"),
@@ -282,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     report = Path(args.report)
     try:
-        if not report.is_file():
+        if not args.outdated and not report.is_file():
             raise GitHubError(f"{report}: no report to post; run `make report BASE=<ref>` first")
         github = GitHub(
             env.get("GITHUB_TOKEN", ""),
@@ -297,9 +365,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             number = github.find_pull_request(args.head_sha, args.head_owner, args.head_branch)
         else:
             raise GitHubError("set PR_NUMBER, or HEAD_SHA + HEAD_OWNER + HEAD_BRANCH")
+        if args.outdated:
+            posted = github.mark_outdated(
+                number, args.head_sha or "HEAD", args.run_url, author=args.author or None
+            )
+            print(f"{posted.action} comment {posted.comment_id} on #{number}: {posted.url}")
+            return 0
         urls = None
         if args.publish_images:
-            images = {p.name: p.read_bytes() for p in sorted(report.parent.glob("plots/*.png"))}
+            images = publishable_images(report.parent)
             folder = f"pr-{number}/{args.head_sha or 'latest'}"
             urls = github.publish_images(images, folder, ASSETS_BRANCH) if images else None
         body = prepare_body(report, urls, args.artifact_url)

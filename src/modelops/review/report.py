@@ -40,6 +40,12 @@ PLOT_KINDS = {
     "confusion": "Confusion matrix",
 }
 DIAGONALS = {"roc", "calibration"}  # curves whose chance/perfect line is the diagonal
+# Which way a metric improves, by its last name part: the change column says better or worse.
+HIGHER_IS_BETTER = {
+    "roc_auc", "average_precision", "pr_auc", "accuracy", "balanced_accuracy", "f1", "f1_macro",
+    "precision", "recall", "r2", "score",
+}  # fmt: skip
+LOWER_IS_BETTER = {"log_loss", "brier", "brier_score", "mse", "rmse", "mae", "mape"}
 
 
 class ReportError(RuntimeError):
@@ -76,6 +82,8 @@ class Report:
     gate_passed: bool | None
     recorded_reason: str | None
     warnings: list[str] = field(default_factory=list)
+    selection_stale: bool = False  # models/best and the selection predate this change
+    run_url: str | None = None
     validation: dict[str, Any] | None = None
     model_card: dict[str, Any] | None = None
     images: dict[str, str] = field(default_factory=dict)  # plot kind -> path relative to report
@@ -208,22 +216,50 @@ def gate_against_base(
     return decision.reason, True
 
 
-def check_selection_is_current(repo: Path, warnings: list[str]) -> str | None:
-    """The recorded decision, and a warning if it does not describe the current candidates."""
+def check_selection_is_current(repo: Path, warnings: list[str]) -> tuple[str | None, bool]:
+    """The recorded decision, and whether it is stale (then a warning says so).
+
+    When the gate refuses, `select` keeps its last accepted outputs (dvc.yaml: persist): the
+    selection record and models/best then describe an earlier change, not this one. That shows as
+    the record's metrics not matching the candidates', or as another candidate now ranking first
+    by the selection metric.
+    """
     selected_path = repo / SELECTED_FILE
     candidates_path = repo / CANDIDATES_FILE
     if not selected_path.is_file() or not candidates_path.is_file():
-        return None
+        return None, False
     selected = json.loads(selected_path.read_text())
     candidates = json.loads(candidates_path.read_text())
     winner = selected.get("winner")
+    stale = False
     if candidates.get(winner) != selected.get("metrics"):
-        # `select` persists its last accepted decision when the gate refuses (dvc.yaml: persist)
+        stale = True
         warnings.append(
             f"{SELECTED_FILE} does not match {CANDIDATES_FILE} for {winner!r}: the select stage "
             "refused the new candidates or was not rerun; the model in models/best is the old one"
         )
-    return selected.get("reason")
+    else:
+        best = best_candidate(repo, candidates)
+        if best is not None and best != winner:
+            stale = True
+            warnings.append(
+                f"the best candidate of this change is {best!r} but {SELECTED_FILE} records "
+                f"{winner!r}: the select stage refused this change's candidates or was not "
+                "rerun; the selection and the model card below are the previous accepted ones"
+            )
+    return selected.get("reason"), stale
+
+
+def best_candidate(repo: Path, candidates: dict[str, dict[str, float]]) -> str | None:
+    """The candidate `select` would rank first by params' metric, or None if unknown."""
+    from modelops.params import ParamsError, parse_section, read_params_file
+    from modelops.pipeline.selection import GateRefused, rank_candidates
+
+    try:
+        select = parse_section(read_params_file(repo / PARAMS_FILE), "select")
+        return rank_candidates(candidates, select.metric)[0][0]
+    except (ParamsError, GateRefused, KeyError, IndexError):
+        return None
 
 
 def plot_series(repo: Path, base_label: str) -> dict[str, dict[str, Any]]:
@@ -343,7 +379,9 @@ def git_head(repo: Path) -> tuple[str, bool]:
     return head, dirty
 
 
-def build_report(repo: Path, base: str, image_dir: Path | None = None) -> Report:
+def build_report(
+    repo: Path, base: str, image_dir: Path | None = None, run_url: str | None = None
+) -> Report:
     """Compare the working tree of `repo` with `base`; draw plots into `image_dir` if given."""
     base_commit = resolve_commit(repo, base)
     head_commit, dirty = git_head(repo)
@@ -351,7 +389,7 @@ def build_report(repo: Path, base: str, image_dir: Path | None = None) -> Report
     # DVC labels revisions by the name it is given; the commit id keeps that label unambiguous.
     params = dvc_json(repo, "params", "diff", base_commit)
     metrics = dvc_json(repo, "metrics", "diff", base_commit, "--all")
-    recorded = check_selection_is_current(repo, warnings)
+    recorded, stale = check_selection_is_current(repo, warnings)
     gate, passed = gate_against_base(repo, base_commit, base, warnings)
 
     base_selected = json.loads(file_at(repo, base_commit, SELECTED_FILE) or "{}")
@@ -382,6 +420,8 @@ def build_report(repo: Path, base: str, image_dir: Path | None = None) -> Report
         validation=read_optional_json(repo / VALIDATION_FILE, warnings, "the validation summary"),
         model_card=read_optional_json(repo / MODEL_CARD_FILE, warnings, "the model card"),
         images=images,
+        selection_stale=stale,
+        run_url=run_url,
     )
 
 
@@ -395,10 +435,25 @@ def fmt(value: Any) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def direction(name: str, diff: float) -> str:
+    """Whether a metric's change is "better" or "worse"; "" when its direction is unknown."""
+    metric = name.rsplit(".", 1)[-1]
+    if not diff or (metric not in HIGHER_IS_BETTER and metric not in LOWER_IS_BETTER):
+        return ""
+    return "better" if (diff > 0) == (metric in HIGHER_IS_BETTER) else "worse"
+
+
 def change(row: Row) -> str:
-    """The change column: signed difference for numbers, 'changed' for other values."""
+    """The change column: the signed difference (better/worse for a known metric), or a word.
+
+    Non-numbers show 'added', 'removed' or 'changed'.
+    """
     if isinstance(row.diff, int | float) and not isinstance(row.diff, bool):
-        return f"{row.diff:+.6g}" if row.diff else "0"
+        if not row.diff:
+            return "0"
+        word = direction(row.name, row.diff)
+        icon = {"better": "🟢 better", "worse": "🔴 worse"}.get(word)
+        return f"{row.diff:+.6g} {icon}" if icon else f"{row.diff:+.6g}"
     if row.old is None:
         return "added"
     if row.new is None:
@@ -435,6 +490,17 @@ def render_markdown(report: Report, artifact_note: str | None = None) -> str:
         f"**Gate vs base: {icon} {verdict}** — {report.gate}",
         "",
     ]
+    if report.run_url:
+        out += [f"From [this CI run]({report.run_url}) (logs, artifact with the full report).", ""]
+    stale_note = " — ⚠️ stale: the previous accepted selection" if report.selection_stale else ""
+    if report.selection_stale:
+        out += [
+            "> [!WARNING]",
+            "> **The selected model and model card below are not from this change.** The select "
+            "stage refused this change's candidates (or did not run), so `models/best` still "
+            "holds the previous accepted model; the candidates table is this change's.",
+            "",
+        ]
     if report.recorded_reason:
         out += [f"Recorded by `dvc repro` (vs the registry's champion): {report.recorded_reason}"]
         out += [""]
@@ -450,7 +516,7 @@ def render_markdown(report: Report, artifact_note: str | None = None) -> str:
     else:
         out += [f"No params changed (`dvc params diff {report.base}`)."]
 
-    out += ["", "### Selected model", ""]
+    out += ["", f"### Selected model{stale_note}", ""]
     if report.selected:
         out += table(
             ["", "base", "head", "change"],
@@ -487,7 +553,7 @@ def render_markdown(report: Report, artifact_note: str | None = None) -> str:
     else:
         out += ["No validation summary in the working tree."]
 
-    out += ["", "### Model card", ""]
+    out += ["", f"### Model card{stale_note}", ""]
     if report.model_card:
         card = report.model_card
         keys = ("name", "version", "candidate", "threshold", "git_commit", "data_hash")
@@ -527,13 +593,17 @@ def without_images(markdown: str, where: str) -> str:
 
 
 def write_report(
-    repo: Path, base: str, output: Path, artifact_note: str | None = None
+    repo: Path,
+    base: str,
+    output: Path,
+    artifact_note: str | None = None,
+    run_url: str | None = None,
 ) -> tuple[Path, Report]:
     """Build the report into `output/` (report.md, plots/); replace the folder only on success."""
     from modelops.storage import replaced_directory
 
     with replaced_directory(output) as staging:
-        report = build_report(repo, base, staging / "plots")
+        report = build_report(repo, base, staging / "plots", run_url=run_url)
         (staging / "report.md").write_text(render_markdown(report, artifact_note))
     return output / "report.md", report
 
@@ -545,6 +615,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--output", default="reports/pr", help="folder (default: %(default)s)")
     parser.add_argument("--repo", default=".", help="repository root (default: %(default)s)")
     parser.add_argument("--note", help="a line appended to the report (e.g. the artifact link)")
+    parser.add_argument(
+        "--run-url",
+        default=os.environ.get("RUN_URL") or None,
+        help="link to the CI run the report came from (default: $RUN_URL)",
+    )
     parser.add_argument(
         "--summary",
         default=os.environ.get("GITHUB_STEP_SUMMARY"),
@@ -558,7 +633,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         path, report = write_report(
-            Path(args.repo).resolve(), args.base, Path(args.output), args.note
+            Path(args.repo).resolve(), args.base, Path(args.output), args.note, args.run_url
         )
     except ReportError as exc:
         print(f"error: report: {exc}", file=sys.stderr)

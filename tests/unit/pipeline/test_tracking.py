@@ -12,6 +12,7 @@ from modelops.pipeline.tracking import (
     log_candidate,
     log_test_metrics,
     promote,
+    promote_version,
     register_candidate,
     save_model_locally,
     start_tracking,
@@ -92,3 +93,24 @@ def test_unreachable_tracking_store_names_the_uri(tmp_path, monkeypatch):
     with pytest.raises(TrackingError, match=r"MLflow tracking store sqlite:///.*/a-file/mlflow.db"):
         start_tracking(tmp_path)
     mlflow.set_tracking_uri(None)
+
+
+def test_cd_promotes_the_released_version_only_when_its_data_hash_matches(store, fitted):
+    """CD moves `champion` to the version the released image serves, never to an unrelated one."""
+    candidate, x = fitted
+    versions = []
+    for data_hash in ("hash-reviewed", "hash-other"):
+        logged = log_candidate(
+            experiment_id=store, name="xgboost", model=candidate.model,
+            hyperparameters=candidate.hyperparameters, metrics={}, features=x,
+            tags={"git_commit": "abc123", "data_hash": data_hash},
+        )  # fmt: skip
+        versions.append(register_candidate("clf", logged, {"data_hash": data_hash}).version)
+    # `candidate` now points at the second (unrelated) version; the image serves the first
+    with pytest.raises(TrackingError, match=r"trained on data hash-other.*not the same model"):
+        promote_version("clf", versions[1], "hash-reviewed")
+    assert alias_version("clf", CHAMPION_ALIAS) is None
+    promoted = promote_version("clf", versions[0], "hash-reviewed")
+    assert alias_version("clf", CHAMPION_ALIAS).version == promoted.version == versions[0]
+    with pytest.raises(TrackingError, match="no version 99"):
+        promote_version("clf", "99", "hash-reviewed")

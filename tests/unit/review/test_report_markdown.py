@@ -35,7 +35,7 @@ def test_change_column():
 def test_candidate_rows_are_grouped_and_changes_highlighted():
     grouped = split_candidates([Row("xgboost.roc_auc", 0.9, 0.95, 0.05), Row("rf.f1", 1, 1, 0)])
     assert sorted(grouped) == ["rf", "xgboost"]
-    assert candidate_cell(grouped["xgboost"][0]) == "**0.95** (+0.05)"
+    assert candidate_cell(grouped["xgboost"][0]) == "**0.95** (+0.05 🟢 better)"
     assert candidate_cell(grouped["rf"][0]) == "1"
     assert candidate_cell(None) == "—"
 
@@ -60,3 +60,43 @@ def test_truncate_keeps_short_bodies_and_cuts_long_ones():
     assert truncate("short") == "short"
     cut = truncate("x" * (MAX_BODY * 2))
     assert len(cut) <= MAX_BODY and cut.endswith("artifact.\n")
+
+
+def test_each_metric_change_says_whether_it_is_better_or_worse():
+    assert change(Row("xgboost.roc_auc", 0.9, 0.95, 0.05)) == "+0.05 🟢 better"
+    assert change(Row("xgboost.log_loss", 0.3, 0.35, 0.05)) == "+0.05 🔴 worse"
+    assert change(Row("metrics.brier", 0.2, 0.1, -0.1)) == "-0.1 🟢 better"
+    assert change(Row("recall", 0.8, 0.7, -0.1)) == "-0.1 🔴 worse"
+    assert change(Row("train.n_estimators", 100, 200, 100)) == "+100"  # a param: no verdict
+    assert candidate_cell(Row("rf.f1", 0.5, 0.4, -0.1)) == "**0.4** (-0.1 🔴 worse)"
+
+
+def report(**changes):
+    from modelops.review.report import Report
+
+    fields = dict(
+        base="origin/main", base_commit="a" * 40, head_commit="b" * 40, dirty=False,
+        params=[], selected=[Row("winner", "rf", "rf", None)], candidates={},
+        gate="best candidate 'xgb' has roc_auc=0.5; the gate needs 0.6", gate_passed=False,
+        recorded_reason="'rf' is the best", model_card={"name": "clf", "version": "3"},
+    )  # fmt: skip
+    return Report(**(fields | changes))
+
+
+def test_a_stale_selection_is_flagged_on_the_sections_it_affects():
+    from modelops.review.report import render_markdown
+
+    text = render_markdown(report(selection_stale=True))
+    assert "**The selected model and model card below are not from this change.**" in text
+    assert "### Selected model — ⚠️ stale: the previous accepted selection" in text
+    assert "### Model card — ⚠️ stale: the previous accepted selection" in text
+    current = render_markdown(report(selection_stale=False, gate_passed=True))
+    assert "stale" not in current and "not from this change" not in current
+
+
+def test_the_report_links_the_run_it_came_from():
+    from modelops.review.report import render_markdown
+
+    text = render_markdown(report(run_url="https://github.com/acme/m/actions/runs/9"))
+    assert "From [this CI run](https://github.com/acme/m/actions/runs/9)" in text
+    assert "this CI run" not in render_markdown(report())

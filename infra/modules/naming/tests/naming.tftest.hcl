@@ -22,8 +22,8 @@ run "defaults_name_and_tag_everything" {
     error_message = "required tags are missing or wrong"
   }
   assert {
-    condition     = output.settings.url_auth_type == "AWS_IAM" && output.settings.reserved_concurrency == 10
-    error_message = "function URLs must default to AWS_IAM auth, concurrency to a positive cap"
+    condition     = output.settings.url_auth_type == "AWS_IAM" && output.settings.reserved_concurrency == null
+    error_message = "function URLs must default to AWS_IAM auth, concurrency to unreserved (new accounts lack the quota to reserve)"
   }
 }
 
@@ -97,6 +97,17 @@ run "timeout_above_bound_is_refused" {
     timeout = 900
   }
   expect_failures = [var.timeout]
+}
+
+run "reserved_concurrency_when_set_is_kept" {
+  command = plan
+  variables {
+    reserved_concurrency = 5
+  }
+  assert {
+    condition     = output.settings.reserved_concurrency == 5
+    error_message = "an explicit reservation must reach the function"
+  }
 }
 
 run "zero_reserved_concurrency_is_refused" {

@@ -1,11 +1,11 @@
-"""The local server the smoke suite starts is gone afterwards, workers included."""
+"""The local server of the test fixtures serves metrics and is gone afterwards, workers included."""
 
 import os
 
 import pytest
 
 from modelops.delivery.local_server import stop, wait_ready
-from tests.smoke.conftest import start_server
+from tests.conftest import start_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("smoke")]
 
@@ -20,3 +20,10 @@ def test_stop_leaves_no_process_of_the_server_group(packaged, tmp_path):
     assert process.returncode is not None
     with pytest.raises(ProcessLookupError):
         os.killpg(process.pid, 0)
+
+
+def test_local_server_serves_metrics(local_server):
+    import requests
+
+    metrics = requests.get(f"{local_server['url']}/metrics", timeout=10)
+    assert metrics.status_code == 200 and "bentoml_service_request_total" in metrics.text

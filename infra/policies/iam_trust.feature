@@ -1,0 +1,32 @@
+Feature: IAM trust policies
+  No role trusts everyone, and the deploy roles (`<project>-deploy-<env>`, assumed by GitHub
+  Actions through OIDC) name the token audience and the exact workflow subjects they trust: a
+  wildcard could match any branch, and production trusts only its environment's jobs.
+
+  Scenario: No role trusts every principal
+    Given I have aws_iam_role defined
+    Then it must contain assume_role_policy
+    And it must contain Statement
+    And it must contain Principal
+    And its value must not match the "^\*$" regex
+
+  Scenario: OIDC trust names the token audience
+    Given I have aws_iam_role defined
+    When its name is ".*-deploy-(staging|prod)$" regex
+    Then it must contain assume_role_policy
+    And it must contain token.actions.githubusercontent.com:aud
+    And its value must be sts.amazonaws.com
+
+  Scenario: OIDC trust names exact subjects
+    Given I have aws_iam_role defined
+    When its name is ".*-deploy-(staging|prod)$" regex
+    Then it must contain assume_role_policy
+    And it must contain token.actions.githubusercontent.com:sub
+    And its value must not match the ".*\*" regex
+
+  Scenario: Production trusts only jobs of its GitHub environment
+    Given I have aws_iam_role defined
+    When its name is ".*-deploy-prod$" regex
+    Then it must contain assume_role_policy
+    And it must contain token.actions.githubusercontent.com:sub
+    And all of its values must match the "^repo:[^:]+/[^:]+:environment:prod$" regex
