@@ -1,7 +1,9 @@
 """Batch scoring: `make score INPUT=in.csv OUTPUT=out.parquet` with the selected model.
 
-Uses the same inference code as the service, in chunks, with a progress bar; the output is the
-input plus `label` and `probability` columns, written only when every row was scored.
+Uses the same inference code as the service, in chunks, with a progress bar. The input holds the
+table's raw columns (empty cells for missing values); the output is the input plus `label`,
+`probability` (binary) and `proba_<class>` columns for classification or `value` for regression,
+written only when every row was scored.
 """
 
 from tqdm import tqdm

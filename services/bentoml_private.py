@@ -15,6 +15,8 @@ What the public API does not offer, and why the service needs it:
 - ``server_context`` (``bentoml._internal.context``) and ``configure_server_logging``
   (``bentoml._internal.log``): what BentoML's own worker sets up before it builds the app;
   ``services.serve`` does the same in one process.
+- ``APIMethod`` (``_bentoml_sdk.method``): its ``_local_call`` rebuilds an API's caller (with
+  ``inspect.signature``) on every request; ``services.speedups`` caches it per service instance.
 
 After a BentoML upgrade, ``missing_internals()`` lists each of these that changed (the test in
 ``tests/service/test_bentoml_private.py`` runs it); importing this module fails with the same
@@ -54,6 +56,11 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
         "bentoml._internal.server.http_app",
         "log_exception",
         "services.client_errors filters the logger it writes 4xx tracebacks to",
+    ),
+    (
+        "_bentoml_sdk.method",
+        "APIMethod",
+        "services.speedups caches its per-request caller",
     ),
 )
 # Arguments services.classifier passes to CorkDispatcher, and what it reads back from one.
@@ -121,6 +128,14 @@ def missing_internals() -> list[str]:
                         "services.classifier resets the learnt wait of a lone request",
                     )
                 )
+    api_method = found.get("APIMethod")
+    if api_method is not None and not callable(getattr(api_method, "_local_call", None)):
+        problems.append(
+            _problem(
+                "APIMethod has no method _local_call",
+                "services.speedups caches the caller it builds",
+            )
+        )
     context = found.get("server_context")
     if context is not None:
         for field in SERVER_CONTEXT_FIELDS:
@@ -151,8 +166,10 @@ traffic = _module(PRIVATE_NAMES[1][0])
 server_context = _require(*PRIVATE_NAMES[2])
 configure_server_logging = _require(*PRIVATE_NAMES[3])
 _require(*PRIVATE_NAMES[4])  # services.client_errors relies on where it logs
+APIMethod = _require(*PRIVATE_NAMES[5])
 
 __all__ = [
+    "APIMethod",
     "BentoMLInternalsChanged",
     "CorkDispatcher",
     "configure_server_logging",

@@ -161,15 +161,16 @@ def _numbers_as_numbers(frame: pd.DataFrame, schema: list[dict[str, Any]]) -> pd
 
 
 def _columns(predictions: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    """Prediction columns as `make score` writes them: label and probability, or value.
+    """Prediction columns exactly as `make score` writes them.
 
-    Multiclass probabilities (no single `probability`) become one `probability_<class>` each.
+    `label`, `probability` (binary: of the positive class) and one `proba_<class>` per class for
+    classification; `value` for regression.
     """
     columns: dict[str, list[Any]] = {}
     for position, prediction in enumerate(predictions):
         flat = {key: value for key, value in prediction.items() if key != "probabilities"}
-        if "probabilities" in prediction and "probability" not in prediction:
-            flat |= {f"probability_{k}": v for k, v in prediction["probabilities"].items()}
+        if "probabilities" in prediction:
+            flat |= {f"proba_{k}": v for k, v in prediction["probabilities"].items()}
         for key, value in flat.items():
             columns.setdefault(key, [None] * position).append(value)
         for values in columns.values():  # a key this row lacks
@@ -325,7 +326,7 @@ class Client:
 
         Returns:
             One row per input row, with the input's index: `id_column` first if given, then
-            the prediction columns (`label`, `probability`, `probability_<class>` for
+            the prediction columns (`label`, `probability`, `proba_<class>` for
             multiclass; `value` for regression).
 
         Raises:

@@ -10,6 +10,7 @@ import requests
 
 from modelops.delivery import image as img
 from modelops.delivery.local_server import free_port
+from modelops.serving.inference import STORED_MODEL_FILE
 
 pytestmark = [pytest.mark.container, pytest.mark.slow, pytest.mark.xdist_group("container")]
 
@@ -77,10 +78,10 @@ def test_missing_model_is_not_ready_and_says_why(built_image):
 
 def test_corrupt_model_file_is_not_ready_and_says_why(built_image, tmp_path):
     model = img.packaged_model()
-    corrupt = tmp_path / "saved_model.pkl"
+    corrupt = tmp_path / STORED_MODEL_FILE
     corrupt.write_bytes(b"\x80\x04 this is not a model")
     corrupt.chmod(0o644)
-    target = f"/app/bentoml_home/models/{model['name']}/{model['version']}/saved_model.pkl"
+    target = f"/app/bentoml_home/models/{model['name']}/{model['version']}/{STORED_MODEL_FILE}"
     port = free_port()
     args = [*img.http_container_args(port), "-v", f"{corrupt}:{target}:ro"]
     with img.running(built_image, *args) as container:

@@ -12,7 +12,7 @@ from bentoml._internal.marshal import dispatcher as bentoml_dispatcher
 from services import bentoml_private
 
 ROOT = Path(__file__).resolve().parents[2]
-PRIVATE_PREFIXES = ("bentoml._internal", "_bentoml_impl")
+PRIVATE_PREFIXES = ("bentoml._internal", "_bentoml_impl", "_bentoml_sdk")
 
 
 def test_the_pinned_bentoml_has_every_private_name_the_service_uses():
@@ -55,6 +55,14 @@ def test_a_server_context_without_a_field_is_named(monkeypatch):
     monkeypatch.delattr(type(bentoml_server_context), "service_type")
     problems = bentoml_private.missing_internals()
     assert any("server_context has no attribute service_type" in p for p in problems), problems
+
+
+def test_an_api_method_without_its_local_caller_is_named(monkeypatch):
+    monkeypatch.delattr(bentoml_private.APIMethod, "_local_call")
+    problems = bentoml_private.missing_internals()
+    assert len(problems) == 1, problems
+    assert "APIMethod has no method _local_call" in problems[0]
+    assert "services.speedups" in problems[0]
 
 
 def test_importing_a_missing_name_fails_naming_it():

@@ -7,7 +7,7 @@ import pytest
 
 from services.client_errors import ClientErrorFilter, bad_request
 from services.openapi import document
-from tests.conftest import FEATURES
+from tests.service.test_api import GOOD
 
 pytestmark = pytest.mark.xdist_group("service")
 
@@ -16,9 +16,9 @@ PERSONAL = "personal-row-value-1234"  # a client's value that must never reach t
 
 def test_a_4xx_on_predict_is_one_info_line_without_the_payload(client, caplog):
     caplog.set_level(logging.DEBUG)
-    row = dict.fromkeys(FEATURES, 0.5) | {FEATURES[1]: PERSONAL}
+    row = GOOD | {"mean texture": PERSONAL}  # a valid row of the binary model, one bad value
     response = client.post("/predict", json={"instances": [row]})
-    assert response.status_code == 400 and FEATURES[1] in response.text
+    assert response.status_code == 400 and "mean texture" in response.text
 
     served = [r for r in caplog.records if not r.name.startswith("httpx")]
     assert [r.levelname for r in served] == ["INFO"], [(r.name, r.levelname) for r in served]

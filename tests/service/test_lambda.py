@@ -1,59 +1,64 @@
 """The Lambda entry point, invoked with events in the real AWS format (Function URL, v2.0)."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from modelops.delivery.lambda_runtime import lambda_event
-from tests.conftest import FEATURES
+from tests.service.conftest import run_driver
+from tests.typed_models import TASKS, features_only, same
 
 pytestmark = pytest.mark.xdist_group("service")
 
 
-def invoke_all(events):
-    """Run the handler in a fresh process (one container) over `events`, in order."""
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.service.lambda_driver"],
-        input="".join(json.dumps(e) + "\n" for e in events),
-        capture_output=True, text=True, timeout=120, env=os.environ.copy(),
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return [json.loads(line) for line in result.stdout.splitlines()]
+def raw_rows(entry):
+    rows = [features_only(row) for row in entry["rows"][:5]]
+    return [*rows, {**rows[0], "size": "unheard-of"}]
 
 
-@pytest.fixture(scope="module")
-def replies(packaged):
+@pytest.fixture(scope="module", params=TASKS)
+def replies(request, typed):
+    """One Lambda container per task: the events sent and the handler's responses."""
+    entry = typed[request.param]
+    numeric = entry["card"]["feature_schema"][0]["name"]
     events = [
-        lambda_event("POST", "/predict", json.dumps({"instances": [dict.fromkeys(FEATURES, 0.3)]})),
+        lambda_event("POST", "/predict", json.dumps({"instances": raw_rows(entry)})),
         lambda_event("GET", "/metadata"),
         lambda_event("GET", "/readyz"),
         lambda_event("POST", "/predict", "{oops"),
         lambda_event("GET", "/nope"),
-        lambda_event("POST", "/predict", json.dumps({"instances": [{"feature_00": 1.0}]})),
+        lambda_event("POST", "/predict", json.dumps({"instances": [{numeric: 1.0}]})),
+        lambda_event(
+            "POST", "/predict", json.dumps({"instances": [{**raw_rows(entry)[0], numeric: "x"}]})
+        ),
     ]
-    return invoke_all(events)
+    return {"task": request.param, "entry": entry, "numeric": numeric,
+            "replies": run_driver("tests.service.lambda_driver", entry["tag"], events)}  # fmt: skip
 
 
-def test_predict_through_a_function_url_event(replies):
-    response = replies[0]["response"]
-    assert response["statusCode"] == 200
+def test_predict_through_a_function_url_event_equals_in_process(replies):
+    response = replies["replies"][0]["response"]
+    assert response["statusCode"] == 200, response["body"]
     payload = json.loads(response["body"])
-    assert payload["model"] == {"name": "test-classifier", "version": "42"}
-    assert len(payload["predictions"]) == 1 and 0 <= payload["predictions"][0]["probability"] <= 1
+    assert payload["model"] == {"name": f"typed-{replies['task']}", "version": "3"}
+    model = replies["entry"]["model"]
+    rows = raw_rows(replies["entry"])
+    expected = model.predict_encoded(model.encode_rows(rows))
+    assert all(same(a, b) for a, b in zip(payload["predictions"], expected, strict=True))
 
 
 def test_metadata_readiness_and_errors(replies):
-    assert json.loads(replies[1]["response"]["body"])["name"] == "test-classifier"
-    assert replies[2]["response"]["statusCode"] == 200
-    malformed, unknown = replies[3]["response"], replies[4]["response"]
+    answers = [reply["response"] for reply in replies["replies"]]
+    assert json.loads(answers[1]["body"])["task"] == replies["task"]
+    assert answers[2]["statusCode"] == 200
+    malformed, unknown = answers[3], answers[4]
     assert malformed["statusCode"] == 400 and "Invalid JSON" in malformed["body"], malformed
     assert unknown["statusCode"] == 404 and "Not Found" in unknown["body"], unknown
-    missing = replies[5]["response"]
-    assert missing["statusCode"] == 400 and "feature_03" in missing["body"]
+    missing = answers[5]
+    assert missing["statusCode"] == 400 and "flag" in missing["body"]  # a missing key is named
+    wrong_type = answers[6]
+    assert wrong_type["statusCode"] == 400 and replies["numeric"] in wrong_type["body"]
 
 
 def test_startup_runs_once_per_container_not_per_request(replies):
-    assert [reply["instances"] for reply in replies] == [1] * len(replies)
+    assert [reply["instances"] for reply in replies["replies"]] == [1] * len(replies["replies"])

@@ -6,12 +6,12 @@ import json
 import pytest
 
 from modelops.delivery.lambda_runtime import lambda_event
-from tests.conftest import FEATURES
-from tests.service.test_lambda import invoke_all
+from tests.service.conftest import run_driver
+from tests.service.test_api import GOOD
 
 pytestmark = pytest.mark.xdist_group("service")
 
-BODY = json.dumps({"instances": [dict.fromkeys(FEATURES, 0.3)]})
+BODY = json.dumps({"instances": [GOOD]})  # a valid row of the hand-built binary model
 
 
 def without_request_context():
@@ -33,9 +33,11 @@ def good_base64():
 
 
 @pytest.fixture(scope="module")
-def replies(packaged):
-    return invoke_all(
-        [without_request_context(), bad_base64(), ["not", "an", "event"], good_base64()]
+def replies(binary):
+    return run_driver(
+        "tests.service.lambda_driver",
+        binary["tag"],
+        [without_request_context(), bad_base64(), ["not", "an", "event"], good_base64()],
     )
 
 

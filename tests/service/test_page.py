@@ -1,9 +1,5 @@
 """The page at `/` and Swagger UI at `/docs`, in-process; the page's HTML from hand-made cards."""
 
-import json
-import os
-import subprocess
-import sys
 from html.parser import HTMLParser
 
 import pytest
@@ -86,12 +82,13 @@ def test_without_a_card_the_page_says_why():
     assert "not in the BentoML model store" in html and "<form" not in html
 
 
-def test_served_page_fits_the_packaged_model(client, packaged):
+def test_served_page_fits_the_packaged_model(client, binary):
     response = client.get("/")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
     page = controls_of(response.text)
-    assert set(page.controls) == {f["name"] for f in packaged["card"]["feature_schema"]}
-    assert packaged["card"]["git_commit"] in response.text  # the model card panel
+    assert set(page.controls) == {f["name"] for f in binary["card"]["feature_schema"]}
+    assert page.controls["size"][2] == ["", "small", "medium", "large"]  # the known categories
+    assert binary["card"]["git_commit"] in response.text  # the model card panel
     for asset in ("/web/page.js", "/web/page.css"):
         assert client.get(asset).status_code == 200, asset
     script = client.get("/web/page.js").text
@@ -107,21 +104,17 @@ def test_swagger_ui_moved_to_docs_and_loads_nothing_from_outside(client):
     assert "/" not in spec["paths"] and "/docs" not in spec["paths"]
 
 
-def test_the_page_through_a_function_url_event(packaged):
+def test_the_page_through_a_function_url_event(binary):
     """On Lambda (public URL): the page and its script come through the handler as text."""
     from modelops.delivery.lambda_runtime import lambda_event
+    from tests.service.conftest import run_driver
 
     events = [lambda_event("GET", "/"), lambda_event("GET", "/web/page.js")]
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.service.lambda_driver"],  # the handler in a fresh process
-        input="".join(json.dumps(event) + "\n" for event in events),
-        capture_output=True, text=True, timeout=120, env=os.environ.copy(),
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    page, script = [json.loads(line) for line in result.stdout.splitlines()]
+    # the handler in a fresh process, as a Lambda container runs it
+    page, script = run_driver("tests.service.lambda_driver", binary["tag"], events)
     assert page["response"]["statusCode"] == 200
     assert page["response"]["headers"]["content-type"].startswith("text/html")
-    assert 'name="feature_00"' in page["response"]["body"]
+    assert 'name="mean radius"' in page["response"]["body"]
     assert script["response"]["statusCode"] == 200
     assert 'PREDICT_URL = "predict"' in script["response"]["body"]  # relative: any base path
 

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from modelops.delivery.local_server import start_on_free_port, stop, wait_ready
+from modelops.serving.inference import service_metadata
 from services import serve
 from tests.service.test_api import GOOD
 
@@ -31,12 +32,12 @@ def test_bad_worker_counts_are_refused_naming_the_value(value, monkeypatch):
         serve.workers()
 
 
-def test_serves_the_contract_from_one_process(packaged, tmp_path):
+def test_serves_the_contract_from_one_process(binary, tmp_path):
     def start(port: int) -> subprocess.Popen:
         with open(tmp_path / "serve.log", "ab") as log:
             return subprocess.Popen(
                 [sys.executable, "-m", "services.serve", "--port", str(port)],
-                env={**os.environ, "MODELOPS_MODEL_TAG": packaged["tag"], "PORT": "1"},
+                env={**os.environ, "MODELOPS_MODEL_TAG": binary["tag"], "PORT": "1"},
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
 
@@ -47,9 +48,10 @@ def test_serves_the_contract_from_one_process(packaged, tmp_path):
     try:
         answer = requests.post(f"{url}/predict", json={"instances": [GOOD]}, timeout=5)
         assert answer.status_code == 200
-        assert answer.json()["model"]["version"] == packaged["card"]["version"]
-        card = requests.get(f"{url}/metadata", timeout=5).json()
-        assert card == packaged["card"] | {"max_instances": 50}
+        assert answer.json()["model"]["version"] == binary["card"]["version"]
+        assert answer.json()["predictions"][0]["label"] in binary["card"]["classes"]
+        metadata = requests.get(f"{url}/metadata", timeout=5).json()
+        assert metadata == service_metadata(binary["card"], 50)
         metrics = requests.get(f"{url}/metrics", timeout=5)
         assert 'endpoint="/predict",http_response_code="200"' in metrics.text
         assert psutil.Process(process.pid).children(recursive=True) == []  # no arbiter, no worker

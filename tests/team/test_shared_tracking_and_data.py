@@ -115,15 +115,16 @@ def test_push_then_pull_into_a_fresh_clone_restores_outputs_bit_for_bit(
 def test_serving_needs_only_the_packaged_model(team_project):
     """The Bento serves with the tracking server and S3 unreachable, importing no mlflow."""
     bento = team_project.json("models/bento.json")
-    rows = json.dumps([{f"feature_{i:02d}": 0.1 * i for i in range(5)}])
-    script = f"""
+    script = """
 import json, sys
 from starlette.testclient import TestClient
+from modelops.serving.inference import example_instance
 from services.classifier import Classifier
 with TestClient(Classifier.to_asgi()) as client:
-    response = client.post("/predict", json={{"instances": {rows}}})
-print(json.dumps({{"status": response.status_code, "body": response.json(),
-    "heavy": sorted(m for m in ("mlflow", "dvc", "great_expectations") if m in sys.modules)}}))
+    row = example_instance(client.get("/metadata").json())  # a valid raw row of the model
+    response = client.post("/predict", json={"instances": [row]})
+print(json.dumps({"status": response.status_code, "body": response.json(),
+    "heavy": sorted(m for m in ("mlflow", "dvc", "great_expectations") if m in sys.modules)}))
 """
     offline = team_project.with_env(
         MLFLOW_TRACKING_URI=dead_port_url(),

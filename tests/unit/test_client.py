@@ -140,7 +140,7 @@ def test_records_work_like_a_frame(server):
 def test_multiclass_probabilities_become_one_column_per_class(server):
     server.answer = lambda row: {"label": "b", "probabilities": {"a": 0.25, "b": 0.75}}
     result = Client(server.url).predict(frame(2))
-    assert list(result.columns) == ["label", "probability_a", "probability_b"]
+    assert list(result.columns) == ["label", "proba_a", "proba_b"]
     server.answer = lambda row: {"value": 1.5}
     assert Client(server.url).predict(frame(1))["value"].tolist() == [1.5]
 

@@ -147,8 +147,8 @@ def test_csv_rows_are_typed_by_the_schema_and_a_bad_row_is_named(page, mixed, tm
     }  # fmt: skip
     assert mixed[0]["instances"][2]["wild"] is False
     header = page.locator("#csv-preview thead th").all_text_contents()
-    assert header[-4:] == ["label", "probability_setosa", "probability_versicolor",
-                           "probability_virginica"]  # fmt: skip
+    assert header[-4:] == ["label", "proba_setosa", "proba_versicolor",
+                           "proba_virginica"]  # fmt: skip
     screenshot(page, "mixed-csv")
     bad = tmp_path / "bad.csv"
     bad.write_text("petal_length,colour,wild,sepal_width\n1,blue,true,3\n2,blue,true,wide\n")

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from modelops.delivery.lambda_runtime import FakeLambdaRuntime, lambda_event
 from modelops.delivery.local_server import free_port, wait_ready
+from modelops.serving.inference import example_instance
 
 REPO = Path(__file__).resolve().parents[3]  # the project: src/modelops/delivery/ -> .
 BENTO_RECORD = REPO / "models" / "bento.json"
@@ -241,17 +242,7 @@ def lambda_container_args(runtime: FakeLambdaRuntime) -> list[str]:
 
 def example_row(card: dict) -> dict:
     """A row the model accepts: the card's input example, else one value of each feature's type."""
-    if card.get("input_example"):
-        return dict(card["input_example"][0])
-    values = {"number": 0.0, "boolean": False}
-    return {
-        feature["name"]: (
-            feature["categories"][0]
-            if feature.get("type") == "category"
-            else values.get(feature.get("type", "number"), 0.0)
-        )
-        for feature in card["feature_schema"]
-    }
+    return example_instance(card)  # the serving wing's, so the image and the smoke suite agree
 
 
 def smoke(tag: str) -> None:

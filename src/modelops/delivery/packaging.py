@@ -1,16 +1,19 @@
 """Package the selected model for serving: BentoML model store + a built Bento.
 
-The model is re-saved with BentoML's scikit-learn saver (joblib), with its model card as a
-custom object, so the serving process needs neither mlflow nor the pipeline's files.
+The model (a `TabularModel`: encoding + estimator) is pickled into a BentoML model-store entry,
+with its model card as a custom object, so the serving process needs neither mlflow nor the
+pipeline's files. BentoML's scikit-learn saver refuses it (not a BaseEstimator), and the store
+entry is only a folder: `bentoml.models.create` is BentoML's way to save any other model.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
-from modelops.serving.inference import Predictor
+from modelops.serving.inference import STORED_MODEL_FILE, Predictor
 
 DEFAULT_BENTOML_HOME = "bentoml_home"
 CARD_OBJECT = "model_card"
@@ -31,18 +34,19 @@ def import_model(predictor: Predictor) -> str:
     import bentoml
 
     card: dict[str, Any] = predictor.card
-    saved = bentoml.sklearn.save_model(
+    with bentoml.models.create(
         card["name"],
-        predictor.model,
         labels={"registry_version": str(card["version"]), "candidate": str(card["candidate"])},
         metadata={
             "registry_version": str(card["version"]),
             "git_commit": str(card["git_commit"]),
             "data_hash": str(card["data_hash"]),
+            "task": predictor.task,
             "features": len(predictor.features),
         },
         custom_objects={CARD_OBJECT: card},
-    )
+    ) as saved:
+        Path(saved.path, STORED_MODEL_FILE).write_bytes(pickle.dumps(predictor.model))
     return str(saved.tag)
 
 

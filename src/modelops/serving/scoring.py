@@ -1,4 +1,10 @@
-"""Batch scoring of a CSV or Parquet file through the serving code path, in chunks."""
+"""Batch scoring of a CSV or Parquet file of raw rows through the serving code path, in chunks.
+
+The input holds the table's raw columns (numbers, booleans, category strings, empty cells for
+missing values); the output is the input plus the prediction columns of the model's task:
+`label`, `probability` (binary: of the positive class) and `proba_<class>` for classification,
+`value` for regression.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from modelops.serving.inference import InputError, Predictor
+from modelops.serving.model import EncodingError
 from modelops.storage import atomic_path
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -50,13 +57,15 @@ def score_file(
     chunk_rows: int = 50_000,
     progress=None,
 ) -> int:
-    """Append `label` and `probability` to every row of `source`; write `destination` atomically.
+    """Append the prediction columns to every row of `source`; write `destination` atomically.
 
-    Columns other than the features (ids, say) pass through. Returns the number of rows.
+    Columns other than the features (ids, say) pass through. Missing values and unseen categories
+    are predicted on, as the service does. Returns the number of rows.
 
     Raises:
-        InputError: a bad path or format, missing features, or non-numeric/non-finite values
-            (naming the column); `destination` is not created or changed then.
+        InputError: a bad path or format, missing features, or a value that cannot stand in its
+            column (text in a number column, an infinity: naming the column and the rows);
+            `destination` is not created or changed then.
 
     """
     source, destination = Path(source), Path(destination)
@@ -73,21 +82,12 @@ def score_file(
                     raise InputError(f"INPUT {source}: missing features: {', '.join(missing)}")
                 if chunk.empty:  # a header-only CSV: nothing to type-check or score
                     continue
-                features = chunk[predictor.features]
-                bad = [
-                    c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])
-                ]
-                if bad:
-                    raise InputError(f"INPUT {source}: non-numeric values in {', '.join(bad)}")
                 try:
-                    predictions = predictor.predict_matrix(features.to_numpy(dtype="float64"))
-                except InputError as exc:
+                    matrix = predictor.model.encode_frame(chunk)
+                except EncodingError as exc:
                     rows = f"rows {total}-{total + len(chunk) - 1}"
                     raise InputError(f"INPUT {source}, {rows}: {exc}") from None
-                scored = chunk.assign(
-                    label=[p["label"] for p in predictions],
-                    probability=[p["probability"] for p in predictions],
-                )
+                scored = chunk.assign(**predictor.prediction_columns(matrix))
                 writer = _write(scored, tmp, out_kind, writer, first=index == 0)
                 total += len(chunk)
                 if progress is not None:

@@ -247,14 +247,14 @@
   }
 
   function predictionColumns(prediction) {
-    // As `make score` and the Python client: label + probability, probability_<class>, or value.
+    // As `make score` and the Python client: label, probability (binary), proba_<class>; or value.
     const columns = {};
     for (const [key, value] of Object.entries(prediction)) {
       if (key !== "probabilities") columns[key] = value;
     }
-    if (prediction.probabilities && !("probability" in prediction)) {
+    if (prediction.probabilities) {
       for (const [label, p] of Object.entries(prediction.probabilities)) {
-        columns[`probability_${label}`] = p;
+        columns[`proba_${label}`] = p;
       }
     }
     return columns;

@@ -1,0 +1,23 @@
+"""Answer HTTP requests with the service's ASGI app in a process of its own (one model per process).
+
+BentoML's Prometheus metrics are process-global, so one process serves one model: the tests of
+each task run their requests here. Reads one request per stdin line ({"method", "path", "json"}),
+writes one line per request: {"status": int, "body": parsed JSON or text}.
+"""
+
+import json
+import sys
+
+from starlette.testclient import TestClient
+
+from services.classifier import Classifier
+
+with TestClient(Classifier.to_asgi(), follow_redirects=False) as client:
+    for line in sys.stdin:
+        request = json.loads(line)
+        response = client.request(request["method"], request["path"], json=request.get("json"))
+        try:
+            body = response.json()
+        except ValueError:
+            body = response.text
+        print(json.dumps({"status": response.status_code, "body": body}), flush=True)
