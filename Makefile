@@ -151,13 +151,15 @@ bench-image: $(SYNCED) ## Image size, container start -> first 200, Lambda cold 
 # Mutants of the gate, metrics, contract and inference ([tool.mutmut] in pyproject.toml), each
 # against the fast unit tests of those modules. Incremental: a rerun re-tests only the functions
 # that changed. One OpenMP thread: mutants run two at a time on two cores.
-MUTATION_JOBS ?= 2
+# MUTANTS=<glob> runs one part (e.g. 'modelops.pipeline.validation.*'), as CI's matrix does.
+MUTATION_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 MUTATION_DIR ?= reports/mutation
+MUTANTS ?=
 
 .PHONY: mutation
 mutation: $(SYNCED) ## Mutation testing of the gate, metrics, contract, inference -> reports/mutation/ (score, survivors)
-	OMP_NUM_THREADS=1 mutmut run --max-children $(MUTATION_JOBS)
-	python -m modelops.review.mutation --output $(MUTATION_DIR) $(if $(MIN_SCORE),--min-score $(MIN_SCORE))
+	MODELOPS_PRELOAD_IMPORTS=1 OMP_NUM_THREADS=1 mutmut run --max-children $(MUTATION_JOBS) $(if $(MUTANTS),'$(MUTANTS)')
+	python -m modelops.review.mutation --output $(MUTATION_DIR) $(if $(MUTANTS),--matching '$(MUTANTS)') $(if $(MIN_SCORE),--min-score $(MIN_SCORE))
 
 .PHONY: clean
 clean: ## Remove caches of tools (not data, models or the MLflow store)

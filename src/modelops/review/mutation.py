@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import fnmatch
 import os
 import subprocess
 import sys
@@ -171,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
         "--min-score", type=float, default=None, help="exit 1 below this score (0-1)"
     )
     parser.add_argument(
+        "--matching", default=None, help="only mutants whose name matches this glob"
+    )
+    parser.add_argument(
         "--summary",
         type=Path,
         default=os.environ.get("GITHUB_STEP_SUMMARY"),
@@ -185,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         [str(mutmut), "results", "--all", "true"], capture_output=True, text=True, check=False
     )
     mutants = parse_results(listed.stdout)
+    if args.matching:
+        mutants = [m for m in mutants if fnmatch.fnmatchcase(m.name, args.matching)]
     if listed.returncode != 0 or not mutants:
         print(f"error: mutmut results gave no mutants:\n{listed.stderr[-2000:]}", file=sys.stderr)
         return 2

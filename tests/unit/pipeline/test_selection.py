@@ -194,3 +194,28 @@ def test_model_card_records_each_value_it_was_given():
     }  # fmt: skip
     assert {key: card[key] for key in expected} == expected
     assert card["selection"] == decision.to_dict()
+
+
+def test_no_candidates_and_several_missing_metrics_are_refused_by_name():
+    with pytest.raises(GateRefused, match=r"^no candidate was evaluated$"):
+        rank_candidates({}, "roc_auc")
+    scores = {"a": {"f1": 0.5}, "b": {"f1": 0.6}, "c": {"roc_auc": 0.7}}
+    with pytest.raises(GateRefused, match=r"^metric 'roc_auc' missing for candidate\(s\) a, b$"):
+        rank_candidates(scores, "roc_auc")
+
+
+def test_the_reason_tells_the_whole_decision():
+    alone = decide(SCORES, SelectParams(min_score=0.5), None)
+    assert alone.reason == (
+        "'random_forest' is the best of 3 candidate(s) by roc_auc (0.970000); "
+        "no champion registered yet"
+    )
+    champion = ChampionScore("4", 0.96875, "recorded at its registration")
+    params = SelectParams(min_score=0.5, max_regression=0.01)
+    against = decide(SCORES, params, champion)
+    assert against.reason == (
+        "'random_forest' is the best of 3 candidate(s) by roc_auc (0.970000); champion "
+        "version 4 has 0.968750 (recorded at its registration), regression 0.000000 is "
+        "within 0.01"
+    )
+    assert (against.metric, against.champion_source) == ("roc_auc", "recorded at its registration")

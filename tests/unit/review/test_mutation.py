@@ -83,6 +83,19 @@ def test_the_report_is_written_and_the_score_printed(tmp_path, monkeypatch, caps
     assert "+    if worse_by >= limit:" in (out / "survivors.md").read_text()
 
 
+def test_a_part_of_the_run_is_reported_alone(tmp_path, monkeypatch, capsys):
+    (tmp_path / "mutants").mkdir()
+
+    class Listed:
+        returncode, stdout, stderr = 0, RESULTS, ""
+
+    monkeypatch.setattr(mutation.subprocess, "run", lambda *a, **k: Listed())
+    args = ["--output", str(tmp_path / "r"), "--mutants", str(tmp_path / "mutants")]
+    args += ["--summary", str(tmp_path / "summary.md")]
+    assert mutation.main([*args, "--matching", "modelops.serving.*"]) == 0
+    assert "mutation score 0.0% over 2 mutants: 1 missed" in capsys.readouterr().out
+
+
 def test_without_a_run_it_says_what_to_do(tmp_path, capsys):
     assert mutation.main(["--mutants", str(tmp_path / "nowhere")]) == 2
     assert "run 'mutmut run' first" in capsys.readouterr().err
