@@ -139,18 +139,23 @@ class GitHub:
             body = f"{marker}\n{body}"
         body = truncate(body)
         comment = self.marked_comment(number, marker, author)
+        return self._write(number, comment, body, ("updated", "created"))
+
+    def _write(
+        self, number: int, comment: dict[str, Any] | None, body: str, actions: tuple[str, str]
+    ) -> Posted:
+        """Edit `comment` in place, or post a new one when there is none; say which it did."""
         if comment:
             response = self.request(
                 "PATCH", f"/repos/{self.repository}/issues/comments/{comment['id']}",
                 json={"body": body},
             )  # fmt: skip
-            action = "updated"
         else:
             response = self.request(
                 "POST", f"/repos/{self.repository}/issues/{number}/comments", json={"body": body}
             )
-            action = "created"
         payload = response.json()
+        action = actions[0] if comment else actions[1]
         return Posted(action, int(payload["id"]), payload.get("html_url", ""))
 
     def marked_comment(
@@ -172,19 +177,7 @@ class GitHub:
         """Put the outdated banner on the report comment (or post the banner alone)."""
         comment = self.marked_comment(number, MARKER, author)
         body = outdated_body((comment or {}).get("body") or MARKER, head_sha, run_url)
-        if comment:
-            response = self.request(
-                "PATCH", f"/repos/{self.repository}/issues/comments/{comment['id']}",
-                json={"body": truncate(body)},
-            )  # fmt: skip
-            action = "marked outdated"
-        else:
-            response = self.request(
-                "POST", f"/repos/{self.repository}/issues/{number}/comments", json={"body": body}
-            )
-            action = "created outdated"
-        payload = response.json()
-        return Posted(action, int(payload["id"]), payload.get("html_url", ""))
+        return self._write(number, comment, truncate(body), ("marked outdated", "created outdated"))
 
     def find_pull_request(self, head_sha: str, head_owner: str, head_branch: str) -> int:
         """The open PR whose head is `head_owner:head_branch` at commit `head_sha`.
