@@ -208,7 +208,11 @@ def test_provider_constraints_name_the_release_that_added_invoked_via_function_u
 
 
 def make(args, tmp_path, **env) -> subprocess.CompletedProcess:
-    return run(["make", *args], cwd=ROOT, env=no_aws_env(tmp_path) | env)
+    # Under `make test` the parent make's level and flags are inherited: a sub-make would then
+    # print "Entering directory" lines into the output these tests read.
+    inherited = {"MAKELEVEL", "MAKEFLAGS", "MFLAGS"}
+    base = {k: v for k, v in no_aws_env(tmp_path).items() if k not in inherited}
+    return run(["make", *args], cwd=ROOT, env=base | env)
 
 
 def test_backend_config_encrypts_the_state_with_the_project_key(tmp_path):

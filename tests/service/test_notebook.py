@@ -13,7 +13,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("smoke")]  # shares the 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
 
 
-def test_quickstart_scores_a_frame_against_the_local_server(local_server, monkeypatch, tmp_path):
+def test_quickstart_scores_a_frame_against_the_local_server(
+    local_server, packaged, monkeypatch, tmp_path
+):
     monkeypatch.setenv("MODELOPS_URL", local_server["url"])  # the kernel inherits it
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     assert not any(cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
@@ -27,4 +29,5 @@ def test_quickstart_scores_a_frame_against_the_local_server(local_server, monkey
         for output in cell.outputs
     )
     assert "ready: True" in printed
-    assert "prediction columns: ['label', 'probability']" in printed
+    columns = ["label", "probability", *(f"proba_{c}" for c in packaged["card"]["classes"])]
+    assert f"prediction columns: {columns}" in printed

@@ -166,7 +166,7 @@ def test_unreachable_tracking_server_fails_training_fast_and_registers_nothing(
     with hanging_up_server() as (uri, accepted):
         trained = project.with_env(MLFLOW_TRACKING_URI=uri).run(
             "python", "-m", "pipelines.train", "--train", "data/split/train.parquet",
-            "--models-dir", "models/candidates", check=False,
+            "--contract", "contract.yaml", "--models-dir", "models/candidates", check=False,
         )  # fmt: skip
     assert trained.returncode == 1
     assert f"error: train: MLflow tracking server {uri} is unreachable after 3" in trained.stderr
@@ -268,7 +268,7 @@ def test_tracking_server_refusing_credentials_names_the_user(team_project, team_
     project = team_project.copy(tmp_path / "repo")
     candidates = file_hashes(project.root, "models/candidates")
     train = ("python", "-m", "pipelines.train", "--train", "data/split/train.parquet",
-             "--models-dir", "models/candidates")  # fmt: skip
+             "--contract", "contract.yaml", "--models-dir", "models/candidates")  # fmt: skip
     with server as uri:
         wrong = project.with_env(
             MLFLOW_TRACKING_URI=uri,

@@ -13,17 +13,45 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("smoke")]  # shares the 
 
 
 def row_of(packaged, n: int = 0) -> dict:
-    return {k: float(v) for k, v in packaged["rows"].iloc[n].items()}
+    """Row n of the test table as JSON values (NaN as null), the way the API takes it."""
+    row = packaged["rows"].iloc[n]
+    return {
+        k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v) for k, v in row.items()
+    }
+
+
+def first_complete_row(packaged) -> dict:
+    """A row with no missing values, so every control gets a value."""
+    for n in range(len(packaged["rows"])):
+        row = row_of(packaged, n)
+        if all(value is not None for value in row.values()):
+            return row
+    raise AssertionError("the test table has no complete row")
+
+
+def fill(page, packaged, row: dict) -> None:
+    """Type each value into its control: number inputs, category and yes/no selects."""
+    types = {f["name"]: f.get("type", "number") for f in packaged["card"]["feature_schema"]}
+    for name, value in row.items():
+        control = f'[name="{name}"]'
+        if types[name] == "number":
+            page.fill(control, "" if value is None else repr(float(value)))
+        elif types[name] == "boolean":
+            page.select_option(control, "" if value is None else str(bool(value)).lower())
+        else:
+            page.select_option(control, "" if value is None else str(value))
 
 
 def test_the_form_predicts_what_the_api_predicts(page, local_server, packaged):
     url = local_server["url"]
     page.goto(url + "/")
-    row = row_of(packaged, 3)
-    for name, value in row.items():
-        page.fill(f'[name="{name}"]', repr(value))
+    row = first_complete_row(packaged)
+    fill(page, packaged, row)
     page.click("#predict-button")
-    page.wait_for_function("document.getElementById('prediction').textContent.match(/^[01]$/)")
+    classes = "|".join(map(str, packaged["card"]["classes"]))
+    page.wait_for_function(
+        f"document.getElementById('prediction').textContent.match(/^({classes})$/)"
+    )
     expected = requests.post(f"{url}/predict", json={"instances": [row]}, timeout=10).json()
     prediction = expected["predictions"][0]
     assert page.text_content("#prediction") == str(prediction["label"])
@@ -42,8 +70,9 @@ def test_the_form_predicts_what_the_api_predicts(page, local_server, packaged):
 
 def test_an_api_error_is_shown_next_to_its_field(page, local_server, packaged):
     url = local_server["url"]
-    row = row_of(packaged)
-    wrong = next(iter(row))
+    row = first_complete_row(packaged)
+    numbers = [f["name"] for f in packaged["card"]["feature_schema"] if f["type"] == "number"]
+    wrong = numbers[0]
     # The form cannot type text into a number input, and nulls are predicted on: take the real
     # API's answer to a text in a numeric column and hand it to the page's request.
     refused = requests.post(
@@ -55,10 +84,10 @@ def test_an_api_error_is_shown_next_to_its_field(page, local_server, packaged):
         lambda route: route.fulfill(status=400, content_type="application/json", body=refused.text),
     )
     page.goto(url + "/")
-    for name, value in row.items():
-        page.fill(f'[name="{name}"]', repr(value))
+    fill(page, packaged, row)
     page.click("#predict-button")
-    error = page.locator("#feature-0-error")
+    position = [f["name"] for f in packaged["card"]["feature_schema"]].index(wrong)
+    error = page.locator(f"#feature-{position}-error")
     error.wait_for(state="visible")
     assert "number" in error.text_content().lower()
     assert page.get_attribute(f'[name="{wrong}"]', "aria-invalid") == "true"
@@ -87,7 +116,8 @@ def test_a_csv_upload_is_scored_in_chunks_and_offered_for_download(
     saved = tmp_path / "downloaded.csv"
     download.value.save_as(saved)
     scored = pd.read_csv(saved)
-    assert list(scored.columns) == [*rows.columns, "label", "probability", "proba_0", "proba_1"]
+    probabilities = [f"proba_{c}" for c in packaged["card"]["classes"]]
+    assert list(scored.columns) == [*rows.columns, "label", "probability", *probabilities]
     expected = Client(local_server["url"]).predict(rows, id_column="customer")
     assert scored["customer"].tolist() == expected["customer"].tolist()
     assert scored["label"].tolist() == expected["label"].tolist()
@@ -95,14 +125,15 @@ def test_a_csv_upload_is_scored_in_chunks_and_offered_for_download(
     screenshot(page, "served-csv")
 
 
-def test_a_csv_without_the_features_says_which(page, local_server, tmp_path):
+def test_a_csv_without_the_features_says_which(page, local_server, packaged, tmp_path):
     source = tmp_path / "wrong.csv"
     source.write_text("a,b\n1,2\n")
     page.goto(local_server["url"] + "/")
     page.set_input_files("#csv-file", str(source))
     status = page.locator("#csv-status.error")
     status.wait_for()
-    assert "lacks the model's features: feature_00" in status.text_content()
+    first = packaged["card"]["feature_schema"][0]["name"]
+    assert f"lacks the model's features: {first}" in status.text_content()
 
 
 def test_the_model_card_panel_and_the_docs(page, local_server, packaged):

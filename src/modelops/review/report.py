@@ -274,8 +274,15 @@ def best_candidate(repo: Path, candidates: dict[str, dict[str, float]]) -> str |
 
     try:
         select = parse_section(read_params_file(repo / PARAMS_FILE), "select")
-        return rank_candidates(candidates, select.metric)[0][0]
-    except (ParamsError, GateRefused, KeyError, IndexError):
+        selected = repo / SELECTED_FILE
+        task = (
+            json.loads(selected.read_text()).get("task", "binary")
+            if selected.is_file()
+            else "binary"
+        )
+        # `metric: auto` names no metric until the task does (roc_auc, f1_macro or r2)
+        return rank_candidates(candidates, select.metric_for(task))[0][0]
+    except (ParamsError, GateRefused, KeyError, IndexError, ValueError):
         return None
 
 

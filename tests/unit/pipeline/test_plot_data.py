@@ -35,6 +35,12 @@ def test_calibration_points_per_uniform_bin():
 
 def test_confusion_rows_count_a_probability_at_the_threshold_as_positive():
     scores = [0.1, 0.5, 0.7, 0.3, 0.5, 0.9]
-    assert evaluation.confusion_rows(LABELS, scores, 0.5) == (
+    predicted = evaluation.binary_predictions(scores, 0.5)
+    assert evaluation.confusion_rows(LABELS, predicted) == (
         "actual,predicted\n0,0\n0,1\n0,1\n1,0\n1,1\n1,1\n"
     )
+    # with the classes, the rows carry the original labels
+    assert evaluation.confusion_rows(LABELS, predicted, ["no", "yes"]).splitlines()[1:3] == [
+        "no,no",
+        "no,yes",
+    ]
