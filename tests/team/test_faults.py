@@ -176,6 +176,7 @@ def test_unreachable_tracking_server_fails_training_fast_and_registers_nothing(
     uri = dead_port_url()
     selected = project.with_env(MLFLOW_TRACKING_URI=uri).run(
         "python", "-m", "pipelines.select", "--test", "data/split/test.parquet",
+        "--contract", "contract.yaml", "--validation", "reports/validation/summary.json",
         "--models-dir", "models/candidates", "--metrics", "metrics/candidates.json",
         "--best", "models/best", "--selected", "metrics/selected.json", check=False,
     )  # fmt: skip
