@@ -42,6 +42,7 @@ from modelops.serving.inference import (
 from modelops.serving.model import Feature
 from services.bentoml_private import CorkDispatcher
 from services.client_errors import bad_request, quiet_client_errors
+from services.fast_path import FastPredict
 from services.guard import RequestGuard, use_cancelling_timeout
 from services.openapi import OpenAPIDocument
 from services.speedups import cache_api_callers
@@ -220,20 +221,48 @@ class Classifier:
             # A 503 that says why (BentoML replaces the message of any 5xx it raises itself).
             error = self.error or "model not loaded"
             return JSONResponse({"error": error}, status_code=503)  # type: ignore[return-value]
-        batch = len(instances) < BATCH_BELOW_ROWS
         try:
-            # Encoded per request (dict lookups), so the batch queue only stacks float matrices.
-            matrix = self.predictor.encode(instances)
-            predictions = await self.batched_predict(matrix) if batch else None
-            if predictions is None:  # a large request, or one the batch queue gave up on
-                predictions = self.predictor.predict_encoded(matrix)
+            body = await self._answer(instances)
         except InputError as exc:
             raise bad_request(str(exc)) from exc  # the same 400 shape as a schema error
-        # Serialized here: BentoML would validate the PredictResponse, dump it to Python objects
-        # and then to JSON (~3x the cost, per request). The annotation still documents it.
-        body = {"predictions": predictions, "model": self.predictor.model_info}
-        return Response(json.dumps(body).encode(), media_type="application/json")  # type: ignore[return-value]
+        return Response(body, media_type="application/json")  # type: ignore[return-value]
+
+    async def _answer(self, instances: list[dict[str, Any]]) -> bytes:
+        """The JSON answer to `instances` (raises InputError for a value the model refuses)."""
+        # Encoded per request (dict lookups), so the batch queue only stacks float matrices.
+        matrix = self.predictor.encode(instances)
+        predictions = None
+        if len(instances) < BATCH_BELOW_ROWS:
+            predictions = await self.batched_predict(matrix)
+        if predictions is None:  # a large request, or one the batch queue gave up on
+            predictions = self.predictor.predict_encoded(matrix)
+        # Serialized here: BentoML would validate a PredictResponse, dump it to Python objects
+        # and then to JSON (~3x the cost, per request). The API's annotation still documents it.
+        return json.dumps({"predictions": predictions, "model": self.predictor.model_info}).encode()
+
+    async def answer_predict(self, body: bytes) -> bytes | None:
+        """services.fast_path's /predict: the JSON answer to a request body, as `predict` gives.
+
+        None when the API route must answer instead, with BentoML's own status, error body and
+        log line: a body the API's request model refuses, a row the model refuses, no model
+        loaded, or any other error.
+        """
+        if self.predictor is None:
+            return None
+        try:
+            # What BentoML's JSON serde does with the body, with the same request model.
+            request = PREDICT_REQUEST.model_validate_json(body or b"{}")
+            return await self._answer(request.instances)
+        except Exception:  # the API route answers it, and logs it as it should
+            return None
 
 
+PREDICT_REQUEST = Classifier.apis["predict"].input_spec
 Classifier.add_asgi_middleware(RequestGuard, max_body_bytes=MAX_BODY_BYTES)
+# A good /predict is answered here: after the guard, inside BentoML's metrics and timeout.
+Classifier.add_asgi_middleware(
+    FastPredict,
+    server=f"BentoML Service/{Classifier.name}",
+    enabled=os.environ.get("MODELOPS_FAST_PATH", "1") != "0",
+)
 Classifier.add_asgi_middleware(OpenAPIDocument)  # /docs.json as the service really answers

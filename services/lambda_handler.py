@@ -22,14 +22,17 @@ import json
 import logging
 from typing import Any
 
-from mangum import Mangum
-from mangum.protocols.lifespan import LifespanCycle
+from services.speedups import no_gc_while_loading
 
-from services.classifier import Classifier
+with no_gc_while_loading():  # cold start: the imports and the model load, without GC passes
+    from mangum import Mangum
+    from mangum.protocols.lifespan import LifespanCycle
 
-app = Classifier.to_asgi()
-_lifespan = LifespanCycle(app, "on")
-_lifespan.__enter__()  # cold start: create the service instance and load the model
+    from services.classifier import Classifier
+
+    app = Classifier.to_asgi()
+    _lifespan = LifespanCycle(app, "on")
+    _lifespan.__enter__()  # create the service instance and load the model
 atexit.register(_lifespan.__exit__, None, None, None)
 
 adapter = Mangum(app, lifespan="off", api_gateway_base_path="/")

@@ -47,18 +47,22 @@ def main(argv: list[str] | None = None) -> None:
         os.execv(bentoml, [bentoml, "serve", "services.classifier:Classifier",
                            "--host", args.host, "--port", str(args.port)])  # fmt: skip
 
-    import uvicorn
+    from services.speedups import no_gc_while_loading
 
-    from services.bentoml_private import configure_server_logging, server_context
+    with no_gc_while_loading():
+        import uvicorn
 
-    # As BentoML's own worker does before it builds the app (bentoml is pinned in uv.lock).
-    configure_server_logging()
-    server_context.service_type = "entry_service"
-    from services.classifier import Classifier
+        from services.bentoml_private import configure_server_logging, server_context
 
-    server_context.service_name = Classifier.name
+        # As BentoML's own worker does before it builds the app (bentoml is pinned in uv.lock).
+        configure_server_logging()
+        server_context.service_type = "entry_service"
+        from services.classifier import Classifier
+
+        server_context.service_name = Classifier.name
+        app = Classifier.to_asgi(is_main=True)
     uvicorn.run(
-        Classifier.to_asgi(is_main=True),
+        app,
         host=args.host,
         port=args.port,
         backlog=2048,

@@ -5,6 +5,9 @@ Each patch is small, idempotent and keeps BentoML's behaviour; each says what it
 
 from __future__ import annotations
 
+import contextlib
+import gc
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -31,3 +34,21 @@ def cache_api_callers() -> None:
 
     local_call.cached_per_instance = True  # type: ignore[attr-defined]
     APIMethod._local_call = local_call
+
+
+@contextlib.contextmanager
+def no_gc_while_loading() -> Iterator[None]:
+    """Pause the cyclic garbage collector while the service's modules and model load.
+
+    Start-up creates hundreds of thousands of objects that all stay alive (modules, classes,
+    the model), so every collection it triggers scans them and frees nothing: about 0.3-0.5 s
+    of a ~3 s cold start here (`make bench-serve`). The collector is back on when the block
+    ends, as it was before, whatever happens inside.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
