@@ -2,7 +2,8 @@
 
 BentoML 1.4 generates /docs.json with a 400 whose `detail` is a string (the body has a list of
 errors), no 413/415 (the request guard's answers), a request body that is not marked required,
-and one operationId for both methods of /metadata (GET and HEAD). `document` corrects those;
+and nothing for /metadata (a plain Starlette route); and a FastAPI route's GET and HEAD share one
+operationId. `document` corrects those;
 `OpenAPIDocument` is the ASGI middleware that applies it to the /docs.json response.
 """
 
@@ -49,6 +50,22 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _metadata(method: str) -> dict[str, Any]:
+    """/metadata, a plain Starlette route that BentoML does not document itself."""
+    return {
+        "summary": "The model card",
+        "description": (
+            "The model card with task, target, classes, feature types, categories and "
+            "max_instances."
+        ),
+        "operationId": "metadata" if method == "get" else "metadata_head",
+        "responses": {
+            "200": _json({"type": "object"}, "The model card."),
+            "503": _json(ERROR, "No model is loaded; the body says why."),
+        },
+    }
+
+
 def document(spec: dict[str, Any], post_paths: tuple[str, ...] = ("/predict",)) -> dict[str, Any]:
     """`spec` with the error responses, request bodies and operationIds the service really has."""
     spec = copy.deepcopy(spec)
@@ -65,6 +82,9 @@ def document(spec: dict[str, Any], post_paths: tuple[str, ...] = ("/predict",)) 
         responses["413"] = _json(ERROR, "The body is larger than the service accepts.")
         responses["415"] = _json(ERROR, "The body is not sent as application/json.")
         responses["503"] = _json(ERROR, "No model is loaded; /readyz says why.")
+    spec.setdefault("paths", {}).setdefault(
+        "/metadata", {"get": _metadata("get"), "head": _metadata("head")}
+    )
     seen: set[str] = set()
     for path, item in spec.get("paths", {}).items():
         for method, operation in item.items():

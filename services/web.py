@@ -9,39 +9,40 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from modelops.serving.page import ASSETS, DOCS_PAGE, render_page
 
 
-def add_page_routes(
-    app: FastAPI,
+def page_routes(
     card: Callable[[], dict[str, Any] | None],
     error: Callable[[], str | None],
     max_instances: int,
-) -> None:
-    """Add `/` (the page), `/docs` (Swagger UI) and `/web/*` (the page's assets) to `app`.
+) -> list[BaseRoute]:
+    """`/` (the page), `/docs` (Swagger UI) and `/web/*` (the page's assets), for the service.
 
     Args:
-        app: the FastAPI app mounted on the service.
         card: returns the model card, or None when no model is loaded.
         error: returns why no model is loaded.
         max_instances: rows per request the service accepts (the page's CSV chunk size).
 
     """
 
-    @app.get("/", include_in_schema=False)
-    def page() -> HTMLResponse:
+    def page(request: Request) -> HTMLResponse:
         current = card()
         return HTMLResponse(
             render_page(current, max_instances, error()),
             status_code=200 if current is not None else 503,
         )
 
-    @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
+    def docs(request: Request) -> HTMLResponse:
         return HTMLResponse(DOCS_PAGE)
 
-    app.mount("/web", StaticFiles(directory=ASSETS), name="web")
+    return [
+        Route("/", page, methods=["GET"]),
+        Route("/docs", docs, methods=["GET"]),
+        Mount("/web", StaticFiles(directory=ASSETS), name="web"),
+    ]
