@@ -47,8 +47,9 @@ def main(argv: list[str] | None = None) -> None:
         os.execv(bentoml, [bentoml, "serve", "services.classifier:Classifier",
                            "--host", args.host, "--port", str(args.port)])  # fmt: skip
 
-    from services.speedups import no_gc_while_loading
+    from services.speedups import defer_proxy_import, no_gc_while_loading
 
+    defer_proxy_import()  # aiohttp is for services with a custom command: not this one
     with no_gc_while_loading():
         import uvicorn
 

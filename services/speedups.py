@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
+import sys
+import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -52,3 +55,38 @@ def no_gc_while_loading() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def defer_proxy_import() -> None:
+    """Import BentoML's proxy app, and aiohttp with it, only if the service ever needs it.
+
+    `_bentoml_impl.server.app` imports `create_proxy_app` at module level, and with it aiohttp:
+    ~0.18 s of a ~3 s cold start (`-X importtime`). BentoML calls it only for a service with a
+    custom command, which this one is not. Until something calls it or reads another attribute,
+    a stand-in module holds the place; either loads the real module and hands over to it. Call
+    before BentoML builds the app (services.serve and the Lambda handler do).
+    """
+    from services.bentoml_private import PROXY_MODULE
+
+    if PROXY_MODULE in sys.modules:
+        return
+    stand_in = types.ModuleType(PROXY_MODULE, "Stand-in: the real module loads on first use.")
+
+    def load_real_module() -> types.ModuleType:
+        if sys.modules.get(PROXY_MODULE) is stand_in:
+            del sys.modules[PROXY_MODULE]
+        return importlib.import_module(PROXY_MODULE)
+
+    def create_proxy_app(*args: Any, **kwargs: Any) -> Any:
+        return load_real_module().create_proxy_app(*args, **kwargs)
+
+    stand_in.load_real_module = load_real_module  # type: ignore[attr-defined]
+    stand_in.create_proxy_app = create_proxy_app  # type: ignore[attr-defined]
+
+    def other_name(name: str) -> Any:
+        if name.startswith("__"):  # what the import system probes (__path__, ...): not ours
+            raise AttributeError(name)
+        return getattr(load_real_module(), name)
+
+    stand_in.__getattr__ = other_name  # type: ignore[attr-defined]
+    sys.modules[PROXY_MODULE] = stand_in

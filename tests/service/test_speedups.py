@@ -33,3 +33,43 @@ def test_the_collector_is_off_while_loading_and_back_as_it_was_after():
         assert not gc.isenabled()  # whoever turned it off keeps it off
     finally:
         gc.enable()
+
+
+STAND_IN_CHECK = """
+import sys
+from services.speedups import defer_proxy_import
+from services.bentoml_private import PROXY_MODULE, missing_internals
+defer_proxy_import()
+stand_in = sys.modules[PROXY_MODULE]
+from services.classifier import Classifier
+Classifier.to_asgi(is_main=True)
+print("aiohttp after the app is built:", "aiohttp" in sys.modules)
+assert sys.modules[PROXY_MODULE] is stand_in
+real = stand_in.load_real_module()
+print("aiohttp once the real module loads:", "aiohttp" in sys.modules)
+assert sys.modules[PROXY_MODULE] is real and real is not stand_in
+real.create_proxy_app = lambda *args, **kwargs: ("real", args, kwargs)
+print("the stand-in hands over:", stand_in.create_proxy_app(1, x=2) == ("real", (1,), {"x": 2}))
+print("other names hand over:", stand_in.__getattr__("create_proxy_app") is real.create_proxy_app)
+print("problems:", missing_internals())
+"""
+
+
+def test_the_proxy_and_aiohttp_load_only_when_first_used(binary):
+    """In a fresh interpreter: the app builds without aiohttp; the stand-in hands over to it."""
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", STAND_IN_CHECK], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "MODELOPS_MODEL_TAG": binary["tag"]},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.splitlines() == [
+        "aiohttp after the app is built: False",
+        "aiohttp once the real module loads: True",
+        "the stand-in hands over: True",
+        "other names hand over: True",
+        "problems: []",
+    ]
