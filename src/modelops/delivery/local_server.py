@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -138,7 +139,11 @@ def wait_ready(
 
 
 def stop(process: subprocess.Popen) -> None:
-    """Stop the server and every worker it started (its own process group)."""
+    """Stop the server and every worker it started (its own process group).
+
+    Returns once the whole group is gone, not just the server: a worker still shutting down keeps
+    the port, and the next server on that port would fail to bind while the old worker answers.
+    """
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -146,3 +151,23 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+    for signal_after, seconds in ((signal.SIGKILL, 20.0), (None, 10.0)):
+        deadline = time.monotonic() + seconds
+        while _group_alive(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not _group_alive(process.pid):
+            return
+        if signal_after is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal_after)
+    log.warning("process group %s still has members after SIGKILL", process.pid)
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a process of the group runs as another user: still there
+        return True
+    return True

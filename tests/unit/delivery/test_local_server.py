@@ -80,3 +80,28 @@ def test_a_server_failing_for_another_reason_is_not_retried():
     with pytest.raises(RuntimeError, match="broken server exited with 4"):
         local_server.start_on_free_port(start, ready)
     assert len(started) == 1
+
+
+WORKER_THAT_LINGERS = """
+import signal, subprocess, sys, time
+worker = subprocess.Popen([sys.executable, "-c",
+    "import signal, sys, time;"
+    "signal.signal(signal.SIGTERM, lambda *a: (time.sleep(1), sys.exit(0)));"
+    "print('up', flush=True); time.sleep(60)"])
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))  # the parent leaves at once
+time.sleep(60)
+"""
+
+
+def test_stop_returns_only_once_the_workers_are_gone_too():
+    """A worker still shutting down holds the port: the next server on it would fail to bind."""
+    import os
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", WORKER_THAT_LINGERS],
+        start_new_session=True, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout.readline().strip() == "up"  # the worker is running
+    local_server.stop(process)
+    with pytest.raises(ProcessLookupError):  # nobody left in the group
+        os.killpg(process.pid, 0)
