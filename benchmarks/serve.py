@@ -191,30 +191,43 @@ def main() -> None:
     predictor = Predictor.from_directory("models/best")
     rows = bench_rows(predictor.card)
 
-    results: dict[str, dict] = {}
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    for name, spec in servers(port, bento["model_tag"]).items():
-        if args.only and args.only.lower() not in name.lower():
-            continue
-        print(f"{name} ...", flush=True)
-        endpoint = url + ("/invocations" if "mlflow" in name else "/predict")
-        body = lambda n, spec=spec: json.dumps(spec["body"](rows[:n])).encode()  # noqa: E731
-        starts = []
-        for _ in range(args.starts - 1):  # one start is noisy: the median of several is reported
-            process, seconds = cold_start(spec, endpoint, body(1))
+    chosen = {
+        name: spec
+        for name, spec in servers(port, bento["model_tag"]).items()
+        if not args.only or args.only.lower() in name.lower()
+    }
+
+    def endpoint(name: str) -> str:
+        return url + ("/invocations" if "mlflow" in name else "/predict")
+
+    def body(name: str, n: int) -> bytes:
+        return json.dumps(chosen[name]["body"](rows[:n])).encode()
+
+    # Cold starts first, the servers taken in turn each round: the machine's speed drifts over
+    # minutes, and five starts of one server then five of the next would put the drift between them.
+    starts: dict[str, list[float]] = {name: [] for name in chosen}
+    for round_number in range(1, args.starts + 1):
+        print(f"cold starts, round {round_number} of {args.starts} ...", flush=True)
+        for name, spec in chosen.items():
+            process, seconds = cold_start(spec, endpoint(name), body(name, 1))
             stop(process)
-            starts.append(seconds)
-        process, seconds = cold_start(spec, endpoint, body(1))  # this one serves the load
-        starts.append(seconds)
+            starts[name].append(seconds)
+    results: dict[str, dict] = {
+        name: {
+            "cold_start_s": round(statistics.median(runs), 2),
+            "cold_start_runs_s": [round(s, 2) for s in runs],
+        }
+        for name, runs in starts.items()
+    }
+    for name, spec in chosen.items():
+        print(f"{name} under load ...", flush=True)
+        process, _ = cold_start(spec, endpoint(name), body(name, 1))
         try:
-            results[name] = {
-                "cold_start_s": round(statistics.median(starts), 2),
-                "cold_start_runs_s": [round(s, 2) for s in starts],
-            }
             for label, n, threads, connections in SCENARIOS:
                 results[name][label] = run_wrk(
-                    endpoint, body(n), threads, connections, args.seconds
+                    endpoint(name), body(name, n), threads, connections, args.seconds
                 )
         finally:
             stop(process)
