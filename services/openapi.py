@@ -53,6 +53,7 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 def _metadata(method: str) -> dict[str, Any]:
     """/metadata, a plain Starlette route that BentoML does not document itself."""
     return {
+        "tags": ["Service APIs"],  # next to /predict, BentoML's tag for its API routes
         "summary": "The model card",
         "description": (
             "The model card with task, target, classes, feature types, categories and "

@@ -119,6 +119,7 @@ def test_operation_ids_are_unique(spec):
     assert {spec["paths"]["/metadata"][m]["operationId"] for m in ("get", "head")} == {
         "metadata", "metadata_head",
     }  # fmt: skip
+    assert spec["paths"]["/metadata"]["get"]["tags"] == spec["paths"]["/predict"]["post"]["tags"]
 
 
 def test_document_leaves_unknown_paths_alone_and_is_pure():
