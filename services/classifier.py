@@ -113,6 +113,22 @@ class PredictResponse(BaseModel):
     model: ModelInfo
 
 
+def api_info(card: dict[str, Any] | None, task: str) -> dict[str, Any]:
+    """The OpenAPI document's title, version and description: the model this service serves."""
+    if card is None:
+        return {"title": MODEL_TAG, "version": "unknown", "description": "No model is loaded."}
+    target = card.get("target") or "the target"
+    return {
+        "title": card["name"],
+        "version": str(card["version"]),
+        "description": (
+            f"Predicts `{target}` ({task}) from one row of raw values per instance: "
+            "`POST /predict`. The model card, with the features, their types and categories, "
+            "is at [/metadata](./metadata); a page to try the model is at [/](./)."
+        ),
+    }
+
+
 def metadata(request: Request) -> JSONResponse:
     """The model card with task, target, classes, feature types, categories, max_instances."""
     if METADATA is None:
@@ -263,4 +279,4 @@ Classifier.add_asgi_middleware(
     server=f"BentoML Service/{Classifier.name}",
     enabled=os.environ.get("MODELOPS_FAST_PATH", "1") != "0",
 )
-Classifier.add_asgi_middleware(OpenAPIDocument)  # /docs.json as the service really answers
+Classifier.add_asgi_middleware(OpenAPIDocument, info=api_info(CARD, TASK))  # as it answers

@@ -2,8 +2,8 @@
 
 BentoML 1.4 generates /docs.json with a 400 whose `detail` is a string (the body has a list of
 errors), no 413/415 (the request guard's answers), a request body that is not marked required,
-and nothing for /metadata (a plain Starlette route); and a FastAPI route's GET and HEAD share one
-operationId. `document` corrects those;
+and nothing for /metadata (a plain Starlette route); a FastAPI route's GET and HEAD share one
+operationId; and its `info` is BentoML's boilerplate, not the model's. `document` corrects those;
 `OpenAPIDocument` is the ASGI middleware that applies it to the /docs.json response.
 """
 
@@ -67,9 +67,20 @@ def _metadata(method: str) -> dict[str, Any]:
     }
 
 
-def document(spec: dict[str, Any], post_paths: tuple[str, ...] = ("/predict",)) -> dict[str, Any]:
-    """`spec` with the error responses, request bodies and operationIds the service really has."""
+def document(
+    spec: dict[str, Any],
+    post_paths: tuple[str, ...] = ("/predict",),
+    info: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """`spec` with the error responses, request bodies and operationIds the service really has.
+
+    `info` (title, version, description of the model served) replaces BentoML's: a README of
+    BentoML's own badges (images from the internet, blank offline), "version: None" and
+    BentoML's team as the contact.
+    """
     spec = copy.deepcopy(spec)
+    if info is not None:
+        spec["info"] = dict(info)
     spec.setdefault("components", {}).setdefault("schemas", {})["BadRequest"] = BAD_REQUEST
     bad_request = {"$ref": "#/components/schemas/BadRequest"}
     for path in post_paths:
@@ -100,9 +111,10 @@ def document(spec: dict[str, Any], post_paths: tuple[str, ...] = ("/predict",)) 
 class OpenAPIDocument:
     """ASGI middleware: pass /docs.json through `document` (everything else untouched)."""
 
-    def __init__(self, app: Any, path: str = "/docs.json") -> None:
+    def __init__(self, app: Any, path: str = "/docs.json", info: dict | None = None) -> None:
         self.app = app
         self.path = path
+        self.info = info
 
     async def __call__(self, scope, receive, send) -> None:
         """Buffer and correct the OpenAPI response; stream every other response as it is."""
@@ -124,7 +136,7 @@ class OpenAPIDocument:
                 return
             body = b"".join(chunks)
             if start.get("status") == 200:
-                body = json.dumps(document(json.loads(body))).encode()
+                body = json.dumps(document(json.loads(body), info=self.info)).encode()
             headers = [(k, v) for k, v in start.get("headers", []) if k != b"content-length"]
             headers.append((b"content-length", str(len(body)).encode()))
             await send({**start, "headers": headers})

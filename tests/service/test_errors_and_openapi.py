@@ -128,3 +128,23 @@ def test_document_leaves_unknown_paths_alone_and_is_pure():
     assert set(document(spec)["paths"]) == {"/other", "/metadata"}  # the Starlette route added
     assert "components" not in spec and set(spec["paths"]) == {"/other"}
     assert json.dumps(document(document(spec))) == json.dumps(document(spec))
+
+
+def test_the_document_describes_the_model_served_not_bentoml(spec, binary):
+    info = spec["info"]
+    assert (info["title"], info["version"]) == (
+        binary["card"]["name"],
+        str(binary["card"]["version"]),
+    )
+    assert "POST /predict" in info["description"] and "/metadata" in info["description"]
+    assert "contact" not in info  # BentoML's team is not who a caller should write to
+    assert "http" not in json.dumps(info)  # no badge images from the internet (blank offline)
+
+
+def test_without_info_the_document_keeps_its_own():
+    spec = {"info": {"title": "t", "version": "1"}, "paths": {}}
+    assert document(spec)["info"] == {"title": "t", "version": "1"}
+    assert document(spec, info={"title": "m", "version": "2"})["info"] == {
+        "title": "m",
+        "version": "2",
+    }
