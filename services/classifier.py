@@ -8,7 +8,8 @@ BENTOML_HOME), MODELOPS_MAX_INSTANCES (rows per request, default 1000), MODELOPS
 (default 1 MB), MODELOPS_MAX_BATCH_ROWS, MODELOPS_MAX_LATENCY_MS and MODELOPS_BATCH_BELOW_ROWS
 (adaptive batching of requests smaller than that),
 MODELOPS_WORKERS (processes, default 1), MODELOPS_ACCESS_LOG=1 (per-request log lines),
-MODELOPS_TRACING=1 (OpenTelemetry spans, for an exporter set in BentoML's configuration).
+MODELOPS_TRACING=1 (OpenTelemetry spans, for an exporter set in BentoML's configuration),
+MODELOPS_FAST_PATH=0 (every /predict through BentoML's route, see services.fast_path).
 
 Imports only what inference needs: bentoml, pydantic, numpy and the model's own libraries.
 """

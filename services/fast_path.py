@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import bentoml
+from bentoml import get_current_service
+from bentoml.exceptions import BentoMLException
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -52,8 +53,8 @@ class FastPredict:
             return
         answer = None
         try:
-            service = bentoml.get_current_service()
-        except bentoml.exceptions.BentoMLException:  # no instance yet: BentoML's route says why
+            service = get_current_service()  # bound at import: `bentoml.<name>` is a lazy lookup
+        except BentoMLException:  # no instance yet: BentoML's route says why
             service = None
         if service is not None:
             answer = await service.answer_predict(body)

@@ -2,7 +2,8 @@
 
 BentoML's Prometheus metrics are process-global, so one process serves one model: the tests of
 each task run their requests here. Reads one request per stdin line ({"method", "path", "json"}),
-writes one line per request: {"status": int, "body": parsed JSON or text}.
+writes one line per request: {"status": int, "body": parsed JSON or text, "headers": its
+content-type and server}.
 """
 
 import json
@@ -20,4 +21,6 @@ with TestClient(Classifier.to_asgi(), follow_redirects=False) as client:
             body = response.json()
         except ValueError:
             body = response.text
-        print(json.dumps({"status": response.status_code, "body": body}), flush=True)
+        headers = {name: response.headers.get(name) for name in ("content-type", "server")}
+        print(json.dumps({"status": response.status_code, "body": body, "headers": headers}),
+              flush=True)  # fmt: skip

@@ -8,6 +8,7 @@ import json
 import bentoml
 import pytest
 
+from services import fast_path
 from services.fast_path import FastPredict
 from tests.service.conftest import run_driver
 from tests.typed_models import TASKS, features_only
@@ -69,10 +70,10 @@ def chunks(*parts):
 
 @pytest.fixture
 def running(monkeypatch):
-    """`running(service)`: make `bentoml.get_current_service()` return it."""
+    """`running(service)`: make the middleware's `get_current_service()` return it."""
 
     def install(service):
-        monkeypatch.setattr(bentoml, "get_current_service", lambda: service)
+        monkeypatch.setattr(fast_path, "get_current_service", lambda: service)
 
     return install
 
@@ -115,7 +116,7 @@ def test_before_the_service_exists_the_route_answers(monkeypatch):
     def not_yet():
         raise bentoml.exceptions.BentoMLException("service isn't instantiated yet")
 
-    monkeypatch.setattr(bentoml, "get_current_service", not_yet)
+    monkeypatch.setattr(fast_path, "get_current_service", not_yet)
     route = Route()
     call(FastPredict(route), chunks(b"{}"))
     assert route.calls == [("/predict", b"{}")]

@@ -151,23 +151,24 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
-    for signal_after, seconds in ((signal.SIGKILL, 20.0), (None, 10.0)):
-        deadline = time.monotonic() + seconds
-        while _group_alive(process.pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if not _group_alive(process.pid):
-            return
-        if signal_after is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal_after)
-    log.warning("process group %s still has members after SIGKILL", process.pid)
+    if _group_gone(process.pid, within=20):
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    if not _group_gone(process.pid, within=10):
+        log.warning("process group %s still has members after SIGKILL", process.pid)
 
 
-def _group_alive(group: int) -> bool:
-    try:
-        os.killpg(group, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # a process of the group runs as another user: still there
-        return True
-    return True
+def _group_gone(group: int, within: float) -> bool:
+    """Whether no process of `group` is left, waiting up to `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:  # a member runs as another user: still there
+            pass
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
