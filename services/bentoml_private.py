@@ -17,9 +17,11 @@ What the public API does not offer, and why the service needs it:
   ``services.serve`` does the same in one process.
 - ``APIMethod`` (``_bentoml_sdk.method``): its ``_local_call`` rebuilds an API's caller (with
   ``inspect.signature``) on every request; ``services.speedups`` caches it per service instance.
-- ``create_proxy_app`` (``_bentoml_impl.server.proxy``): imported with aiohttp by BentoML's app
-  module, used only by services with a custom command; ``services.speedups`` puts a stand-in in
-  its place that loads the real module on first use (~0.18 s less cold start).
+- ``create_proxy_app`` (``_bentoml_impl.server.proxy``) and ``serve_http``
+  (``_bentoml_impl.server.serving``): imported by BentoML's app module (the proxy app, with
+  pyparsing) and its server package (the multi-process server, with circus and zmq), used only by
+  services with a custom command and by ``bentoml serve``; ``services.speedups`` puts a stand-in
+  in their place that loads the real module on first use (``DEFERRED``).
 
 After a BentoML upgrade, ``missing_internals()`` lists each of these that changed (the test in
 ``tests/service/test_bentoml_private.py`` runs it); importing this module fails with the same
@@ -32,6 +34,8 @@ import importlib
 import inspect
 from types import ModuleType
 from typing import Any
+
+from services.speedups import DEFERRED
 
 # (module, attribute, who relies on it)
 PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
@@ -65,11 +69,7 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
         "APIMethod",
         "services.speedups caches its per-request caller",
     ),
-    (
-        "_bentoml_impl.server.proxy",
-        "create_proxy_app",
-        "services.speedups defers importing it (and aiohttp) until it is called",
-    ),
+    *DEFERRED,  # checked like the others; services.speedups defers importing them
 )
 # Arguments services.classifier passes to CorkDispatcher, and what it reads back from one.
 DISPATCHER_ARGUMENTS = ("max_latency_in_ms", "max_batch_size", "fallback", "get_batch_size")
@@ -177,10 +177,8 @@ server_context = _require(*PRIVATE_NAMES[2])
 configure_server_logging = _require(*PRIVATE_NAMES[3])
 _require(*PRIVATE_NAMES[4])  # services.client_errors relies on where it logs
 APIMethod = _require(*PRIVATE_NAMES[5])
-PROXY_MODULE = PRIVATE_NAMES[6][0]  # not imported here: services.speedups defers it
 
 __all__ = [
-    "PROXY_MODULE",
     "APIMethod",
     "BentoMLInternalsChanged",
     "CorkDispatcher",

@@ -22,9 +22,9 @@ import json
 import logging
 from typing import Any
 
-from services.speedups import defer_proxy_import, no_gc_while_loading
+from services.speedups import defer_unused_imports, no_gc_while_loading
 
-defer_proxy_import()  # aiohttp is for services with a custom command: not this one
+defer_unused_imports()  # BentoML modules for other kinds of service: not this one
 with no_gc_while_loading():  # cold start: the imports and the model load, without GC passes
     from mangum import Mangum
     from mangum.protocols.lifespan import LifespanCycle

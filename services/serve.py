@@ -47,9 +47,9 @@ def main(argv: list[str] | None = None) -> None:
         os.execv(bentoml, [bentoml, "serve", "services.classifier:Classifier",
                            "--host", args.host, "--port", str(args.port)])  # fmt: skip
 
-    from services.speedups import defer_proxy_import, no_gc_while_loading
+    from services.speedups import defer_unused_imports, no_gc_while_loading
 
-    defer_proxy_import()  # aiohttp is for services with a custom command: not this one
+    defer_unused_imports()  # BentoML modules for other kinds of service: not this one
     with no_gc_while_loading():
         import uvicorn
 

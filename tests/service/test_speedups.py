@@ -37,26 +37,32 @@ def test_the_collector_is_off_while_loading_and_back_as_it_was_after():
 
 STAND_IN_CHECK = """
 import sys
-from services.speedups import defer_proxy_import
-from services.bentoml_private import PROXY_MODULE, missing_internals
-defer_proxy_import()
-stand_in = sys.modules[PROXY_MODULE]
+from services.speedups import DEFERRED, defer_unused_imports
+defer_unused_imports()
+stand_ins = {module: sys.modules[module] for module, _, _ in DEFERRED}
+from starlette.testclient import TestClient
+from services.bentoml_private import missing_internals
 from services.classifier import Classifier
-Classifier.to_asgi(is_main=True)
-print("aiohttp after the app is built:", "aiohttp" in sys.modules)
-assert sys.modules[PROXY_MODULE] is stand_in
-real = stand_in.load_real_module()
-print("aiohttp once the real module loads:", "aiohttp" in sys.modules)
-assert sys.modules[PROXY_MODULE] is real and real is not stand_in
-real.create_proxy_app = lambda *args, **kwargs: ("real", args, kwargs)
-print("the stand-in hands over:", stand_in.create_proxy_app(1, x=2) == ("real", (1,), {"x": 2}))
-print("other names hand over:", stand_in.__getattr__("create_proxy_app") is real.create_proxy_app)
+with TestClient(Classifier.to_asgi(is_main=True)) as client:  # startup runs: the model loads
+    print("ready:", client.get("/readyz").status_code)
+unused = ("pyparsing", "circus", "zmq", "tornado")
+print("loaded by a start:", [name for name in unused if name in sys.modules])
+print("stand-ins in place:", all(sys.modules[m] is s for m, s in stand_ins.items()))
+for module, function, _ in DEFERRED:
+    stand_in = stand_ins[module]
+    real = stand_in.load_real_module()
+    assert sys.modules[module] is real and real is not stand_in, module
+    setattr(real, function, lambda *args, **kwargs: ("real", args, kwargs))
+    calls = getattr(stand_in, function)(1, x=2) == ("real", (1,), {"x": 2})
+    names = stand_in.__getattr__(function) is getattr(real, function)
+    print(module, "hands over:", calls, names)
+print("loaded once used:", [name for name in unused if name in sys.modules])
 print("problems:", missing_internals())
 """
 
 
-def test_the_proxy_and_aiohttp_load_only_when_first_used(binary):
-    """In a fresh interpreter: the app builds without aiohttp; the stand-in hands over to it."""
+def test_modules_the_service_never_calls_load_only_when_first_used(binary):
+    """In a fresh interpreter: a start loads none of them; each stand-in hands over to its own."""
     import os
     import subprocess
     import sys
@@ -67,9 +73,11 @@ def test_the_proxy_and_aiohttp_load_only_when_first_used(binary):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.splitlines() == [
-        "aiohttp after the app is built: False",
-        "aiohttp once the real module loads: True",
-        "the stand-in hands over: True",
-        "other names hand over: True",
+        "ready: 200",
+        "loaded by a start: []",
+        "stand-ins in place: True",
+        "_bentoml_impl.server.proxy hands over: True True",
+        "_bentoml_impl.server.serving hands over: True True",
+        "loaded once used: ['pyparsing', 'circus', 'zmq', 'tornado']",
         "problems: []",
     ]
