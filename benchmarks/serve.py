@@ -1,12 +1,16 @@
 """`make bench-serve`: this service vs `mlflow models serve` vs plain FastAPI vs the HTTP floor.
 
-Same model (models/best, whatever its task and column types), same machine, loopback only, one
-run each, load from `wrk`: single-row requests at concurrency 1 and 16, and 100-row batches at
+Same model (models/best, whatever its task and column types), same machine, loopback only,
+load from `wrk`: single-row requests at concurrency 1 and 16, and 100-row batches at
 concurrency 1 (p50/p99 latency and requests/s), plus cold start (process start -> first 200 on a
-prediction; the median of --starts starts) and the in-process cost of encoding raw rows and
-predicting. The rows are the model card's input example (raw values: strings for categories,
-booleans), cycled to 100. Prints a table, the ratios the issue targets, and writes
-reports/bench/serve.json.
+prediction) and the in-process cost of encoding raw rows and predicting. The rows are the model
+card's input example (raw values: strings for categories, booleans), cycled to 100.
+
+These machines are shared and their speed drifts by the minute, so every measurement is taken
+in rounds, the servers in turn within a round (--starts cold starts; --rounds windows of
+--seconds per load scenario, all servers up at once on their own ports). A figure is the median
+over rounds; a ratio to the anchor is the median of the round-by-round ratios, each pair measured
+back to back. Prints a table and those ratios, and writes reports/bench/serve.json.
 """
 
 from __future__ import annotations
@@ -120,6 +124,25 @@ def run_wrk(url: str, body: bytes, threads: int, connections: int, seconds: int)
     }
 
 
+def summarize(windows: list[dict]) -> dict:
+    """One scenario's windows for one server: the median of each figure, every window kept."""
+    return {
+        **{
+            key: round(statistics.median(w[key] for w in windows), 3)
+            for key in ("p50_ms", "p99_ms", "requests_per_second")
+        },
+        "non_2xx": sum(w["non_2xx"] for w in windows),
+        "windows": windows,
+    }
+
+
+def paired_ratio(ours: list[float], anchor: list[float]) -> float:
+    """Median of the round-by-round ratios ours/anchor (each pair measured back to back)."""
+    if not ours or len(ours) != len(anchor):
+        raise ValueError(f"need as many rounds of each, got {len(ours)} and {len(anchor)}")
+    return statistics.median(a / max(b, 1e-9) for a, b in zip(ours, anchor, strict=True))
+
+
 def bench_rows(card: dict, n: int = 100) -> list[dict]:
     """`n` raw rows from the card's input example, cycled.
 
@@ -137,19 +160,26 @@ def ratios(results: dict[str, dict]) -> dict[str, float]:
     ours = results.get("this service (python -m services.serve)")
     anchor = results.get("plain FastAPI + same model")
     mlflow = results.get("mlflow models serve")
+
+    def per_round(result: dict, label: str, key: str) -> list[float]:
+        return [window[key] for window in result[label]["windows"]]
+
     out: dict[str, float] = {}
     if ours and anchor:
-        out["c1_p50_vs_fastapi (<= 1)"] = (
-            ours["1 row, c=1"]["p50_ms"] / anchor["1 row, c=1"]["p50_ms"]
+        out["c1_p50_vs_fastapi (<= 1)"] = paired_ratio(
+            per_round(ours, "1 row, c=1", "p50_ms"), per_round(anchor, "1 row, c=1", "p50_ms")
         )
-        out["c16_rps_vs_fastapi (>= 2)"] = (
-            ours["1 row, c=16"]["requests_per_second"]
-            / anchor["1 row, c=16"]["requests_per_second"]
+        out["c16_rps_vs_fastapi (>= 2)"] = paired_ratio(
+            per_round(ours, "1 row, c=16", "requests_per_second"),
+            per_round(anchor, "1 row, c=16", "requests_per_second"),
         )
-        out["cold_start_vs_fastapi (<= 1)"] = ours["cold_start_s"] / anchor["cold_start_s"]
+        out["cold_start_vs_fastapi (<= 1)"] = paired_ratio(
+            ours["cold_start_runs_s"], anchor["cold_start_runs_s"]
+        )
     if ours and mlflow:
-        out["c16_rps_vs_mlflow (>= 10)"] = ours["1 row, c=16"]["requests_per_second"] / max(
-            mlflow["1 row, c=16"]["requests_per_second"], 0.1
+        out["c16_rps_vs_mlflow (>= 10)"] = paired_ratio(
+            per_round(ours, "1 row, c=16", "requests_per_second"),
+            per_round(mlflow, "1 row, c=16", "requests_per_second"),
         )
     return {key: round(value, 2) for key, value in out.items()}
 
@@ -176,14 +206,18 @@ def in_process(predictor: Predictor, rows: list[dict]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=8, help="wrk duration per scenario")
+    parser.add_argument("--seconds", type=int, default=3, help="wrk window, per round and scenario")
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="load windows per scenario and server"
+    )
     parser.add_argument("--only", help="run only the servers whose name contains this text")
     parser.add_argument(
         "--starts", type=int, default=5, help="cold starts per server (the median is reported)"
     )
     args = parser.parse_args()
-    if args.starts < 1:
-        parser.error("--starts must be at least 1")
+    for option in ("starts", "rounds", "seconds"):
+        if getattr(args, option) < 1:
+            parser.error(f"--{option} must be at least 1")
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk (make bench-serve does this)")
     use_project_bentoml_home(Path.cwd())  # where the package stage put the model
@@ -191,22 +225,17 @@ def main() -> None:
     predictor = Predictor.from_directory("models/best")
     rows = bench_rows(predictor.card)
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    chosen = {
-        name: spec
-        for name, spec in servers(port, bento["model_tag"]).items()
-        if not args.only or args.only.lower() in name.lower()
-    }
+    names = [name for name in servers(0, "") if not args.only or args.only.lower() in name.lower()]
+    ports = {name: free_port() for name in names}  # one each: all are up at once under load
+    chosen = {name: servers(ports[name], bento["model_tag"])[name] for name in names}
 
     def endpoint(name: str) -> str:
-        return url + ("/invocations" if "mlflow" in name else "/predict")
+        path = "/invocations" if "mlflow" in name else "/predict"
+        return f"http://127.0.0.1:{ports[name]}{path}"
 
     def body(name: str, n: int) -> bytes:
         return json.dumps(chosen[name]["body"](rows[:n])).encode()
 
-    # Cold starts first, the servers taken in turn each round: the machine's speed drifts over
-    # minutes, and five starts of one server then five of the next would put the drift between them.
     starts: dict[str, list[float]] = {name: [] for name in chosen}
     for round_number in range(1, args.starts + 1):
         print(f"cold starts, round {round_number} of {args.starts} ...", flush=True)
@@ -221,19 +250,26 @@ def main() -> None:
         }
         for name, runs in starts.items()
     }
-    for name, spec in chosen.items():
-        print(f"{name} under load ...", flush=True)
-        process, _ = cold_start(spec, endpoint(name), body(name, 1))
-        try:
-            for label, n, threads, connections in SCENARIOS:
-                results[name][label] = run_wrk(
-                    endpoint(name), body(name, n), threads, connections, args.seconds
-                )
-        finally:
+    processes: dict[str, subprocess.Popen] = {}
+    try:
+        for name, spec in chosen.items():
+            processes[name], _ = cold_start(spec, endpoint(name), body(name, 1))
+        for label, n, threads, connections in SCENARIOS:
+            windows: dict[str, list[dict]] = {name: [] for name in chosen}
+            for round_number in range(1, args.rounds + 1):
+                print(f"{label}, round {round_number} of {args.rounds} ...", flush=True)
+                for name in chosen:
+                    windows[name].append(
+                        run_wrk(endpoint(name), body(name, n), threads, connections, args.seconds)
+                    )
+            for name, runs in windows.items():
+                results[name][label] = summarize(runs)
+    finally:
+        for process in processes.values():
             stop(process)
     local = in_process(predictor, rows)
 
-    header = ["server", f"cold start s (median of {args.starts})"]
+    header = ["server", f"cold start s (median of {args.starts})"]  # load: median of --rounds
     for label, *_ in SCENARIOS:
         header += [f"{label} p50/p99 ms", f"{label} req/s"]
     table = []
@@ -260,7 +296,8 @@ def main() -> None:
     }
     path = write_report(
         "serve",
-        {"model": bento, "task": predictor.task, "seconds_per_scenario": args.seconds,
+        {"model": bento, "task": predictor.task, "seconds_per_window": args.seconds,
+         "rounds": args.rounds,
          "rows": rows[:1], "servers": results, "in_process": local, "ratios": measured,
          "targets_for_this_service": targets},
     )  # fmt: skip
