@@ -73,11 +73,12 @@ def no_gc_while_loading() -> Iterator[None]:
 
 
 def defer_unused_imports() -> None:
-    """Import what this service never calls only if something calls it: ~0.1 s of cold start.
+    """Import what this service never calls only if something calls it: ~0.1 s less importing.
 
     BentoML 1.4.39 imports, at module level, two things only other kinds of service use: its
-    proxy app for services with a custom command (with pyparsing: 0.04 s once the rest is loaded)
-    and its multi-process server for `bentoml serve` (with circus, zmq and tornado: 0.06 s). Each
+    proxy app for services with a custom command (with pyparsing: 0.04 s, timed in process once
+    the rest is loaded) and its multi-process server for `bentoml serve` (with circus, zmq and
+    tornado: 0.03-0.06 s; too little to resolve in 20 paired cold starts of ~3.4 s). Each
     module in `DEFERRED` gets a stand-in that holds its place: calling its function, or reading
     any other attribute, loads the real module and hands over to it. Call before BentoML is
     imported (services.serve and the Lambda handler do).
