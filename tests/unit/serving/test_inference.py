@@ -3,6 +3,7 @@ import pickle
 import re
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -10,9 +11,11 @@ from pydantic import TypeAdapter, ValidationError
 from sklearn.linear_model import LogisticRegression
 
 from modelops.serving.inference import (
+    DEFAULT_THRESHOLD,
     InputError,
     ModelLoadError,
     Predictor,
+    card_task,
     example_instance,
     instance_schema,
     load_pickled_model,
@@ -77,8 +80,10 @@ def test_missing_and_unknown_features_are_listed(built):
     del row[first]
     with pytest.raises(InputError) as err:
         predictor.predict([row | {"colour": 1.0}])
-    assert f"missing features: {first}" in str(err.value)
-    assert "unknown features: colour" in str(err.value)
+    assert str(err.value) == (
+        f"missing features: {first}; unknown features: colour "
+        f"(expected: {', '.join(predictor.features)})"
+    )
 
 
 def test_a_missing_or_an_unknown_feature_alone_is_refused_with_the_full_message(built):
@@ -96,7 +101,7 @@ def test_a_missing_or_an_unknown_feature_alone_is_refused_with_the_full_message(
 
 def test_empty_input_and_a_wrong_width_are_refused(built):
     predictor = Predictor.from_directory(built["folder"])
-    with pytest.raises(InputError, match="no instances"):
+    with pytest.raises(InputError, match=r"^no instances given$"):
         predictor.predict([])
     with pytest.raises(InputError, match="expected 5 features"):
         predictor.predict_encoded(np.zeros((2, 3)))
@@ -126,6 +131,28 @@ def test_an_older_all_numeric_binary_model_is_served_as_binary_0_1():
     metadata = service_metadata(card, 10)
     assert metadata["task"] == "binary" and metadata["classes"] == [0, 1]
     assert [f["type"] for f in metadata["feature_schema"]] == ["number", "number"]
+    # what the card does not say, /metadata says as the service predicts it
+    assert metadata["target"] == "target" and metadata["positive_class"] == 1
+    assert metadata["threshold"] == DEFAULT_THRESHOLD and metadata["max_instances"] == 10
+
+
+def test_metadata_tells_a_caller_the_task_target_classes_and_limits(built):
+    card = built["card"] | {"target": "outcome"}
+    metadata = service_metadata(card, 250)
+    assert (metadata["task"], metadata["target"], metadata["max_instances"]) == (
+        built["task"], "outcome", 250,
+    )  # fmt: skip
+    assert card_task(card) == (built["task"], card.get("classes", []))
+    if built["task"] == "regression":
+        assert not {"classes", "positive_class", "threshold"} & set(metadata)
+        return
+    assert metadata["classes"] == card["classes"]
+    if built["task"] == "multiclass":
+        assert not {"positive_class", "threshold"} & set(metadata)
+        return
+    assert metadata["positive_class"] == card["positive_class"] == card["classes"][1]
+    assert metadata["threshold"] == card["threshold"] == 0.4  # the card's, not the default
+    assert card_task({"feature_schema": []}) == ("binary", [0, 1])  # a card older than #13
 
 
 def test_instance_schema_types_each_column():
@@ -155,16 +182,80 @@ def test_instance_schema_types_each_column():
     assert properties["plan"]["x-known-categories"] == ["basic", "pro"]
 
 
+def test_the_request_schema_documents_each_column_for_the_api_docs():
+    null = " null: missing (the model predicts on it)."
+    codes = [f"p{i}" for i in range(53)]
+    features = [Feature("age"), Feature("member", "boolean"), Feature("plan", "category", codes)]
+    properties = TypeAdapter(instance_schema(features)).json_schema()["properties"]
+    assert {name: field["title"] for name, field in properties.items()} == {
+        "age": "age", "member": "member", "plan": "plan",
+    }  # fmt: skip
+    assert properties["age"]["description"] == "A finite number." + null
+    assert properties["member"]["description"] == "true or false." + null
+    fifty = Feature("plan", "category", codes[:50])  # listed whole up to 50
+    [whole] = TypeAdapter(instance_schema([fifty])).json_schema()["properties"].values()
+    assert whole["description"].startswith(f"A category. Known: {', '.join(codes[:50])}. Any")
+    shown = ", ".join(codes[:50])  # a longer list is cut at 50, saying how many more there are
+    assert properties["plan"]["description"] == (
+        f"A category. Known: {shown} (and 3 more). Any other value is accepted and predicted on "
+        "as missing." + null
+    )
+    assert properties["plan"]["examples"] == codes[:10]
+    assert properties["plan"]["x-known-categories"] == codes
+
+
+def test_integer_coded_categories_take_negative_codes_and_text_ones_take_text_only():
+    features = [
+        Feature("zone", "category", ("-1", "0", "2")),
+        Feature("grade", "category", ("X1", "2")),
+    ]
+    schema = TypeAdapter(instance_schema(features))
+    assert schema.validate_python({"zone": -1, "grade": "2"}) == {"zone": -1, "grade": "2"}
+    with pytest.raises(ValidationError, match="grade"):  # "X1" is text: the column is text
+        schema.validate_python({"zone": "0", "grade": 2})
+
+
 def test_prediction_schema_follows_the_task():
     binary = TypeAdapter(prediction_schema("binary", [False, True]))
     answer = {"label": True, "probabilities": {"False": 0.2, "True": 0.8}, "probability": 0.8}
     assert binary.validate_python(answer) == answer
     with pytest.raises(ValidationError):
         binary.validate_python(answer | {"label": "maybe"})
+    for bad in (
+        {"probability": 1.5},
+        {"probability": -0.1},
+        {"probabilities": {"False": -0.1, "True": 0.8}},
+        {"probabilities": {"False": 0.2, "True": 1.5}},
+    ):
+        with pytest.raises(ValidationError):  # probabilities lie in [0, 1]
+            binary.validate_python(answer | bad)
     regression = TypeAdapter(prediction_schema("regression", []))
     assert regression.json_schema()["required"] == ["value"]
+    assert regression.validate_python({"value": 12.5}) == {"value": 12.5}
+    with pytest.raises(ValidationError):
+        regression.validate_python({"value": "high"})
     multiclass = TypeAdapter(prediction_schema("multiclass", ["a", "b", "c"]))
     assert set(multiclass.json_schema()["required"]) == {"label", "probabilities"}
+
+
+def test_the_prediction_schema_documents_each_answer_for_the_api_docs():
+    def described(schema):
+        doc = TypeAdapter(schema).json_schema()
+        return doc["title"], {name: f.get("description") for name, f in doc["properties"].items()}
+
+    assert described(prediction_schema("regression", [])) == (
+        "Prediction", {"value": "Predicted value."},
+    )  # fmt: skip
+    title, fields = described(prediction_schema("binary", ["no", "yes"]))
+    assert title == "Prediction" and fields == {
+        "label": "Predicted class, as the target column names it.",
+        "probabilities": "Probability of each class (keys are the classes as text).",
+        "probability": "Probability of the positive class 'yes'.",
+    }
+    doc = TypeAdapter(prediction_schema("multiclass", ["a", "b", "c"])).json_schema()
+    [probabilities] = doc["$defs"].values()
+    assert probabilities["title"] == "Probabilities"
+    assert set(probabilities["required"]) == {"a", "b", "c"}
 
 
 def test_broken_artifacts_are_named(tmp_path):
@@ -177,12 +268,12 @@ def test_broken_artifacts_are_named(tmp_path):
     with pytest.raises(ModelLoadError, match="no feature_schema"):
         read_model_card(tmp_path)
     (tmp_path / "model.pkl").write_bytes(b"\x80\x04truncated")
-    with pytest.raises(ModelLoadError, match="cannot load model"):
+    with pytest.raises(ModelLoadError, match=r"cannot load model \((Unpickling|EOF)Error: "):
         load_pickled_model(tmp_path / "model.pkl")
     with pytest.raises(ModelLoadError, match="model file not found"):
         load_pickled_model(tmp_path / "none.pkl")
     (tmp_path / "list.pkl").write_bytes(pickle.dumps([1, 2]))
-    with pytest.raises(ModelLoadError, match="has no predict"):
+    with pytest.raises(ModelLoadError, match="list has no predict"):
         load_pickled_model(tmp_path / "list.pkl")
 
 
@@ -206,3 +297,107 @@ def test_example_instance_is_a_row_the_schema_accepts(built):
     for row in (example_instance(card), built_row):
         assert schema.validate_python(row) == row
         assert Predictor(built["model"], card).predict([row])
+
+
+class FixedProbabilities:
+    """A binary estimator with set answers, and the thread settings a library would have."""
+
+    def __init__(self, probabilities, threads=None, refuse=None):
+        self.probabilities = np.asarray(probabilities, dtype=np.float32)  # as xgboost returns
+        self.threads = dict(threads or {})
+        self.refuse = refuse
+
+    def get_params(self, deep=True):
+        return dict(self.threads)
+
+    def set_params(self, **updates):
+        if self.refuse:
+            raise self.refuse("read-only")
+        self.threads |= updates
+
+    def predict(self, matrix):
+        return self.predict_proba(matrix).argmax(axis=1)
+
+    def predict_proba(self, matrix):
+        return self.probabilities[: len(matrix)]
+
+
+OLD_CARD = {"name": "old", "version": "1", "feature_schema": [{"name": "a", "dtype": "float64"}]}
+
+
+def test_a_probability_at_the_threshold_is_the_positive_class_in_rows_and_columns():
+    estimator = FixedProbabilities([[0.25, 0.75], [0.5, 0.5], [0.6, 0.4]])  # exact in float32
+    predictor = Predictor(estimator, OLD_CARD | {"threshold": 0.75})  # the card's threshold
+    matrix = predictor.encode([{"a": 1.0}] * 3)
+    assert [p["label"] for p in predictor.predict_encoded(matrix)] == [1, 0, 0]
+    columns = predictor.prediction_columns(matrix)
+    assert columns["label"].tolist() == [1, 0, 0]
+    assert columns["probability"].tolist() == pytest.approx([0.75, 0.5, 0.4])
+    assert {c.dtype for c in columns.values() if c.dtype != object} == {np.dtype(np.float64)}
+    default = Predictor(estimator, OLD_CARD)  # no threshold on the card: 0.5
+    assert default.prediction_columns(matrix)["label"].tolist() == [1, 1, 0]
+
+
+@pytest.mark.parametrize("refusal", [ValueError, TypeError])
+def test_every_thread_setting_of_an_estimator_is_set_to_one_and_a_refusal_is_harmless(refusal):
+    threads = {"nthread": 4, "model__thread_count": 8, "pipe__model__n_jobs": -1, "n_jobs": 1}
+    estimator = FixedProbabilities([[0.5, 0.5]], threads)
+    Predictor(estimator, OLD_CARD)
+    assert estimator.threads == dict.fromkeys(threads, 1)
+    stubborn = FixedProbabilities([[0.2, 0.8]], {"nthread": 4}, refuse=refusal)
+    assert Predictor(stubborn, OLD_CARD).predict([{"a": 0.0}])[0]["label"] == 1
+    assert stubborn.threads == {"nthread": 4}
+
+
+def test_arrays_without_column_names_do_not_warn_on_every_prediction():
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0]})
+    estimator = LogisticRegression().fit(frame, [0, 0, 1, 1])  # fitted with names
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        predictor = Predictor(estimator, OLD_CARD)
+        predictor.predict([{"a": 2.5}])
+        warnings.warn("a warning of its own", UserWarning, stacklevel=1)
+    assert [str(w.message) for w in caught] == ["a warning of its own"]  # others still show
+    assert [f.name for f in predictor.feature_schema] == ["a"]
+
+
+def test_the_card_names_where_the_model_file_is(built, tmp_path):
+    pickled = (built["folder"] / "model" / "model.pkl").read_bytes()
+    row = features_only(built["rows"][0])
+    expected = Predictor.from_directory(built["folder"]).predict([row])
+    card = {k: v for k, v in built["card"].items() if k != "model_path"}
+    for folder, model_path in ((tmp_path / "moved", "weights/m.pkl"), (tmp_path / "unsaid", None)):
+        file = folder / (model_path or "model/model.pkl")  # a card that does not say: the default
+        file.parent.mkdir(parents=True)
+        file.write_bytes(pickled)
+        written = card | ({"model_path": model_path} if model_path else {})
+        (folder / "model_card.json").write_text(json.dumps(written))
+        assert read_model_card(folder / "model_card.json") == read_model_card(folder) == written
+        got = Predictor.from_directory(folder).predict([row])
+        assert all(same(a, b) for a, b in zip(got, expected, strict=True))
+
+
+class FixedValues:
+    """A regressor answering a column vector of float32, as some libraries do."""
+
+    def predict(self, matrix):
+        return np.arange(len(matrix), dtype=np.float32).reshape(-1, 1) / 4
+
+
+def test_regression_columns_are_one_float64_value_per_row():
+    predictor = Predictor(FixedValues(), OLD_CARD | {"task": "regression"})
+    columns = predictor.prediction_columns(predictor.encode([{"a": 1.0}] * 3))
+    assert list(columns) == ["value"] and columns["value"].dtype == np.float64
+    assert columns["value"].tolist() == [0.0, 0.25, 0.5]
+
+
+def test_a_built_example_row_holds_zero_false_and_the_first_category_or_null():
+    schema = [
+        {"name": "n", "type": "number"}, {"name": "b", "type": "boolean"},
+        {"name": "c", "type": "category", "categories": ["x", "y"]},
+        {"name": "empty", "type": "category", "categories": []},
+    ]  # fmt: skip
+    row = example_instance({"feature_schema": schema})
+    assert row == {"n": 0.0, "b": False, "c": "x", "empty": None}
