@@ -2,8 +2,8 @@
 
 BentoML 1.4 generates /docs.json with a 400 whose `detail` is a string (the body has a list of
 errors), no 413/415 (the request guard's answers), a request body that is not marked required,
-and nothing for /metadata (a plain Starlette route); a FastAPI route's GET and HEAD share one
-operationId; and its `info` is BentoML's boilerplate, not the model's. `document` corrects those;
+nothing for /metadata (a plain Starlette route), and its `info` is BentoML's boilerplate, not the
+model's. `document` corrects those;
 `OpenAPIDocument` is the ASGI middleware that applies it to the /docs.json response.
 """
 
@@ -97,14 +97,6 @@ def document(
     spec.setdefault("paths", {}).setdefault(
         "/metadata", {"get": _metadata("get"), "head": _metadata("head")}
     )
-    seen: set[str] = set()
-    for path, item in spec.get("paths", {}).items():
-        for method, operation in item.items():
-            if not isinstance(operation, dict) or "operationId" not in operation:
-                continue
-            if operation["operationId"] in seen:  # e.g. GET and HEAD of one FastAPI route
-                operation["operationId"] = f"{path.strip('/').replace('/', '_')}_{method}"
-            seen.add(operation["operationId"])
     return spec
 
 
