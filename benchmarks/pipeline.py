@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.project_copy import REPO, Project, copy_repository
 from benchmarks.report import print_table, write_report
-from tests.project_copy import REPO, Project, copy_repository
 
 STAGES = ["generate", "validate", "split", "train", "evaluate", "select"]
 

@@ -7,57 +7,13 @@ import shutil
 from pathlib import Path
 
 from modelops.params import load_params
+from modelops.pipeline.champion import score_champion
 from modelops.pipeline.contract import read_contract
 from modelops.pipeline.data import DataError, read_table
-from modelops.pipeline.evaluation import label_indices, task_metrics
-from modelops.pipeline.selection import (
-    ChampionScore,
-    GateRefused,
-    build_model_card,
-    decide,
-    raw_rows,
-)
+from modelops.pipeline.selection import build_model_card, decide, raw_rows
 from modelops.pipeline.stage import log, run_stage, stage_parser
-from modelops.pipeline.tracking import (
-    CHAMPION_ALIAS,
-    LoggedCandidate,
-    alias_version,
-    load_registered_model,
-    register_candidate,
-    start_tracking,
-)
-from modelops.pipeline.training import scores_of
+from modelops.pipeline.tracking import LoggedCandidate, register_candidate, start_tracking
 from modelops.storage import read_json, replaced_directory, write_json
-
-
-def score_champion(model_name, metric, test, contract):
-    """Score the registry's champion on this test set; fall back to its recorded score."""
-    champion = alias_version(model_name, CHAMPION_ALIAS)
-    if champion is None:
-        return None
-    try:
-        model = load_registered_model(model_name, CHAMPION_ALIAS)
-        if getattr(model, "task", None) != contract.task:
-            raise ValueError(f"champion is a {getattr(model, 'task', 'pre-contract')} model")
-        expected = list(getattr(model, "feature_names", []))
-        if expected != contract.feature_names:
-            raise ValueError(f"champion expects features {expected}")
-        labels = label_indices(model, test[contract.target])
-        if contract.task != "regression" and (labels < 0).any():
-            raise ValueError("champion has other classes")
-        output = scores_of(model, model.encode_frame(test))
-        score = task_metrics(model.task, labels, output, model.classes, model.threshold)[metric]
-        return ChampionScore(champion.version, score, "rescored on this test set")
-    except Exception as exc:  # a champion on another schema or format: use its recorded score
-        recorded = champion.tags.get(f"metric.{metric}")
-        if recorded is None:
-            raise GateRefused(
-                f"cannot score champion version {champion.version} on this data ({exc}) and it "
-                f"has no recorded {metric}; remove its '{CHAMPION_ALIAS}' alias to accept a new "
-                "schema deliberately"
-            ) from exc
-        log.warning("champion not rescored (%s); using its recorded %s", exc, metric)
-        return ChampionScore(champion.version, float(recorded), "recorded at its registration")
 
 
 def main(args):

@@ -8,38 +8,37 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-
-from modelops.params import load_params
+from modelops.params import AUTO_METRIC, load_params
 from modelops.pipeline.contract import read_contract
 from modelops.pipeline.data import DataError, file_md5, read_table
 from modelops.pipeline.evaluation import task_metrics
 from modelops.pipeline.stage import log, run_stage, stage_parser
 from modelops.pipeline.tracking import git_commit, log_candidate, save_model_locally, start_tracking
-from modelops.pipeline.training import fit_candidate, scores_of, training_data
+from modelops.pipeline.training import (
+    fit_candidate,
+    parse_candidates,
+    scores_of,
+    training_data,
+    training_labels,
+)
 from modelops.storage import replaced_directory, write_json
-
-HEADLINE = {"binary": "roc_auc", "multiclass": "f1_macro", "regression": "r2"}
 
 
 def main(args):
-    data, train, evaluate = load_params(args.params, "data", "train", "evaluate")
+    train, evaluate = load_params(args.params, "train", "evaluate")
+    candidates = parse_candidates(train.candidates)
     contract = read_contract(args.contract)
     if contract is None:
         raise DataError(f"{args.contract}: no contract; run the validate stage first")
     frame = read_table(args.train)
     features = contract.features()
     matrix = training_data(frame, features)
-    if contract.task == "regression":
-        labels = frame[data.target].to_numpy(dtype=np.float64)
-    else:
-        labels = contract.class_index(frame[data.target])
+    labels = training_labels(contract, frame)
     raw = frame[contract.feature_names]
     root = Path.cwd()
     experiment_id = start_tracking(root)
     tags = {"git_commit": git_commit(root), "data_hash": file_md5(args.train)}
-    candidates = train.candidates.listed()
-    headline = HEADLINE[contract.task]
+    headline = AUTO_METRIC[contract.task]  # the log line shows the default selection metric
     runs = {}
     log.info(
         "task %s, %d features (%s)", contract.task, len(features),

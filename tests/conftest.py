@@ -66,11 +66,12 @@ def packaged(tmp_path_factory):
     MODELOPS_MODEL_TAG names it for the rest of the session, and is restored afterwards.
     """
     from modelops.delivery.packaging import import_model
-    from modelops.params import DataParams, XGBoostParams
+    from modelops.params import DataParams
     from modelops.pipeline.data import generate_dataset
     from modelops.pipeline.selection import raw_rows
-    from modelops.pipeline.training import fit_table
+    from modelops.pipeline.training import XGBoostParams
     from modelops.serving.inference import Predictor
+    from tests.fitting import fit_table
 
     frame = generate_dataset(TINY.model_copy(update={"n_rows": 300}), DataParams())
     model, contract = fit_table(

@@ -129,82 +129,22 @@ class SplitParams(_Section):
     seed: Seed = 42
 
 
-class LinearParams(_Section):
-    """The linear candidate: logistic regression (classification) or ridge (regression).
+class TrainParams(_Section):
+    """Candidates to train, each with its hyperparameters.
 
-    Imputation, one-hot encoding and scaling run in its scikit-learn pipeline; `C` is the inverse
-    regularisation strength for both (ridge uses alpha = 1 / C).
+    `candidates` maps a kind to its hyperparameters (null: the defaults); the kinds and their
+    hyperparameter models are the table `modelops.pipeline.training.KINDS`, which the train stage
+    validates them against (`parse_candidates`) before any work.
     """
 
-    C: float = Field(1.0, gt=0.0)
-    max_iter: int = Field(1000, ge=10)
-    class_weight: Literal["balanced"] | None = None
-
-
-class RandomForestParams(_Section):
-    """Hyperparameters of the random forest candidate."""
-
-    n_estimators: int = Field(200, ge=1, le=5000)
-    max_depth: int | None = Field(None, ge=1)
-    min_samples_leaf: int = Field(1, ge=1)
-    max_features: float | Literal["sqrt", "log2"] = "sqrt"
-    n_jobs: int = Field(-1, ge=-1)
-
-
-class XGBoostParams(_Section):
-    """Hyperparameters of the XGBoost candidate."""
-
-    n_estimators: int = Field(200, ge=1, le=10_000)
-    max_depth: int = Field(4, ge=1, le=32)
-    learning_rate: float = Field(0.1, gt=0.0, le=1.0)
-    subsample: float = Field(1.0, gt=0.0, le=1.0)
-    colsample_bytree: float = Field(1.0, gt=0.0, le=1.0)
-    min_child_weight: float = Field(1.0, ge=0.0)
-    reg_lambda: float = Field(1.0, ge=0.0)
-    n_jobs: int = Field(-1, ge=-1)
-
-
-class CandidatesParams(_Section):
-    """The candidates to train; an omitted kind is not trained."""
-
-    linear: LinearParams | None = None
-    random_forest: RandomForestParams | None = None
-    xgboost: XGBoostParams | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _known_kinds(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        unknown = sorted(set(data) - set(cls.model_fields))
-        if unknown:
-            raise ValueError(
-                f"unknown candidate {', '.join(map(repr, unknown))}; "
-                f"known: {', '.join(cls.model_fields)}"
-            )
-        # `xgboost:` with no body means "train it with default hyperparameters".
-        return {name: {} if body is None else body for name, body in data.items()}
+    seed: Seed = 42
+    candidates: dict[str, dict[str, Any] | None]
 
     @model_validator(mode="after")
-    def _at_least_one(self) -> CandidatesParams:
-        if not self.listed():
+    def _at_least_one(self) -> TrainParams:
+        if not self.candidates:
             raise ValueError("list at least one candidate")
         return self
-
-    def listed(self) -> dict[str, BaseModel]:
-        """The candidates to train, by kind, in declaration order."""
-        return {
-            name: value
-            for name in type(self).model_fields
-            if (value := getattr(self, name)) is not None
-        }
-
-
-class TrainParams(_Section):
-    """Candidates to train, each with its hyperparameters."""
-
-    seed: Seed = 42
-    candidates: CandidatesParams
 
 
 class EvaluateParams(_Section):
@@ -220,7 +160,6 @@ METRICS_BY_TASK: dict[str, tuple[str, ...]] = {
     "multiclass": ("accuracy", "f1_macro", "log_loss", "roc_auc_ovr"),
     "regression": ("rmse", "mae", "r2"),
 }
-METRICS = METRICS_BY_TASK["binary"]  # the binary metrics (kept for older callers)
 AUTO_METRIC = {"binary": "roc_auc", "multiclass": "f1_macro", "regression": "r2"}
 ALL_METRICS = tuple(dict.fromkeys(m for ms in METRICS_BY_TASK.values() for m in ms))
 LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
@@ -268,7 +207,8 @@ SECTIONS: dict[str, type[_Section]] = {
 }
 
 
-def _describe(exc: ValidationError, prefix: str) -> str:
+def describe_error(exc: ValidationError, prefix: str) -> str:
+    """A pydantic error as `dotted.key: reason` parts, joined by semicolons."""
     lines = []
     for err in exc.errors():
         loc = ".".join(str(part) for part in (prefix, *err["loc"]) if part != "")
@@ -316,7 +256,7 @@ def parse_section(raw: dict[str, Any], section: str) -> Any:
     try:
         return model.model_validate(value)
     except ValidationError as exc:
-        raise ParamsError(_describe(exc, prefix=section)) from None
+        raise ParamsError(describe_error(exc, prefix=section)) from None
 
 
 def load_params(path: str | Path, *sections: str) -> tuple[Any, ...]:

@@ -7,6 +7,7 @@ rules hold for every path through the code, not just for what an import happens 
 from __future__ import annotations
 
 import ast
+import subprocess
 import sys
 from pathlib import Path
 
@@ -116,5 +117,30 @@ def test_nothing_under_tests_is_run_by_targets_workflows_or_the_image():
         for path in runners
         for line in path.read_text().splitlines()
         if "-m tests." in line or "python tests/" in line
+    ]
+    assert not offending, "\n".join(offending)
+
+
+def test_the_tests_import_check_catches_every_form(tmp_path):
+    """The check below fails on a planted import of tests/, whatever form it takes."""
+    planted = tmp_path / "planted.py"
+    planted.write_text("def f():\n    from tests.project_copy import REPO\nimport tests\n")
+    assert sorted(module for _, module in imports(planted)) == ["tests", "tests.project_copy"]
+
+
+def test_nothing_outside_tests_imports_tests():
+    """Product code, stage scripts, services and benchmarks never depend on the test tree."""
+    tracked = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "*.py"],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    outside = [REPO / name for name in tracked if not name.startswith("tests/")]
+    assert any(path.is_relative_to(REPO / "benchmarks") for path in outside)
+    offending = [
+        f"{path.relative_to(REPO)}:{line}: imports {module}"
+        for path in outside
+        if path.is_file()
+        for line, module in imports(path)
+        if module.split(".")[0] == "tests"
     ]
     assert not offending, "\n".join(offending)

@@ -8,7 +8,6 @@ from modelops.params import (
     ParamsError,
     SelectParams,
     TrainParams,
-    XGBoostParams,
     load_params,
     parse_section,
 )
@@ -29,33 +28,6 @@ def repo_params():
 def test_repo_params_file_is_valid_for_every_section():
     sections = load_params(REPO_PARAMS, *SECTIONS)
     assert [type(s) for s in sections] == list(SECTIONS.values())
-
-
-def test_candidates_are_typed_and_keep_declaration_order():
-    train = parse_section(
-        {"train": {"candidates": {"xgboost": {"max_depth": 3}, "random_forest": None}}}, "train"
-    )
-    listed = train.candidates.listed()
-    assert list(listed) == ["random_forest", "xgboost"]  # declaration order of the kinds
-    assert isinstance(listed["xgboost"], XGBoostParams)
-    assert listed["xgboost"].max_depth == 3
-    assert listed["random_forest"].n_estimators == 200  # `random_forest:` alone means defaults
-
-
-def test_unknown_candidate_names_it_and_lists_known_kinds():
-    with pytest.raises(ParamsError) as err:
-        parse_section({"train": {"candidates": {"svm": {}, "xgboost": {}}}}, "train")
-    message = str(err.value)
-    assert "train.candidates" in message
-    assert "'svm'" in message
-    assert "linear, random_forest, xgboost" in message
-
-
-def test_misspelled_hyperparameter_gives_dotted_path(tmp_path):
-    raw = repo_params()
-    raw["train"]["candidates"]["xgboost"]["max_dept"] = 3
-    with pytest.raises(ParamsError, match=r"train\.candidates\.xgboost\.max_dept: unknown key"):
-        load_params(write(tmp_path, raw), "train")
 
 
 def test_misspelled_section_key(tmp_path):

@@ -2,8 +2,9 @@
 
 The model (a `TabularModel`: encoding + estimator) is pickled into a BentoML model-store entry,
 with its model card as a custom object, so the serving process needs neither mlflow nor the
-pipeline's files. BentoML's scikit-learn saver refuses it (not a BaseEstimator), and the store
-entry is only a folder: `bentoml.models.create` is BentoML's way to save any other model.
+pipeline's files. `bentoml.models.create` (BentoML's way to save a model of any kind) makes the
+store entry a plain folder holding that pickle, which the service loads itself; the scikit-learn
+framework saver is not used.
 """
 
 from __future__ import annotations

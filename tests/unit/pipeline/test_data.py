@@ -56,8 +56,8 @@ def test_class_balance_follows_params(data_params):
 
 
 def test_label_noise_makes_the_task_harder(data_params):
-    from modelops.params import XGBoostParams
-    from modelops.pipeline.training import fit_table
+    from modelops.pipeline.training import XGBoostParams
+    from tests.fitting import fit_table
 
     def fit_score(noise):
         params = GenerateParams(n_rows=1500, label_noise=noise, seed=1)

@@ -1,7 +1,7 @@
 import mlflow
 import pytest
 
-from modelops.params import DataParams, XGBoostParams
+from modelops.params import DataParams
 from modelops.pipeline.tracking import (
     CANDIDATE_ALIAS,
     CHAMPION_ALIAS,
@@ -18,7 +18,8 @@ from modelops.pipeline.tracking import (
     start_tracking,
     tracking_uri,
 )
-from modelops.pipeline.training import fit_table, positive_probability
+from modelops.pipeline.training import XGBoostParams
+from tests.fitting import fit_table
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ def test_run_registration_aliases_and_promotion(store, fitted, tmp_path):
     assert alias_version("clf", CHAMPION_ALIAS).version == promoted.version == "1"
     assert alias_version("clf", CHAMPION_ALIAS).tags["metric.roc_auc"] == "0.8"
     model = load_registered_model("clf", CHAMPION_ALIAS)
-    assert (positive_probability(model, x) == positive_probability(candidate, x)).all()
+    assert (model.predict_proba(x) == candidate.predict_proba(x)).all()
     assert model.classes == ["no", "yes"]
 
 
@@ -87,7 +88,7 @@ def test_local_model_round_trip_without_registry(fitted, tmp_path):
     save_model_locally(model, x, tmp_path / "m")
     assert (tmp_path / "m" / "model.pkl").is_file() and (tmp_path / "m" / "MLmodel").is_file()
     loaded = load_local_model(tmp_path / "m")
-    assert (positive_probability(loaded, x) == positive_probability(model, x)).all()
+    assert (loaded.predict_proba(x) == model.predict_proba(x)).all()
 
 
 def test_mlflow_loads_the_tabular_model_back_and_it_takes_raw_rows(fitted, tmp_path):

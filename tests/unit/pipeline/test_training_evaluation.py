@@ -3,22 +3,24 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from modelops.params import (
-    METRICS_BY_TASK,
-    DataParams,
-    GenerateParams,
+from modelops.params import METRICS_BY_TASK, DataParams, GenerateParams
+from modelops.pipeline import evaluation
+from modelops.pipeline.data import generate_dataset
+from modelops.pipeline.training import (
+    HistGradientBoostingParams,
     LinearParams,
     RandomForestParams,
     XGBoostParams,
+    build_estimator,
+    scores_of,
 )
-from modelops.pipeline import evaluation
-from modelops.pipeline.data import generate_dataset
-from modelops.pipeline.training import build_estimator, fit_table, scores_of
 from modelops.serving.model import Feature
+from tests.fitting import fit_table
 
 KINDS = {
     "linear": LinearParams(),
     "random_forest": RandomForestParams(n_estimators=10, n_jobs=1),
+    "hist_gradient_boosting": HistGradientBoostingParams(max_iter=20),
     "xgboost": XGBoostParams(n_estimators=10, n_jobs=1),
 }
 MIXED = GenerateParams(n_rows=300, n_numeric=3, n_categorical=2, n_boolean=1, seed=5)

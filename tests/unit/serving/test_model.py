@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from modelops.params import DataParams, GenerateParams, RandomForestParams, XGBoostParams
+from modelops.params import DataParams, GenerateParams
 from modelops.pipeline.data import generate_dataset
+from modelops.pipeline.training import RandomForestParams, XGBoostParams
 from modelops.serving.model import EncodingError, Feature, TabularModel, category_key
 
 MIXED = GenerateParams(n_rows=400, n_numeric=3, n_categorical=2, n_boolean=1, seed=3)
@@ -16,7 +17,7 @@ XGB = XGBoostParams(n_estimators=15, n_jobs=1)
 
 
 def fit(task, params=XGB, **generate):
-    from modelops.pipeline.training import fit_table
+    from tests.fitting import fit_table
 
     data = DataParams(task=task)
     frame = generate_dataset(MIXED.model_copy(update=generate), data)
@@ -142,7 +143,7 @@ def test_regression_predicts_values_and_has_no_probabilities():
 
 def test_boolean_and_integer_labels_stay_what_they_were():
     frame = generate_dataset(MIXED, DataParams())
-    from modelops.pipeline.training import fit_table
+    from tests.fitting import fit_table
 
     as_bool = frame.assign(target=frame["target"] == "yes")
     model, _ = fit_table(as_bool, DataParams(), "xgboost", XGB)
