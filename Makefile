@@ -228,15 +228,11 @@ report: $(SYNCED) ## PR report vs a git ref: make report BASE=origin/main [STRIC
 	@test -n "$(BASE)" || { echo "usage: make report BASE=<git ref> (e.g. origin/main, HEAD~1)" >&2; exit 2; }
 	python -m modelops.review.report --base "$(BASE)" --output "$(REPORT_DIR)" $(if $(STRICT),--strict)
 
-# The comment job needs requests, not the ML stack: a throw-away env with only requests, at the
-# version uv.lock pins, instead of the 1.4 GB .venv (seconds instead of minutes).
-REQUESTS_PIN := $(shell sed -n '/^name = "requests"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' uv.lock)
-COMMENT_PYTHON = @$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv; \
-	PYTHONPATH=$(CURDIR)/src $(UV) run --no-project --quiet --python "$(PYTHON)" \
-	--with "requests==$(REQUESTS_PIN)" python
+# The comment job needs the standard library and GitHub's `gh` CLI, not the ML stack or .venv.
+COMMENT_PYTHON = PYTHONPATH=$(CURDIR)/src $(PYTHON)
 
 .PHONY: pr-comment
-pr-comment: ## Post/update the ONE report comment (GITHUB_TOKEN, GITHUB_REPOSITORY, PR_NUMBER, REPORT); needs only requests
+pr-comment: ## Post/update the ONE report comment (GITHUB_TOKEN, GITHUB_REPOSITORY, PR_NUMBER, REPORT); needs only python + gh
 	$(COMMENT_PYTHON) -m modelops.review.pr_comment --report "$${REPORT:-$(REPORT_DIR)/report.md}"
 
 .PHONY: pr-comment-outdated

@@ -1,7 +1,8 @@
 """A tiny fake of the GitHub REST API on loopback that records every call.
 
 It serves the endpoints `modelops.review.pr_comment` uses, with GitHub's pagination (`Link` header),
-and can be told to fail the next calls with a given status.
+and can be told to fail the next calls with a given status. The module reaches it through
+`fake_gh.py`, which stands in for the `gh api` command the real module runs.
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ class FakeGitHub:
                 if state.failures:
                     status = state.failures.pop(0)
                     return self._send(status, {"message": f"fake failure {status}"})
-                if self.headers.get("Authorization") != f"Bearer {fake.token}":
+                # what `gh api` sends (and GitHub accepts): `token <token>`
+                if self.headers.get("Authorization") != f"token {fake.token}":
                     return self._send(401, {"message": "Bad credentials"})
                 route = fake.route(method, parts.path, parse_qs(parts.query), body)
                 self._send(*route)

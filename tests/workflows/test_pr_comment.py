@@ -1,7 +1,12 @@
-"""The sticky report comment against a fake GitHub API on loopback that records every call."""
+"""The sticky report comment against a fake GitHub API on loopback that records every call.
+
+The module calls `gh api`; here `gh` on PATH is fake_gh.py, which sends what the GitHub CLI
+manual says `gh api` sends to the fake, and fails the way gh does.
+"""
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,23 +17,32 @@ from modelops.review.pr_comment import (
     PNG_SIGNATURE,
     GitHub,
     GitHubError,
-    retrying_session,
 )
-from modelops.review.report import MARKER
+from modelops.review.render import MARKER
 from tests.workflows.fake_github import FakeGitHub
 
 REPO = "acme/models"
 
 
+FAKE_GH = Path(__file__).with_name("fake_gh.py")
+
+
 @pytest.fixture
-def api():
+def api(tmp_path_factory, monkeypatch):
+    """The fake GitHub, and a `gh` on PATH that sends `gh api` calls to it."""
+    bin_dir = tmp_path_factory.mktemp("bin")
+    gh = bin_dir / "gh"
+    gh.write_text(f'#!/bin/sh\nexec {sys.executable} {FAKE_GH} "$@"\n')
+    gh.chmod(0o755)
     with FakeGitHub() as fake:
+        fake.bin_dir = bin_dir
+        monkeypatch.setenv("FAKE_GH_API_URL", fake.url)
+        monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
         yield fake
 
 
 def client(api, token="test-token", retries=0):
-    session = retrying_session(token, retries=retries, backoff=0)
-    return GitHub(token, REPO, api_url=api.url, session=session)
+    return GitHub(token, REPO, gh=str(api.bin_dir / "gh"), retries=retries, backoff=0)
 
 
 def report_body(text="metrics diff"):
@@ -52,7 +66,7 @@ def test_first_run_creates_then_every_push_updates_the_same_comment(api):
     assert [c["id"] for c in comments] == [1, 2, first.comment_id]
     assert "v3" in comments[-1]["body"] and MARKER in comments[-1]["body"]
     assert comments[0]["body"] == "LGTM"  # other people's comments are never touched
-    assert all(c.authorization == "Bearer test-token" for c in api.state.calls)
+    assert all(c.authorization == "token test-token" for c in api.state.calls)
 
 
 def test_a_person_quoting_the_marker_keeps_their_comment(api):
@@ -118,7 +132,7 @@ def test_transient_errors_are_retried_but_a_create_is_never_repeated(api):
     api.state.failures = [502]
     api.state.comments[5] = []
     with pytest.raises(GitHubError, match="502"):
-        client(api, retries=3).request("POST", f"/repos/{REPO}/issues/5/comments", json={})
+        client(api, retries=3).request("POST", f"repos/{REPO}/issues/5/comments", body={})
     assert api.state.comments[5] == []
 
 
@@ -163,10 +177,10 @@ def run_cli(api, tmp_path, env_extra, *args):
         report_body("table") + "![ROC curve](plots/roc.png)\n![Evil](plots/evil.png)\n"
     )
     env = {
-        "PATH": "/usr/bin:/bin",
+        "PATH": f"{api.bin_dir}:/usr/bin:/bin",
+        "FAKE_GH_API_URL": api.url,
         "GITHUB_TOKEN": "test-token",
         "GITHUB_REPOSITORY": REPO,
-        "GITHUB_API_URL": api.url,
         "REPORT": str(report),
         **env_extra,
     }
@@ -251,3 +265,24 @@ def test_outdated_without_a_report_comment_posts_the_banner(api, tmp_path):
     assert result.returncode == 0, result.stderr
     body = api.state.comments[31][0]["body"]
     assert body.startswith(MARKER) and OUTDATED_START in body and "[CI run](https://r/1)" in body
+
+
+def test_a_missing_gh_is_named(api):
+    github = GitHub("t", REPO, gh=str(api.bin_dir / "no-such-gh"))
+    with pytest.raises(GitHubError, match="the GitHub CLI is not installed"):
+        github.comments(1)
+
+
+def test_the_fake_gh_refuses_what_gh_refuses(api):
+    """The stand-in is only worth something if a call the real gh rejects fails here too."""
+    gh = str(api.bin_dir / "gh")
+    for bad in (
+        ["api", "x", "--bogus"],
+        ["api", "x", "--slurp"],
+        ["api", "-X", "POST", "x", "--paginate"],
+    ):
+        result = subprocess.run(
+            [gh, *bad], capture_output=True, text=True, timeout=30, env={"GH_TOKEN": "test-token"}
+        )
+        assert result.returncode == 1 and result.stderr, bad
+    assert api.state.calls == []

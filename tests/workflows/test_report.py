@@ -7,7 +7,9 @@ import sys
 
 import pytest
 
-from modelops.review.report import MARKER, ReportError, build_report, render_markdown, write_report
+from modelops.review.collect import ReportError, build_report
+from modelops.review.render import MARKER, render_markdown
+from modelops.review.report import write_report
 from tests.project_copy import copy_repository
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report")]

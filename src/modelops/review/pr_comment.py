@@ -1,5 +1,9 @@
 """Post the report as ONE pull-request comment, updated in place on every push.
 
+GitHub is called through the `gh` CLI that GitHub's runners carry (`gh api`, authenticated by
+GITHUB_TOKEN or GH_TOKEN; GH_HOST for GitHub Enterprise), so this module holds only what is
+ours: which comment is the report, the outdated banner, and the images.
+
 The comment is found by the hidden marker the report starts with (`<!-- modelops-report -->`):
 list the issue comments (all pages), PATCH the one with the marker, else POST a new one. So a PR
 gets a single report comment however many times CI runs, never one per push.
@@ -16,25 +20,26 @@ on top of the existing report comment: it describes an earlier commit, not the P
 `make pr-comment` runs it with GITHUB_TOKEN, GITHUB_REPOSITORY and PR_NUMBER (or HEAD_SHA +
 HEAD_OWNER + HEAD_BRANCH to look the PR up), REPORT (default reports/pr/report.md), and
 optionally COMMENT_AUTHOR (only that login's marked comment is updated), ARTIFACT_URL and
-PUBLISH_IMAGES=true.
+PUBLISH_IMAGES=true. It needs the standard library and `gh` only.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import json
 import os
+import re
+import shutil
+import subprocess
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
-
-from modelops.review.report import MARKER, rewrite_images
+from modelops.review.render import MARKER, rewrite_images
 
 # GitHub rejects comment bodies over 65,536 characters; keep room for the truncation note.
 MAX_BODY = 65_000
@@ -43,6 +48,9 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_IMAGE_BYTES = 1_000_000
 OUTDATED_START = "<!-- modelops-outdated -->"
 OUTDATED_END = "<!-- /modelops-outdated -->"
+# Statuses worth another try for a call that is safe to repeat (`gh api` itself does not retry).
+TRANSIENT = {429, 500, 502, 503, 504}
+IDEMPOTENT = {"GET", "PATCH", "PUT"}  # never POST: a retried create could post twice
 
 
 class GitHubError(RuntimeError):
@@ -58,74 +66,100 @@ class Posted:
     url: str
 
 
-def retrying_session(token: str, retries: int = 4, backoff: float = 0.5) -> requests.Session:
-    """A session that authenticates and retries rate limits and transient server errors.
-
-    POST is not retried on a status (a retried create could post twice); reads and the
-    idempotent PATCH/PUT are.
-    """
-    retry = Retry(
-        total=retries,
-        backoff_factor=backoff,
-        status_forcelist=(429, 500, 502, 503, 504),
-        allowed_methods=frozenset({"GET", "PATCH", "PUT"}),
-        respect_retry_after_header=True,
-        raise_on_status=False,
-    )
-    session = requests.Session()
-    session.mount("https://", HTTPAdapter(max_retries=retry))
-    session.mount("http://", HTTPAdapter(max_retries=retry))
-    session.headers.update(
-        {
-            "Authorization": f"Bearer {token}",
-            "Accept": "application/vnd.github+json",
-            "X-GitHub-Api-Version": "2022-11-28",
-            "User-Agent": "modelops-pr-comment",
-        }
-    )
-    return session
-
-
 class GitHub:
-    """The few GitHub REST calls the report comment needs."""
+    """The few GitHub REST calls the report comment needs, made with `gh api`."""
 
     def __init__(
         self,
         token: str,
         repository: str,
-        api_url: str = "https://api.github.com",
-        session: requests.Session | None = None,
-        timeout: float = 30.0,
+        gh: str = "gh",
+        retries: int = 3,
+        backoff: float = 1.0,
+        timeout: float = 60.0,
     ):
         if not token:
             raise GitHubError("GITHUB_TOKEN is empty: the job must pass it in the environment")
         if repository.count("/") != 1 or not all(repository.split("/")):
             raise GitHubError(f"GITHUB_REPOSITORY={repository!r} is not 'owner/name'")
         self.repository = repository
-        self.api_url = api_url.rstrip("/")
-        self.session = session or retrying_session(token)
+        self.gh = shutil.which(gh) or gh
+        self.token = token
+        self.retries = retries
+        self.backoff = backoff
         self.timeout = timeout
 
-    def request(self, method: str, path_or_url: str, **kwargs: Any) -> requests.Response:
-        """Call the API; raise GitHubError with a clear reason on any error status."""
-        url = path_or_url if "://" in path_or_url else f"{self.api_url}{path_or_url}"
+    def environment(self) -> dict[str, str]:
+        """`gh`'s environment: the token, and no prompts, pager, colour or update notices."""
+        return {
+            **os.environ,
+            "GH_TOKEN": self.token,
+            "GH_PROMPT_DISABLED": "1",
+            "GH_NO_UPDATE_NOTIFIER": "1",
+            "NO_COLOR": "1",
+        }
+
+    def request(
+        self,
+        method: str,
+        endpoint: str,
+        body: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        paginate: bool = False,
+    ) -> Any:
+        """`gh api` one endpoint; the parsed JSON response (a list of pages with `paginate`).
+
+        Raises:
+            GitHubError: `gh` is missing, or the call failed; says why and what to check.
+
+        """
+        command = [self.gh, "api", "--method", method, endpoint]
+        for key, value in (query or {}).items():  # with --method GET, fields are the query
+            command += ["--raw-field", f"{key}={value}"]
+        if paginate:  # follow `Link: rel=next`; --slurp wraps the pages in one JSON array
+            command += ["--paginate", "--slurp"]
+        if body is not None:
+            command += ["--input", "-"]
+        stdin = json.dumps(body) if body is not None else None
+        for attempt in range(self.retries + 1):
+            try:
+                result = subprocess.run(
+                    command, input=stdin, capture_output=True, text=True,
+                    env=self.environment(), timeout=self.timeout, check=False,
+                )  # fmt: skip
+            except FileNotFoundError:
+                raise GitHubError(
+                    f"{self.gh}: the GitHub CLI is not installed (GitHub's runners carry it; "
+                    "elsewhere see https://cli.github.com)"
+                ) from None
+            except subprocess.TimeoutExpired:
+                raise GitHubError(
+                    f"gh api {method} {endpoint}: no answer in {self.timeout:.0f} s"
+                ) from None
+            if result.returncode == 0:
+                return json.loads(result.stdout) if result.stdout.strip() else None
+            status = http_status(result.stderr)
+            if method in IDEMPOTENT and status in TRANSIENT and attempt < self.retries:
+                time.sleep(self.backoff * 2**attempt)
+                continue
+            raise GitHubError(explain(method, endpoint, status, result, self.repository))
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def exists(self, endpoint: str, query: Mapping[str, Any] | None = None) -> Any:
+        """The resource at `endpoint`, or None when GitHub answers 404."""
         try:
-            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-        except requests.RequestException as exc:
-            raise GitHubError(f"{method} {url}: {exc}") from None
-        if response.status_code >= 400:
-            raise GitHubError(explain(method, url, response, self.repository))
-        return response
+            return self.request("GET", endpoint, query=query)
+        except GitHubError as exc:
+            if "HTTP 404" in str(exc):
+                return None
+            raise
 
     def comments(self, number: int) -> list[dict[str, Any]]:
         """Every comment of issue/PR `number`, following the `Link: rel=next` pages."""
-        url: str | None = f"/repos/{self.repository}/issues/{number}/comments?per_page=100"
-        found: list[dict[str, Any]] = []
-        while url:
-            response = self.request("GET", url)
-            found += response.json()
-            url = response.links.get("next", {}).get("url")
-        return found
+        pages = self.request(
+            "GET", f"repos/{self.repository}/issues/{number}/comments?per_page=100", paginate=True
+        )
+        return [comment for page in pages or [] for comment in page]
 
     def upsert_comment(
         self, number: int, body: str, marker: str = MARKER, author: str | None = None
@@ -146,15 +180,14 @@ class GitHub:
     ) -> Posted:
         """Edit `comment` in place, or post a new one when there is none; say which it did."""
         if comment:
-            response = self.request(
-                "PATCH", f"/repos/{self.repository}/issues/comments/{comment['id']}",
-                json={"body": body},
+            payload = self.request(
+                "PATCH", f"repos/{self.repository}/issues/comments/{comment['id']}",
+                body={"body": body},
             )  # fmt: skip
         else:
-            response = self.request(
-                "POST", f"/repos/{self.repository}/issues/{number}/comments", json={"body": body}
+            payload = self.request(
+                "POST", f"repos/{self.repository}/issues/{number}/comments", body={"body": body}
             )
-        payload = response.json()
         action = actions[0] if comment else actions[1]
         return Posted(action, int(payload["id"]), payload.get("html_url", ""))
 
@@ -185,11 +218,11 @@ class GitHub:
         `workflow_run` events from forks carry no pull request number, so it is looked up
         from the run's head; the commit must match, so a branch pushed since is not mistaken.
         """
-        response = self.request(
-            "GET", f"/repos/{self.repository}/pulls",
-            params={"head": f"{head_owner}:{head_branch}", "state": "open", "per_page": 100},
+        pulls = self.request(
+            "GET", f"repos/{self.repository}/pulls",
+            query={"head": f"{head_owner}:{head_branch}", "state": "open", "per_page": 100},
         )  # fmt: skip
-        for pull in response.json():
+        for pull in pulls:
             if pull.get("head", {}).get("sha") == head_sha:
                 return int(pull["number"])
         raise GitHubError(
@@ -208,45 +241,50 @@ class GitHub:
         for name, data in sorted(images.items()):
             path = f"{folder}/{name}"
             response = self.request(
-                "PUT", f"/repos/{self.repository}/contents/{path}",
-                json={
+                "PUT", f"repos/{self.repository}/contents/{path}",
+                body={
                     "message": f"report image {path}",
                     "content": base64.b64encode(data).decode(),
                     "branch": branch,
                     **self.existing_sha(path, branch),
                 },
             )  # fmt: skip
-            commit = response.json()["commit"]["sha"]
+            commit = response["commit"]["sha"]
             urls[name] = f"https://github.com/{self.repository}/blob/{commit}/{path}?raw=true"
         return urls
 
     def existing_sha(self, path: str, branch: str) -> dict[str, str]:
         """{"sha": blob} when `path` exists on `branch` (the contents API needs it to replace)."""
-        url = f"{self.api_url}/repos/{self.repository}/contents/{path}"
-        response = self.session.get(url, params={"ref": branch}, timeout=self.timeout)
-        return {"sha": response.json()["sha"]} if response.status_code == 200 else {}
+        found = self.exists(f"repos/{self.repository}/contents/{path}", query={"ref": branch})
+        return {"sha": found["sha"]} if found else {}
 
     def ensure_branch(self, branch: str) -> None:
         """Create `branch` from the default branch's head if it does not exist yet."""
-        url = f"{self.api_url}/repos/{self.repository}/git/ref/heads/{branch}"
-        if self.session.get(url, timeout=self.timeout).status_code == 200:
+        if self.exists(f"repos/{self.repository}/git/ref/heads/{branch}"):
             return
-        default = self.request("GET", f"/repos/{self.repository}").json()["default_branch"]
-        head = self.request("GET", f"/repos/{self.repository}/git/ref/heads/{default}").json()
+        default = self.request("GET", f"repos/{self.repository}")["default_branch"]
+        head = self.request("GET", f"repos/{self.repository}/git/ref/heads/{default}")
         self.request(
-            "POST", f"/repos/{self.repository}/git/refs",
-            json={"ref": f"refs/heads/{branch}", "sha": head["object"]["sha"]},
+            "POST", f"repos/{self.repository}/git/refs",
+            body={"ref": f"refs/heads/{branch}", "sha": head["object"]["sha"]},
         )  # fmt: skip
 
 
-def explain(method: str, url: str, response: requests.Response, repository: str) -> str:
-    """A message that says what an error status means for this job."""
-    try:
-        payload = response.json()
-        detail = payload.get("message", "") if isinstance(payload, dict) else ""
-    except ValueError:
-        detail = response.text[:200]
-    status = response.status_code
+def http_status(stderr: str) -> int | None:
+    """The HTTP status `gh api` names on failure (`gh: Not Found (HTTP 404)`), if any."""
+    found = re.findall(r"\(HTTP (\d{3})\)", stderr)
+    return int(found[-1]) if found else None
+
+
+def explain(
+    method: str,
+    endpoint: str,
+    status: int | None,
+    result: subprocess.CompletedProcess[str],
+    repository: str,
+) -> str:
+    """A message that says what a failed `gh api` call means for this job."""
+    detail = " ".join(result.stderr.strip().splitlines()[-2:]) or result.stdout.strip()[:200]
     hint = {
         401: "GITHUB_TOKEN is invalid or expired",
         403: (
@@ -260,8 +298,9 @@ def explain(method: str, url: str, response: requests.Response, repository: str)
             "the token can see the repository"
         ),
         422: "GitHub refused the content (too large or malformed)",
-    }.get(status, "unexpected response")
-    return f"{method} {url} -> HTTP {status}: {hint} ({detail})"
+    }.get(status or 0, "unexpected response")
+    shown = f"HTTP {status}" if status else f"gh exited {result.returncode}"
+    return f"gh api --method {method} {endpoint} -> {shown}: {hint} ({detail})"
 
 
 def outdated_body(body: str, head_sha: str, run_url: str | None) -> str:
@@ -346,9 +385,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.outdated and not report.is_file():
             raise GitHubError(f"{report}: no report to post; run `make report BASE=<ref>` first")
         github = GitHub(
-            env.get("GITHUB_TOKEN", ""),
-            env.get("GITHUB_REPOSITORY", ""),
-            env.get("GITHUB_API_URL") or "https://api.github.com",
+            env.get("GH_TOKEN") or env.get("GITHUB_TOKEN", ""), env.get("GITHUB_REPOSITORY", "")
         )
         if args.pr:
             if not args.pr.isdigit():

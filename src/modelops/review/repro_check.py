@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from modelops.review.report import dvc_executable
+from modelops.review.collect import dvc_executable
 
 
 class StaleError(RuntimeError):

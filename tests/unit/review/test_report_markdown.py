@@ -2,15 +2,14 @@
 
 import math
 
+from modelops.review.collect import Row, split_candidates
 from modelops.review.pr_comment import MAX_BODY, prepare_body, truncate
-from modelops.review.report import (
+from modelops.review.render import (
     MARKER,
-    Row,
     candidate_cell,
     change,
     fmt,
     rewrite_images,
-    split_candidates,
     without_images,
 )
 
@@ -63,7 +62,8 @@ def test_truncate_keeps_short_bodies_and_cuts_long_ones():
 
 
 def test_report_shows_the_task_the_contract_diff_and_hides_per_class_columns():
-    from modelops.review.report import Report, render_markdown
+    from modelops.review.collect import Report
+    from modelops.review.render import render_markdown
 
     report = Report(
         base="main", base_commit="a" * 40, head_commit="b" * 40, dirty=False, params=[],
@@ -100,7 +100,7 @@ def test_each_metric_change_says_whether_it_is_better_or_worse():
 
 
 def report(**changes):
-    from modelops.review.report import Report
+    from modelops.review.collect import Report
 
     fields = dict(
         base="origin/main", base_commit="a" * 40, head_commit="b" * 40, dirty=False,
@@ -112,7 +112,7 @@ def report(**changes):
 
 
 def test_a_stale_selection_is_flagged_on_the_sections_it_affects():
-    from modelops.review.report import render_markdown
+    from modelops.review.render import render_markdown
 
     text = render_markdown(report(selection_stale=True))
     assert "**The selected model and model card below are not from this change.**" in text
@@ -123,7 +123,7 @@ def test_a_stale_selection_is_flagged_on_the_sections_it_affects():
 
 
 def test_the_report_links_the_run_it_came_from():
-    from modelops.review.report import render_markdown
+    from modelops.review.render import render_markdown
 
     text = render_markdown(report(run_url="https://github.com/acme/m/actions/runs/9"))
     assert "From [this CI run](https://github.com/acme/m/actions/runs/9)" in text
