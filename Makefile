@@ -105,9 +105,10 @@ test-fast: $(SYNCED) ## Unit tests of every wing: no servers, no dvc repro (unde
 	pytest -n 2 tests/unit $(PYTEST_ARGS)
 
 .PHONY: lint
-lint: $(SYNCED) ## ruff lint + format check and the pre-commit hygiene hooks
+lint: $(SYNCED) ## ruff lint + format check, mypy (strict) and the pre-commit hygiene hooks
 	ruff check .
 	ruff format --check .
+	mypy
 	hadolint Dockerfile
 	pre-commit run --all-files --show-diff-on-failure
 

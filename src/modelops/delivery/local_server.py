@@ -13,7 +13,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 
@@ -22,8 +22,18 @@ log = logging.getLogger(__name__)
 
 # Ports handed out by free_port() in this process, so two servers of one run never share one.
 _HANDED_OUT: set[int] = set()
+
+
 # Below the kernel's ephemeral range (bind(0) and every outgoing connection take ports from it,
 # so a port found there is soon someone's client socket); the range is read from /proc.
+class SupportsPoll(Protocol):
+    """Anything with Popen's `poll()`: a subprocess, or a running container."""
+
+    def poll(self) -> int | None:
+        """The exit code once it has exited, else None."""
+        ...
+
+
 _LOWEST_PORT = 20000
 # Not the global generator: a test that seeds it would make every xdist worker pick alike.
 _RANDOM = random.SystemRandom()
@@ -64,7 +74,7 @@ def free_port() -> int:
             return port
     with socket.socket() as sock:  # the low range is full: let the kernel choose
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return int(sock.getsockname()[1])
 
 
 def start_on_free_port(
@@ -107,7 +117,13 @@ def start_on_free_port(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def wait_until(check, process, what: str, timeout: float = 90.0, interval: float = 0.2) -> None:
+def wait_until(
+    check: Callable[[], bool],
+    process: SupportsPoll,
+    what: str,
+    timeout: float = 90.0,
+    interval: float = 0.2,
+) -> None:
     """Poll `check()` until it is true; fail if `process` exits first or time runs out.
 
     `process` is anything with Popen's `poll()` (a subprocess, or a running container).
@@ -132,13 +148,17 @@ def answers_200(url: str) -> bool:
 
 
 def wait_ready(
-    url: str, process, timeout: float = 90.0, path: str = "/readyz", interval: float = 0.2
+    url: str,
+    process: SupportsPoll,
+    timeout: float = 90.0,
+    path: str = "/readyz",
+    interval: float = 0.2,
 ) -> None:
     """Poll `url + path` until it answers 200; fail if the process exits or time runs out."""
     wait_until(lambda: answers_200(f"{url}{path}"), process, f"server at {url}", timeout, interval)
 
 
-def stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen[Any]) -> None:
     """Stop the server and every worker it started (its own process group).
 
     Returns once the whole group is gone, not just the server: a worker still shutting down keeps

@@ -73,8 +73,9 @@ def run_stage(
     quiet_libraries()
     from modelops.pipeline.tracking import TrackingError
 
+    handled: tuple[type[BaseException], ...] = (*EXPECTED_FAILURES, TrackingError, StageFailed)
     try:
         main(args)
-    except (*EXPECTED_FAILURES, TrackingError, StageFailed) as exc:
+    except handled as exc:
         print(f"error: {stage}: {exc}", file=sys.stderr)
         sys.exit(1)

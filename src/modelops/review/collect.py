@@ -42,7 +42,7 @@ class Row:
     @property
     def changed(self) -> bool:
         """Whether the value differs between base and head."""
-        return self.old != self.new
+        return bool(self.old != self.new)
 
 
 @dataclass

@@ -50,7 +50,9 @@ def render_plots(
     return written
 
 
-def curve_figure(plt, kind, spec, winners, base_label):
+def curve_figure(
+    plt: Any, kind: str, spec: dict[str, Any], winners: dict[str, str | None], base_label: str
+) -> Any:
     """One axes: each candidate a colour, head solid, base dashed; the selected model thicker."""
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -79,7 +81,9 @@ def curve_figure(plt, kind, spec, winners, base_label):
     return fig
 
 
-def confusion_figure(plt, spec, winners, base_label):
+def confusion_figure(
+    plt: Any, spec: dict[str, Any], winners: dict[str, str | None], base_label: str
+) -> Any:
     """The selected model's confusion matrix at base and at head, side by side."""
     panels = []
     for rev, label in ((base_label, "base"), (HEAD_LABEL, "head")):

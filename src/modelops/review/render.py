@@ -65,7 +65,7 @@ def candidate_cell(row: Row | None) -> str:
     return f"**{fmt(row.new)}** ({change(row)})"
 
 
-def table(header: Sequence[str], rows: list[Sequence[str]]) -> list[str]:
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     """A GitHub-flavoured markdown table."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -164,11 +164,12 @@ def render_markdown(report: Report, artifact_note: str | None = None) -> str:
     out += ["", f"### Model card{stale_note}", ""]
     if report.model_card:
         card = report.model_card
-        keys = ("name", "version", "task", "target", "candidate", "threshold", "git_commit")
+        keys: tuple[str, ...] = ("name", "version", "task", "target", "candidate", "threshold")
+        keys += ("git_commit",)
         keys += ("data_hash",)
-        rows = [[key, fmt(card.get(key))] for key in (*keys, "trained_at", "mlflow_run_id")]
-        rows.append(["features", fmt(len(card.get("feature_schema", [])))])
-        out += table(["field", "value"], rows)
+        fields = [[key, fmt(card.get(key))] for key in (*keys, "trained_at", "mlflow_run_id")]
+        fields.append(["features", fmt(len(card.get("feature_schema", [])))])
+        out += table(["field", "value"], fields)
         out += ["", "<details><summary>full model card</summary>", "", "```json"]
         out += [json.dumps(card, indent=2, sort_keys=True), "```", "</details>"]
     else:
