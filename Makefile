@@ -65,9 +65,7 @@ plots: $(SYNCED) ## Render the plots to dvc_plots/index.html
 
 .PHONY: promote
 promote: $(SYNCED) ## Point the registry's `champion` at `candidate`, or (CD) at VERSION=n DATA_HASH=h once verified
-	@if [ -n "$${GITHUB_ACTIONS:-}" ] && [ -z "$${MLFLOW_TRACKING_URI:-}" ]; then \
-		echo "$(WARN)no team MLflow server (variable MLFLOW_TRACKING_URI): the registry's champion is not moved; the released model is version $(or $(VERSION),?) of the reviewed outputs"; \
-	else python -m pipelines.promote $(if $(VERSION),--version "$(VERSION)" --data-hash "$(DATA_HASH)"); fi
+	python -m pipelines.promote $(if $(VERSION),--version "$(VERSION)" --data-hash "$(DATA_HASH)")
 
 .PHONY: serve
 serve: $(SYNCED) ## Serve the packaged model locally (PORT=3000): the page at /, Swagger UI at /docs
@@ -84,7 +82,6 @@ smoke: $(SYNCED) ## Smoke-test a running endpoint: make smoke URL=https://... [A
 
 .PHONY: score
 score: $(SYNCED) ## Batch-score a file: make score INPUT=in.csv OUTPUT=out.parquet
-	@test -n "$(INPUT)" -a -n "$(OUTPUT)" || { echo "usage: make score INPUT=<csv|parquet> OUTPUT=<csv|parquet>" >&2; exit 2; }
 	python -m pipelines.score --input "$(INPUT)" --output "$(OUTPUT)"
 
 .PHONY: mlflow-ui
@@ -120,6 +117,10 @@ format: $(SYNCED) ## Format and auto-fix with ruff
 .PHONY: bench-pipeline
 bench-pipeline: $(SYNCED) ## Time dvc repro (full, no-op, 10k/100k/1M rows) -> reports/bench/pipeline.json
 	python -m benchmarks.pipeline
+
+.PHONY: bench-candidates
+bench-candidates: $(SYNCED) ## Test score + fit time of every candidate kind on real tables -> reports/bench/candidates.json
+	OMP_NUM_THREADS=1 python -m benchmarks.candidates
 
 .PHONY: bench-serve
 bench-serve: $(SYNCED) ## Serving latency/throughput/cold start vs mlflow, FastAPI, HTTP floor -> reports/bench/serve.json
@@ -197,24 +198,13 @@ pull: $(SYNCED) ## dvc pull data and models from the team's S3 remote instead of
 	python -m pipelines.remote pull
 
 # CD deploys what was reviewed: the outputs CI on main pushed for this commit, exactly as dvc.lock
-# names them, never a retrain on the deploy runner. Without a remote it says so and falls back.
-# GitHub shows `::warning::` lines as annotations on the run.
-WARN = $(if $(GITHUB_ACTIONS),::warning::,warning: )
+# names them, never a retrain on the deploy runner (modelops.delivery.reviewed). Without a remote
+# it says so and falls back to REPRO_CHECK.
 REPRO_CHECK ?= $(MAKE) repro-check
 
 .PHONY: reviewed
 reviewed: $(SYNCED) ## CD: dvc pull what dvc.lock names, fail unless dvc status is clean, package it (no remote: announced repro fallback)
-	@rc=0; python -m pipelines.remote check || rc=$$?; \
-	if [ $$rc -eq 2 ]; then \
-		echo "$(WARN)no DVC remote configured (DVC_REMOTE_URL or .dvc/config): cannot pull the outputs CI reviewed; FALLBACK: reproducing them from dvc.lock on this runner (repro-check fails if they differ from what dvc.lock names)"; \
-		$(REPRO_CHECK); \
-	elif [ $$rc -ne 0 ]; then exit $$rc; \
-	else missing="the remote lacks this commit's outputs (CI on main pushes them after its repro: did it succeed for this commit?)"; \
-		python -m pipelines.remote pull || { echo "error: cannot pull what dvc.lock names: $$missing" >&2; exit 1; }; \
-		if ! dvc status --quiet --with-deps select; then \
-			echo "error: dvc status is not clean after pulling what dvc.lock names: $$missing" >&2; \
-			dvc status --with-deps select >&2; exit 1; fi && \
-		dvc repro package && echo "reviewed outputs of $$(git rev-parse --short HEAD) pulled and packaged"; fi
+	python -m modelops.delivery.reviewed --repro-check "$(REPRO_CHECK)"
 
 # --- workflows ---
 # What the GitHub workflows run beyond lint/test; each is the same command locally.
@@ -226,7 +216,6 @@ repro-check: $(SYNCED) ## dvc repro, then fail if dvc status is not clean or the
 
 .PHONY: report
 report: $(SYNCED) ## PR report vs a git ref: make report BASE=origin/main [STRICT=1: fail if the gate refuses]
-	@test -n "$(BASE)" || { echo "usage: make report BASE=<git ref> (e.g. origin/main, HEAD~1)" >&2; exit 2; }
 	python -m modelops.review.report --base "$(BASE)" --output "$(REPORT_DIR)" $(if $(STRICT),--strict)
 
 # The comment job needs the standard library and GitHub's `gh` CLI, not the ML stack or .venv.

@@ -7,6 +7,7 @@ promoted only if the registry's tags show it is that model. `make promote` witho
 with it.
 """
 
+import os
 from pathlib import Path
 
 from modelops.params import load_params
@@ -14,6 +15,7 @@ from modelops.pipeline.stage import log, run_stage, stage_parser
 from modelops.pipeline.tracking import (
     CANDIDATE_ALIAS,
     CHAMPION_ALIAS,
+    ci_without_registry,
     promote,
     promote_version,
     start_tracking,
@@ -21,6 +23,9 @@ from modelops.pipeline.tracking import (
 
 
 def main(args):
+    if skipped := ci_without_registry(os.environ, args.version):
+        print(skipped)
+        return
     (select,) = load_params(args.params, "select")
     start_tracking(Path.cwd())
     if args.version:

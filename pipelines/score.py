@@ -6,6 +6,9 @@ table's raw columns (empty cells for missing values); the output is the input pl
 written only when every row was scored.
 """
 
+import argparse
+from pathlib import Path
+
 from tqdm import tqdm
 
 from modelops.pipeline.stage import log, run_stage, stage_parser
@@ -23,12 +26,23 @@ def main(args):
     log.info("scored %d rows with %s v%s -> %s", rows, model["name"], model["version"], args.output)
 
 
-if __name__ == "__main__":
-    from pathlib import Path
+def file_argument(value: str) -> Path:
+    """A file path given on the command line; `make score` without INPUT/OUTPUT passes ''."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError(
+            "empty; usage: make score INPUT=<csv|parquet> OUTPUT=<csv|parquet>"
+        )
+    return Path(value)
 
+
+if __name__ == "__main__":
     parser = stage_parser("score", __doc__)
-    parser.add_argument("--input", type=Path, required=True, help="CSV or Parquet to score")
-    parser.add_argument("--output", type=Path, required=True, help="CSV or Parquet to write")
+    parser.add_argument(
+        "--input", type=file_argument, required=True, help="CSV or Parquet to score"
+    )
+    parser.add_argument(
+        "--output", type=file_argument, required=True, help="CSV or Parquet to write"
+    )
     parser.add_argument("--model", default="models/best", help="selected model folder")
     parser.add_argument("--chunk-rows", type=int, default=50_000)
     run_stage("score", main, parser)

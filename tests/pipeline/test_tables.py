@@ -6,8 +6,8 @@ import pickle
 import pandas as pd
 import pytest
 
+from benchmarks import tables
 from modelops.params import METRICS_BY_TASK
-from tests import tables
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 

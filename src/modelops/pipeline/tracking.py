@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -363,3 +364,18 @@ def load_registered_model(model_name: str, alias: str) -> Any:
     import mlflow.sklearn
 
     return mlflow.sklearn.load_model(f"models:/{model_name}@{alias}")
+
+
+def ci_without_registry(environ: Mapping[str, str], version: str | None) -> str | None:
+    """The warning to show instead of promoting in CI without a team MLflow server, else None.
+
+    A CI runner's own MLflow store dies with it: moving `champion` there would change nothing
+    the next run sees. The warning is a GitHub annotation (`::warning::`) on the run.
+    """
+    if not environ.get("GITHUB_ACTIONS") or environ.get("MLFLOW_TRACKING_URI"):
+        return None
+    return (
+        "::warning::no team MLflow server (variable MLFLOW_TRACKING_URI): the registry's "
+        f"champion is not moved; the released model is version {version or '?'} of the "
+        "reviewed outputs"
+    )
