@@ -12,9 +12,12 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from modelops.serving.model import TabularModel
 
 DEFAULT_DB = "mlflow.db"
 DEFAULT_ARTIFACTS = "mlartifacts"
@@ -163,13 +166,12 @@ def git_commit(root: str | Path) -> str:
     return out.stdout.strip()
 
 
-def pip_requirements(model: Any) -> list[str]:
+def pip_requirements(model: TabularModel) -> list[str]:
     """Pinned requirements of a model, given explicitly so mlflow skips its slow inference."""
     from importlib.metadata import version
 
     packages = ["scikit-learn", "cloudpickle", "numpy", "pandas"]
-    estimator = getattr(model, "estimator", model)  # a TabularModel wraps its estimator
-    if "xgboost" in type(estimator).__module__:
+    if "xgboost" in type(model.estimator).__module__:
         packages.append("xgboost-cpu")
     return [f"{package}=={version(package)}" for package in packages]
 
@@ -184,7 +186,7 @@ def log_candidate(
     *,
     experiment_id: str,
     name: str,
-    model: Any,
+    model: TabularModel,
     hyperparameters: dict[str, Any],
     metrics: dict[str, float],
     features: pd.DataFrame,
@@ -211,7 +213,7 @@ def log_candidate(
     return LoggedCandidate(name=name, run_id=run.info.run_id, model_uri=info.model_uri)
 
 
-def save_model_locally(model: Any, features: pd.DataFrame, path: str | Path) -> None:
+def save_model_locally(model: TabularModel, features: pd.DataFrame, path: str | Path) -> None:
     """Save a model as an MLflow model folder (cloudpickle), the same format as the logged one."""
     import mlflow.sklearn
     from mlflow.models import infer_signature
