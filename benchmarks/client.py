@@ -77,6 +77,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    if not Path("models/bento.json").is_file():
+        parser.exit(1, "no packaged model: run 'make run' first\n")
     use_project_bentoml_home(Path.cwd())  # where the package stage put the model
     bento = json.loads(Path("models/bento.json").read_text())
     card = json.loads(Path("models/best/model_card.json").read_text())
