@@ -11,37 +11,13 @@ from modelops.pipeline.training import scores_of
 from modelops.storage import read_json, write_json, write_text
 
 
-def write_plots(plots, name, model, labels, scores, params):
-    """Each task's plot data for one candidate (see the top-level `plots:` of dvc.yaml)."""
-    n = params.curve_points
-    if model.task == "regression":
-        write_json(
-            plots / "predicted_vs_actual" / f"{name}.json",
-            evaluation.predicted_vs_actual_points(labels, scores, n * 5),
-        )
-        write_json(
-            plots / "residuals" / f"{name}.json",
-            evaluation.residual_points(labels, scores, n * 5),
-        )
-        return
-    if model.task == "binary":
-        positive = scores[:, 1]
-        write_json(plots / "roc" / f"{name}.json", evaluation.roc_points(labels, positive, n))
-        write_json(
-            plots / "precision_recall" / f"{name}.json",
-            evaluation.precision_recall_points(labels, positive, n),
-        )
-        write_json(
-            plots / "calibration" / f"{name}.json",
-            evaluation.calibration_points(labels, positive, params.calibration_bins),
-        )
-        predicted = evaluation.binary_predictions(positive, model.threshold)
-    else:
-        predicted = scores.argmax(axis=1)
-    write_text(
-        plots / "confusion" / f"{name}.csv",
-        evaluation.confusion_rows(labels, predicted, model.classes),
-    )
+def write_plots(plots: Path, name: str, data: dict) -> None:
+    """One candidate's plot files: `<plots>/<kind>/<name>.json`, or `.csv` for the confusion."""
+    for kind, payload in data.items():
+        if isinstance(payload, str):
+            write_text(plots / kind / f"{name}.csv", payload)
+        else:
+            write_json(plots / kind / f"{name}.json", payload)
 
 
 def main(args):
@@ -59,7 +35,12 @@ def main(args):
         scores[name] = evaluation.task_metrics(
             model.task, labels, output, model.classes, model.threshold
         )
-        write_plots(plots, name, model, labels, output, params)
+        write_plots(
+            plots, name,
+            evaluation.plot_data(
+                model, labels, output, params.curve_points, params.calibration_bins
+            ),
+        )  # fmt: skip
         flat = {k: v for k, v in scores[name].items() if isinstance(v, float | int)}
         if not log_test_metrics(run["run_id"], flat):
             log.warning(

@@ -223,3 +223,28 @@ def label_indices(model: Any, values: Any) -> np.ndarray:
         return np.asarray(values, dtype=np.float64)
     index = {category_key(c): i for i, c in enumerate(model.classes)}
     return np.array([index.get(category_key(v), -1) for v in values], dtype=np.int64)
+
+
+def plot_data(
+    model: Any, labels: Any, scores: Any, curve_points: int, calibration_bins: int
+) -> dict[str, Any]:
+    """Each of the task's plots for one candidate, by plot kind (see `plots:` in dvc.yaml).
+
+    Point lists are written as JSON; the confusion matrix (a str) as CSV rows.
+    """
+    if model.task == "regression":
+        return {
+            "predicted_vs_actual": predicted_vs_actual_points(labels, scores, curve_points * 5),
+            "residuals": residual_points(labels, scores, curve_points * 5),
+        }
+    plots: dict[str, Any] = {}
+    if model.task == "binary":
+        positive = scores[:, 1]
+        plots["roc"] = roc_points(labels, positive, curve_points)
+        plots["precision_recall"] = precision_recall_points(labels, positive, curve_points)
+        plots["calibration"] = calibration_points(labels, positive, calibration_bins)
+        predicted = binary_predictions(positive, model.threshold)
+    else:
+        predicted = scores.argmax(axis=1)
+    plots["confusion"] = confusion_rows(labels, predicted, model.classes)
+    return plots
