@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from modelops.params import METRICS_BY_TASK
+from modelops.pipeline.training import KINDS
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 
@@ -149,7 +150,7 @@ def test_gate_refuses_a_worse_candidate_and_keeps_the_champion(fresh_copy):
         (
             {"train": {"candidates": {"svm": {"C": 1}}}},
             "error: train: train.candidates: unknown candidate 'svm'; "
-            "known: linear, random_forest, xgboost",
+            f"known: {', '.join(KINDS)}",
         ),
         ({"split": {"test_sise": 0.2}}, "error: split: split.test_sise: unknown key"),
         ({"select": {"metric": "auc"}}, "error: select: select.metric: Input should be"),
