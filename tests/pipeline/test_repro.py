@@ -149,8 +149,7 @@ def test_gate_refuses_a_worse_candidate_and_keeps_the_champion(fresh_copy):
     [
         (
             {"train": {"candidates": {"svm": {"C": 1}}}},
-            "error: train: train.candidates: unknown candidate 'svm'; "
-            f"known: {', '.join(KINDS)}",
+            f"error: train: train.candidates: unknown candidate 'svm'; known: {', '.join(KINDS)}",
         ),
         ({"split": {"test_sise": 0.2}}, "error: split: split.test_sise: unknown key"),
         ({"select": {"metric": "auc"}}, "error: select: select.metric: Input should be"),
