@@ -70,6 +70,15 @@ def validation_view(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     return view
 
 
+def _mostly(max_null_fraction: float) -> float:
+    """GX's `mostly` (the share that must be non-null) for a null bound, exactly at the bound.
+
+    `1 - 0.172` is 0.8280000000000001 in floating point, so a table with exactly 17.2% nulls
+    would fail a bound of 17.2%; rounded, it compares equal to the table's own share.
+    """
+    return round(1.0 - max_null_fraction, 10)
+
+
 def build_expectations(contract: Contract, frame: pd.DataFrame) -> list[Any]:
     """The expectations of the contract, in the order a reader would check them.
 
@@ -92,7 +101,7 @@ def build_expectations(contract: Contract, frame: pd.DataFrame) -> list[Any]:
             continue
         name = column.name
         expectations.append(
-            ex.ExpectColumnValuesToNotBeNull(column=name, mostly=1.0 - column.max_null_fraction)
+            ex.ExpectColumnValuesToNotBeNull(column=name, mostly=_mostly(column.max_null_fraction))
             if column.max_null_fraction > 0
             else ex.ExpectColumnValuesToNotBeNull(column=name)
         )
@@ -120,7 +129,7 @@ def build_expectations(contract: Contract, frame: pd.DataFrame) -> list[Any]:
     if target in frame.columns:
         expectations.append(
             ex.ExpectColumnValuesToNotBeNull(
-                column=target, mostly=1.0 - contract.target_max_null_fraction
+                column=target, mostly=_mostly(contract.target_max_null_fraction)
             )
             if contract.target_max_null_fraction > 0
             else ex.ExpectColumnValuesToNotBeNull(column=target)
@@ -263,10 +272,13 @@ def _failure(outcome: Any) -> dict[str, Any]:
         observed["unexpected_count"] = int(result["unexpected_count"])
         observed["unexpected_percent"] = round(float(result.get("unexpected_percent") or 0), 4)
         observed["examples"] = _plain(result.get("partial_unexpected_list", [])[:5])
-    if config.type == "expect_column_distinct_values_to_contain_set" and "observed_value" not in (
-        observed
-    ):
-        observed["observed_value"] = _plain(result.get("details", {}).get("value_counts"))
+    if config.type == "expect_column_distinct_values_to_contain_set":
+        # GX 1.x reports the classes that are missing (observed_value is None), older ones the
+        # values present
+        if result.get("partial_missing_list"):
+            observed["missing"] = _plain(result["partial_missing_list"])
+        elif "observed_value" not in observed:
+            observed["observed_value"] = _plain(result.get("details", {}).get("value_counts"))
     exception = (outcome.exception_info or {}).get("exception_message")
     if exception:
         observed["error"] = str(exception)
@@ -282,6 +294,8 @@ def _render(observed: dict[str, Any]) -> str:
     if "mismatched" in observed:
         parts = [f"{k}: {v}" for k, v in observed["mismatched"].items() if v]
         return "; ".join(parts) or str(observed.get("observed_value"))
+    if "missing" in observed:
+        return f"missing {observed['missing']}"
     if "unexpected_count" in observed:
         return (
             f"{observed['unexpected_count']} bad value(s) ({observed['unexpected_percent']}%), "
