@@ -323,6 +323,13 @@ def infer_task(target: pd.Series, requested: str, max_classes: int) -> tuple[str
             )
         return requested, "set by data.task"
     if not numeric:
+        numbers, texts = _numbers_and_texts(values)
+        if numbers and texts:
+            raise ContractError(
+                f"target {target.name!r} mixes text and numbers "
+                f"(e.g. {', '.join(map(repr, [*texts[:2], *numbers[:2]]))}): {distinct} classes "
+                "as written; fix the labels, or set data.task if they are meant as they are"
+            )
         kind = "boolean" if _is_boolean(values) else "text"
         why = f"target is {kind} with {distinct} distinct values"
     elif integral and distinct <= max_classes:
@@ -331,6 +338,16 @@ def infer_task(target: pd.Series, requested: str, max_classes: int) -> tuple[str
         what = "integer" if integral else "non-integer"
         return "regression", f"target is numeric with {distinct} distinct {what} values"
     return ("binary" if distinct == 2 else "multiclass"), why
+
+
+def _numbers_and_texts(values: pd.Series) -> tuple[list[Any], list[Any]]:
+    """The distinct values of a text column that read as numbers, and those that do not."""
+    if _is_numeric(values) or _is_boolean(values):
+        return [], []
+    distinct = pd.Series(values.unique())
+    parsed = pd.to_numeric(distinct.map(str), errors="coerce")
+    is_number = parsed.notna() & ~distinct.map(lambda v: isinstance(v, bool | np.bool_))
+    return list(distinct[is_number]), list(distinct[~is_number])
 
 
 def _margin(low: float, high: float, fraction: float) -> tuple[float, float]:
@@ -425,7 +442,20 @@ def infer_contract(
             keys = sorted({category_key(v) for v in values})
             unique_share = len(keys) / len(values)
             is_text = not _is_numeric(series)
-            if is_text and len(values) >= 20 and unique_share >= bounds.identifier_fraction:
+            identifier = (
+                is_text and len(values) >= 20 and unique_share >= bounds.identifier_fraction
+            )
+            if name not in data.categorical and (identifier or len(keys) > bounds.max_categories):
+                numbers, texts = _numbers_and_texts(values)
+                if len(numbers) > len(texts):
+                    problems.append(
+                        f"{name}: a number column with text in it ({len(texts)} text value(s), "
+                        f"e.g. {', '.join(map(repr, texts[:3]))}, among {len(numbers)} distinct "
+                        "numbers); fix those cells, or list the column in data.drop or "
+                        "data.categorical"
+                    )
+                    continue
+            if identifier:
                 dropped[name] = f"identifier ({unique_share:.0%} of values are unique)"
                 warnings.append(
                     f"column {name!r} left out: looks like an identifier "
