@@ -114,7 +114,7 @@ def test_text_in_a_number_column_of_a_new_source_says_it_held_text(tmp_path):
     contract, _ = infer_contract(frame.assign(other=1.0), DataParams(target="y", drop=("amount",)),
                                  BOUNDS, "t")  # fmt: skip
     assert contract.dropped["amount"] == "listed in data.drop"
-    contract, warnings = infer_contract(
+    contract, _ = infer_contract(
         frame.assign(other=1.0), DataParams(target="y", categorical=("amount",)), BOUNDS, "t"
     )
     assert "amount" in contract.dropped and "identifier" in contract.dropped["amount"]
