@@ -103,8 +103,8 @@ class SizeLimit(Behaviour):
         if int(handler.headers["content-length"]) > self.limit:
             headers = [("Retry-After", self.retry_after)] if self.retry_after else []
             handler.close_connection = True
-            reply(handler, 413, {"error": f"body over {self.limit} bytes"}, headers + [
-                ("Connection", "close")])  # fmt: skip
+            headers.append(("Connection", "close"))
+            reply(handler, 413, {"error": f"body over {self.limit} bytes"}, headers)
             return
         super().predict(handler)
 
@@ -292,7 +292,7 @@ def test_an_answer_without_one_prediction_per_row_is_a_bad_answer(serve):
 
 
 class ListCard(Behaviour):
-    card = ["not", "a", "card"]
+    card = ("not", "a", "card")  # a JSON list
 
 
 def test_a_card_that_is_not_an_object_is_a_bad_answer(serve):
