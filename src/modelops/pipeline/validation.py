@@ -60,11 +60,26 @@ def _keys(series: pd.Series) -> pd.Series:
 
 
 def validation_view(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
-    """The frame GX checks: category columns and class labels as the text the model sees."""
+    """The frame GX checks: category columns and class labels as the text the model sees.
+
+    Number columns of pandas' nullable types (Int64, Float64: what Parquet gives back for a
+    frame written with them) are checked as float64: GX's type check reads a masked column's
+    values as numpy `int64` and fails it against its own type list.
+    """
     view = frame.copy()
     for column in contract.columns:
-        if column.type == "category" and column.name in view.columns:
-            view[column.name] = _keys(view[column.name]).to_numpy()
+        if column.name not in view.columns:
+            continue
+        series = view[column.name]
+        if column.type == "category":
+            view[column.name] = _keys(series).to_numpy()
+        elif (
+            column.type == "number"
+            and isinstance(series.dtype, pd.api.extensions.ExtensionDtype)
+            and pd.api.types.is_numeric_dtype(series.dtype)
+            and not pd.api.types.is_bool_dtype(series.dtype)
+        ):
+            view[column.name] = series.astype("float64")
     if contract.task != "regression" and contract.target in view.columns:
         view[contract.target] = _keys(view[contract.target]).to_numpy()
     return view

@@ -131,3 +131,19 @@ def test_a_contract_inferred_from_a_table_with_null_targets_accepts_that_table()
         "y: at most 15.0% nulls; observed 7 bad value(s) (17.5%), "
         "e.g. [None, None, None, None, None]"
     ]
+
+
+def test_nullable_integer_and_float_columns_pass_their_own_contract():
+    # what read_parquet gives back for a frame written with pandas' nullable types
+    frame = known().assign(
+        x=pd.array([1, None, 3, 4] * 10, dtype="Int64"),
+        gappy=pd.array([0.5, None, 1.5, 2.5] * 10, dtype="Float64"),
+    )
+    contract, _ = infer_contract(frame, DataParams(target="y"), BOUNDS, "t")
+    assert [c.type for c in contract.columns[:2]] == ["number", "number"]
+    assert validate_dataset(frame, contract).success
+    broken = frame.assign(x=pd.array([100, None, 3, 4] * 10, dtype="Int64"))
+    assert messages(broken, contract) == [
+        "x: values must be finite and between -0.5 and 5.5; observed 10 bad value(s) (33.3333%), "
+        "e.g. [100.0, 100.0, 100.0, 100.0, 100.0]"
+    ]
