@@ -147,3 +147,23 @@ def test_nullable_integer_and_float_columns_pass_their_own_contract():
         "x: values must be finite and between -0.5 and 5.5; observed 10 bad value(s) (33.3333%), "
         "e.g. [100.0, 100.0, 100.0, 100.0, 100.0]"
     ]
+
+
+def test_the_summary_has_every_key_and_observed_values_are_plain_json():
+    import numpy as np
+
+    from modelops.pipeline.validation import ValidationReport, _plain
+
+    report = ValidationReport(success=False, rows=7, evaluated=3, failures=[{"m": 1}],
+                              target_null_rows=2)  # fmt: skip
+    assert report.to_dict() == {
+        "success": False, "rows": 7, "target_null_rows": 2, "expectations_evaluated": 3,
+        "expectations_failed": 1, "failures": [{"m": 1}],
+    }  # fmt: skip
+    assert _plain(np.int64(3)) == 3 and type(_plain(np.int64(3))) is int
+    assert _plain(np.float64("nan")) is None and _plain(np.float64("inf")) == "inf"
+    assert _plain({3, 1, 20}) == [1, 20, 3]  # sorted as text: mixed types never fail to sort
+    assert _plain({"b", 2}) == [2, "b"]
+    assert _plain((np.int64(2), "a")) == [2, "a"]
+    assert _plain({np.str_("k"): [np.int64(1), {"x": np.bool_(True)}]}) == {"k": [1, {"x": True}]}
+    assert _plain("text") == "text" and _plain([1, "a"]) == [1, "a"]
