@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextvars
+import io
 import json
 import math
 import os
@@ -334,14 +335,13 @@ class Client:
     def __repr__(self) -> str:
         return f"Client({self.url!r})"
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One call to `path`, retried as configured, within the deadline; the answer's JSON.
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """One call to `path`, retried as configured, its answer read within the deadline.
 
         Raises:
             ServerUnreachable: no answer from the URL after the retries (DeadlineExceeded: not
                 within the deadline; ConnectionDropped: the server closed the connection).
             RequestRejected: a 4xx/5xx answer, carrying the server's message.
-            BadAnswer: a 2xx answer whose body is not JSON.
 
         """
         url = self.url + path
@@ -370,13 +370,25 @@ class Client:
             raise RequestRejected(
                 url, response.status_code, _server_message(content, response.reason)
             )
+        response.raw = io.BytesIO(content)  # read already: `.content`, `.json()` take it from here
+        return response
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """`request`, and the answer's JSON.
+
+        Raises:
+            BadAnswer: a 2xx answer whose body is not JSON (and what `request` raises).
+
+        """
+        response = self.request(method, path, **kwargs)
         try:
-            return json.loads(content)
+            return response.json()
         except ValueError:
+            content = response.content
             kind = response.headers.get("content-type") or "no content type"
             start = content[:80].decode("utf-8", "replace")
             raise BadAnswer(
-                f"{url} answered {response.status_code} with a body that is not JSON "
+                f"{self.url}{path} answered {response.status_code} with a body that is not JSON "
                 f"({kind}, {len(content)} bytes: {start!r})"
             ) from None
 
@@ -416,7 +428,7 @@ class Client:
     def metadata(self, refresh: bool = False) -> dict[str, Any]:
         """The model card the service serves (name, version, metrics, feature_schema, ...)."""
         if self._metadata is None or refresh:
-            card = self.request("GET", "/metadata")
+            card = self.call("GET", "/metadata")
             if not isinstance(card, dict):
                 raise BadAnswer(f"{self.url}/metadata: the answer is not a model card")
             self._metadata = card
@@ -445,7 +457,7 @@ class Client:
 
         """
         try:
-            body = self.request("POST", "/predict", json={"instances": records})
+            body = self.call("POST", "/predict", json={"instances": records})
         except RequestRejected as exc:
             if exc.status != 413:
                 raise

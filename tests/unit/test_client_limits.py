@@ -14,6 +14,7 @@ import struct
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -307,3 +308,16 @@ def test_a_card_that_is_not_an_object_is_a_bad_answer(serve):
 def test_a_deadline_or_timeout_that_is_not_positive_is_refused(kwargs, message):
     with pytest.raises(ClientError, match=message):
         Client("http://127.0.0.1:1", **kwargs)
+
+
+class Page(Behaviour):
+    card: ClassVar[dict] = {"name": "fake"}
+
+
+def test_request_gives_the_response_of_any_route_read_within_the_deadline(serve):
+    # the smoke tests read /livez, the page and raw /predict bodies through it
+    client = Client(serve(Page()))
+    response = client.request("GET", "/metadata")
+    assert response.status_code == 200 and response.json() == {"name": "fake"}
+    assert response.content == b'{"name": "fake"}' and response.text == '{"name": "fake"}'
+    assert client.call("GET", "/metadata") == {"name": "fake"}
