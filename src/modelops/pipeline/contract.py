@@ -342,12 +342,12 @@ def infer_task(target: pd.Series, requested: str, max_classes: int) -> tuple[str
 
 
 def _numbers_and_texts(values: pd.Series) -> tuple[list[Any], list[Any]]:
-    """The distinct values of a text column that read as numbers, and those that do not."""
-    if _is_numeric(values) or _is_boolean(values):
-        return [], []
-    distinct = pd.Series(values.unique())
-    parsed = pd.to_numeric(distinct.map(str), errors="coerce")
-    is_number = parsed.notna() & ~distinct.map(lambda v: isinstance(v, bool | np.bool_))
+    """The distinct values of a text column that read as numbers, and those that do not.
+
+    Booleans read as text ("True"), so a boolean column has no numbers.
+    """
+    distinct = pd.Series(values.unique(), dtype=object)
+    is_number = pd.to_numeric(distinct.map(str), errors="coerce").notna()
     return list(distinct[is_number]), list(distinct[~is_number])
 
 

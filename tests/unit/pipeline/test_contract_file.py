@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -81,3 +82,48 @@ def test_a_synthetic_source_is_named_by_an_eight_digit_digest_of_all_generate_pa
     label = source_label(DataParams(), GenerateParams())
     assert re.fullmatch(r"synthetic \(generate params [0-9a-f]{8}\)", label)
     assert source_label(DataParams(), GenerateParams(seed=1)) != label
+
+
+def test_features_carry_type_categories_and_are_nullable():
+    from modelops.serving.model import Feature
+
+    contract, _ = infer_contract(known(), DataParams(target="y"), ValidateParams(min_rows=1), "s")
+    features = {f.name: f for f in contract.features()}
+    assert features["colour"] == Feature("colour", "category", ("blue", "red"), nullable=True)
+    assert features["x"] == Feature("x", "number", (), nullable=True)  # nulls go to the model
+
+
+def test_class_index_names_at_most_five_unknown_labels_sorted():
+    from modelops.pipeline.data import DataError
+
+    contract, _ = infer_contract(known(), DataParams(target="y"), ValidateParams(min_rows=1), "s")
+    codes = contract.class_index(pd.Series(["no", "yes", "yes"]))
+    assert codes.dtype == "int64" and codes.tolist() == [0, 1, 1]
+    with pytest.raises(DataError) as caught:
+        contract.class_index(pd.Series(["g", "f", "e", "d", "c", "b", "a", "no"]))
+    assert str(caught.value) == "y: labels not in the contract's classes: ['a', 'b', 'c', 'd', 'e']"
+
+
+def test_a_file_that_is_not_a_mapping_is_not_a_contract(tmp_path):
+    path = tmp_path / "contract.yaml"
+    path.write_text("- a\n- b\n")
+    with pytest.raises(ContractError) as caught:
+        read_contract(path)
+    assert str(caught.value) == f"{path}: not a contract; empty it or run `make contract`"
+
+
+def test_the_file_keeps_the_readers_order_and_writes_unicode_as_is(tmp_path):
+    frame = known().assign(colour=[["rød", "blå"][i % 2] for i in range(40)])
+    contract, _ = infer_contract(frame, DataParams(target="y"), ValidateParams(min_rows=1), "s")
+    path = tmp_path / "contract.yaml"
+    write_contract(contract, path)
+    text = path.read_text(encoding="utf-8")
+    assert "- rød" in text and "\\x" not in text
+    keys = [line.split(":")[0] for line in text.splitlines() if line and line[0].isalpha()]
+    assert keys == ["version", "inferred_from", "rows", "target", "columns", "dropped"]
+
+
+def test_integer_classes_sort_as_numbers():
+    frame = known().assign(y=[[10, 2, 3][i % 3] for i in range(40)])
+    contract, _ = infer_contract(frame, DataParams(target="y"), ValidateParams(min_rows=1), "s")
+    assert contract.classes == (2, 3, 10)

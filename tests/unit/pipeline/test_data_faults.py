@@ -124,3 +124,23 @@ def test_a_few_codes_with_one_word_stay_a_category():
     frame = pd.DataFrame({"code": ["1", "2", "3", "unknown"] * 10, "y": ["a", "b"] * 20})
     contract, _ = infer_contract(frame, DataParams(target="y"), BOUNDS, "t")
     assert contract.columns[0].categories == ("1", "2", "3", "unknown")
+
+
+def test_numbers_with_text_looking_like_an_identifier_are_a_problem_too():
+    # 30 distinct numbers and 2 words in 32 rows: an "identifier", not too many categories
+    values = [str(i * 1.5) for i in range(30)] + ["a", "b"]
+    frame = pd.DataFrame({"amount": values, "other": 1.0, "y": ["no", "yes"] * 16})
+    with pytest.raises(ContractError, match=r"^amount: a number column with text in it \(2 text"):
+        infer_contract(frame, DataParams(target="y"), BOUNDS, "t")
+
+
+def test_as_many_words_as_numbers_is_a_text_column_and_four_words_are_named_as_three():
+    half = [str(i) for i in range(15)] + [f"w{i}" for i in range(15)]
+    frame = pd.DataFrame({"ref": half, "other": 1.0, "y": ["no", "yes"] * 15})
+    contract, _ = infer_contract(frame, DataParams(target="y"), BOUNDS, "t")
+    assert contract.dropped["ref"] == "identifier (100% of values are unique)"
+    words = [str(i) for i in range(26)] + ["w", "x", "y", "z"]
+    frame = pd.DataFrame({"ref": words, "other": 1.0, "y": ["no", "yes"] * 15})
+    with pytest.raises(ContractError) as refused:
+        infer_contract(frame, DataParams(target="y"), BOUNDS, "t")
+    assert "(4 text value(s), e.g. 'w', 'x', 'y', among 26 distinct numbers)" in str(refused.value)
