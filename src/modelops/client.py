@@ -6,8 +6,10 @@
 
 `Client(url, auth="aws_iam")` signs every request with SigV4 (botocore, with the usual AWS
 credentials) for a function URL whose auth type is AWS_IAM. Big inputs are split into the
-server's maximum batch (`max_instances` from `/metadata`); connection errors and 429/502/503/504
-are retried with backoff (urllib3 Retry). From a shell:
+server's maximum batch (`max_instances` from `/metadata`), and a batch the server finds too big
+(413, or a connection it drops) is halved; connection errors and 429/502/503/504 are retried
+with backoff (urllib3 Retry), a `Retry-After` obeyed up to `max_retry_after`. Each call ends
+within `deadline` seconds, its retries, waits and the answer's body included. From a shell:
 
     python -m modelops.client predict URL in.csv out.csv [--auth aws_iam] [--id-column id]
 
@@ -18,6 +20,8 @@ this project, so a notebook or another service can install and import it alone.
 from __future__ import annotations
 
 import argparse
+import contextvars
+import io
 import json
 import math
 import os
@@ -31,11 +35,15 @@ from typing import Any
 
 import pandas as pd
 import requests
+import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 DEFAULT_TIMEOUT_S = 30.0
+DEFAULT_DEADLINE_S = 120.0
+DEFAULT_MAX_RETRY_AFTER_S = 30.0
 DEFAULT_RETRIES = 5
+READ_CHUNK = 64 * 1024
 DEFAULT_BATCH = 1000  # when the server does not say (`max_instances` in /metadata)
 RETRY_STATUSES = (429, 502, 503, 504)
 AUTH_MODES = (None, "none", "aws_iam")
@@ -51,12 +59,82 @@ class ServerUnreachable(ClientError):
     """No answer from the URL (refused, DNS, timeout), after the retries."""
 
 
+class ConnectionDropped(ServerUnreachable):
+    """The server took the connection and closed it mid-request (reset, broken pipe).
+
+    A server over its body limit may do that instead of answering 413: a batch is halved.
+    """
+
+
+class DeadlineExceeded(ServerUnreachable):
+    """The call (retries, waits and the answer's body) did not finish within `deadline`."""
+
+
+class BadAnswer(ClientError):
+    """The server answered, but not with what the API promises (not JSON, a wrong shape)."""
+
+
 class RequestRejected(ClientError):
     """The server answered 4xx or 5xx; `status` and the server's own `message` are kept."""
 
     def __init__(self, url: str, status: int, message: str):
         super().__init__(f"{url} answered {status}: {message}")
         self.url, self.status, self.message = url, status, message
+
+
+# The end of the current call (time.monotonic()), for the Retry below. urllib3 creates a new
+# Retry at every attempt from the one the adapter holds, and requests offers no per-call
+# Retry, so the deadline travels in a context variable: each thread (concurrent batches) and
+# each call sees its own.
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "modelops_client_deadline", default=None
+)
+
+
+class DeadlineRetry(Retry):
+    """urllib3's Retry that never waits past the call's deadline nor longer than a cap.
+
+    A `Retry-After` is obeyed up to `max_retry_after` seconds; a wait (Retry-After or backoff)
+    that would end past the deadline is not started: the call fails at once. 413 is not
+    retried on its Retry-After: the body is too big, and the client halves the batch instead.
+    """
+
+    RETRY_AFTER_STATUS_CODES = frozenset({429, 503})
+
+    def __init__(self, *args: Any, max_retry_after: float = DEFAULT_MAX_RETRY_AFTER_S, **kw: Any):
+        super().__init__(*args, **kw)
+        self.max_retry_after = max_retry_after
+
+    def new(self, **kw: Any) -> DeadlineRetry:
+        """A copy with `kw` changed, keeping the cap (urllib3 calls this at every attempt)."""
+        retry = super().new(**kw)
+        retry.max_retry_after = self.max_retry_after
+        return retry
+
+    def get_retry_after(self, response: Any) -> float | None:
+        """The server's Retry-After in seconds, capped at `max_retry_after`."""
+        asked = super().get_retry_after(response)
+        return None if asked is None else min(asked, self.max_retry_after)
+
+    def sleep(self, response: Any = None) -> None:
+        """Wait before the next attempt, unless the wait would end past the deadline.
+
+        Raises:
+            DeadlineExceeded: the wait would end past the call's deadline.
+
+        """
+        wait = None
+        if self.respect_retry_after_header and response is not None:
+            wait = self.get_retry_after(response)
+        if wait is None:
+            wait = self.get_backoff_time()
+        deadline = _DEADLINE.get()
+        if deadline is not None and time.monotonic() + wait >= deadline:
+            raise DeadlineExceeded(
+                f"gave up: the next attempt (in {wait:g} s) would start after the deadline"
+            )
+        if wait > 0:
+            time.sleep(wait)
 
 
 class SigV4Auth(requests.auth.AuthBase):
@@ -98,12 +176,12 @@ def region_of(url: str) -> str | None:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
 
 
-def _server_message(response: requests.Response) -> str:
+def _server_message(content: bytes, reason: str) -> str:
     """The server's reason, from its JSON body (`error`, pydantic `detail`) or its text."""
     try:
-        body = response.json()
+        body = json.loads(content)
     except ValueError:
-        return response.text.strip()[:500] or response.reason or ""
+        return content.decode("utf-8", "replace").strip()[:500] or reason or ""
     if not isinstance(body, dict):
         return json.dumps(body)[:500]
     details = body.get("detail")
@@ -186,12 +264,16 @@ class Client:
         url: base URL of the service (`http://127.0.0.1:3000`, a Lambda function URL, ...).
         auth: None (or "none") for an open URL, "aws_iam" to SigV4-sign for an AWS_IAM
             function URL (credentials from the usual AWS environment or profile).
-        timeout: seconds to wait for each answer.
+        timeout: seconds to wait for a connection, and for each read of an answer.
         retries: how often a connection error or a 429/502/503/504 is retried, with
             exponential backoff (a cold start, a throttled function).
         backoff: backoff factor: waits of backoff, 2*backoff, 4*backoff ... seconds.
         region: AWS region for signing; default from a function URL's host, else AWS_REGION.
         batch_size: rows per request; default the server's `max_instances` (from /metadata).
+        deadline: seconds one call may take in all: its attempts, the waits between them and
+            reading the answer (a server dripping its answer is cut off).
+        max_retry_after: the longest `Retry-After` obeyed, in seconds (a longer one is waited
+            this long).
 
     Raises:
         ClientError: a bad `auth`, or aws_iam without credentials or region.
@@ -207,6 +289,8 @@ class Client:
         backoff: float = 0.5,
         region: str | None = None,
         batch_size: int | None = None,
+        deadline: float = DEFAULT_DEADLINE_S,
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER_S,
     ):
         if auth not in AUTH_MODES:
             raise ClientError(f"auth={auth!r}: use None, 'none' or 'aws_iam'")
@@ -214,11 +298,14 @@ class Client:
             raise ClientError(f"url {url!r}: give the service's base URL, http:// or https://")
         if batch_size is not None and batch_size < 1:
             raise ClientError(f"batch_size={batch_size}: must be at least 1")
+        if deadline <= 0 or timeout <= 0:
+            raise ClientError(f"timeout={timeout}, deadline={deadline}: both must be positive")
         self.url = url.rstrip("/")
         self.timeout = timeout
+        self.deadline = deadline
         self.batch_size = batch_size
         self._metadata: dict[str, Any] | None = None
-        retry = Retry(
+        retry = DeadlineRetry(
             total=retries,
             connect=retries,
             read=retries,
@@ -228,6 +315,7 @@ class Client:
             allowed_methods=frozenset({"GET", "HEAD", "POST"}),  # /predict has no side effects
             respect_retry_after_header=True,
             raise_on_status=False,  # the last answer is returned, and its message reported
+            max_retry_after=max_retry_after,
         )
         self.session = requests.Session()
         adapter = HTTPAdapter(max_retries=retry)
@@ -248,25 +336,87 @@ class Client:
         return f"Client({self.url!r})"
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """One call to `path`, retried as configured; raises unless the answer is 2xx.
+        """One call to `path`, retried as configured, its answer read within the deadline.
 
         Raises:
-            ServerUnreachable: no answer from the URL after the retries.
+            ServerUnreachable: no answer from the URL after the retries (DeadlineExceeded: not
+                within the deadline; ConnectionDropped: the server closed the connection).
             RequestRejected: a 4xx/5xx answer, carrying the server's message.
 
         """
         url = self.url + path
+        deadline = time.monotonic() + self.deadline
+        token = _DEADLINE.set(deadline)
         try:
-            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            response = self.session.request(
+                method, url, timeout=(self.timeout, self.timeout), stream=True, **kwargs
+            )
         except requests.exceptions.RetryError as exc:  # retries used up on 429/5xx answers
             raise RequestRejected(url, 503, f"still failing after retries ({exc})") from None
+        except DeadlineExceeded as exc:
+            raise DeadlineExceeded(
+                f"no answer from {url} within {self.deadline:g} s: {exc}"
+            ) from None
         except requests.exceptions.ConnectionError as exc:
+            if _dropped(exc):
+                raise ConnectionDropped(f"{url} closed the connection: {_reason(exc)}") from None
             raise ServerUnreachable(f"cannot reach {url}: {_reason(exc)}") from None
         except requests.exceptions.Timeout:
             raise ServerUnreachable(f"no answer from {url} within {self.timeout:g} s") from None
+        finally:
+            _DEADLINE.reset(token)
+        content = self._read(response, url, deadline)
         if response.status_code >= 400:
-            raise RequestRejected(url, response.status_code, _server_message(response))
+            raise RequestRejected(
+                url, response.status_code, _server_message(content, response.reason)
+            )
+        response.raw = io.BytesIO(content)  # read already: `.content`, `.json()` take it from here
         return response
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """`request`, and the answer's JSON.
+
+        Raises:
+            BadAnswer: a 2xx answer whose body is not JSON (and what `request` raises).
+
+        """
+        response = self.request(method, path, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            content = response.content
+            kind = response.headers.get("content-type") or "no content type"
+            start = content[:80].decode("utf-8", "replace")
+            raise BadAnswer(
+                f"{self.url}{path} answered {response.status_code} with a body that is not JSON "
+                f"({kind}, {len(content)} bytes: {start!r})"
+            ) from None
+
+    def _read(self, response: requests.Response, url: str, deadline: float) -> bytes:
+        """The answer's body, read before the deadline (a read timeout alone never ends a drip).
+
+        Raises:
+            DeadlineExceeded: the body was still arriving at the deadline.
+            ServerUnreachable: the connection failed while reading.
+
+        """
+        chunks = []
+        try:
+            while True:
+                if time.monotonic() >= deadline:
+                    raise DeadlineExceeded(
+                        f"{url}: the answer was still arriving after {self.deadline:g} s "
+                        f"({sum(map(len, chunks))} bytes so far)"
+                    )
+                # read1: at most one read from the socket, so a drip is checked between bytes
+                chunk = response.raw.read1(READ_CHUNK, decode_content=True)
+                if not chunk:
+                    return b"".join(chunks)
+                chunks.append(chunk)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise ServerUnreachable(f"{url}: the answer broke off ({_reason(exc)})") from None
+        finally:
+            response.close()
 
     def ready(self) -> bool:
         """Whether the service is up with its model loaded (`/readyz` answers 200), asked once."""
@@ -278,7 +428,10 @@ class Client:
     def metadata(self, refresh: bool = False) -> dict[str, Any]:
         """The model card the service serves (name, version, metrics, feature_schema, ...)."""
         if self._metadata is None or refresh:
-            self._metadata = self.request("GET", "/metadata").json()
+            card = self.call("GET", "/metadata")
+            if not isinstance(card, dict):
+                raise BadAnswer(f"{self.url}/metadata: the answer is not a model card")
+            self._metadata = card
         return self._metadata
 
     def features(self) -> list[str]:
@@ -292,18 +445,43 @@ class Client:
         return int(self.metadata().get("max_instances") or DEFAULT_BATCH)
 
     def predict_records(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """POST one batch of raw rows; the predictions in order. A 413 halves the batch."""
+        """POST one batch of raw rows; the predictions in order.
+
+        A batch the server finds too big (413, or a connection it drops while taking the body)
+        is sent again as two halves; a single row too big for the server is an error.
+
+        Raises:
+            RequestRejected: the server refused the rows (a single row over its size limit:
+                status 413, saying so).
+            BadAnswer: not one prediction per row.
+
+        """
         try:
-            body = self.request("POST", "/predict", json={"instances": records}).json()
+            body = self.call("POST", "/predict", json={"instances": records})
         except RequestRejected as exc:
-            if exc.status != 413 or len(records) < 2:
+            if exc.status != 413:
                 raise
-            half = len(records) // 2  # over the server's body limit: two smaller requests
-            return self.predict_records(records[:half]) + self.predict_records(records[half:])
+            if len(records) < 2:
+                size = len(json.dumps({"instances": records}, default=str).encode())
+                raise RequestRejected(
+                    exc.url,
+                    413,
+                    f"one row alone ({size:,} bytes as JSON) is over the "
+                    f"server's size limit: {exc.message}",
+                ) from None
+            return self._halves(records)
+        except ConnectionDropped:
+            if len(records) < 2:
+                raise
+            return self._halves(records)
         predictions = body.get("predictions") if isinstance(body, dict) else None
         if not isinstance(predictions, list) or len(predictions) != len(records):
-            raise ClientError(f"{self.url}/predict: answer without one prediction per row")
+            raise BadAnswer(f"{self.url}/predict: answer without one prediction per row")
         return predictions
+
+    def _halves(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        half = len(records) // 2
+        return self.predict_records(records[:half]) + self.predict_records(records[half:])
 
     def predict(
         self,
@@ -384,6 +562,14 @@ class Client:
         return result
 
 
+def _dropped(exc: requests.exceptions.ConnectionError) -> bool:
+    """Whether the connection was made and then closed mid-request (not refused, not DNS)."""
+    cause: Any = exc.args[0] if exc.args else None
+    if isinstance(cause, urllib3.exceptions.MaxRetryError):
+        cause = cause.reason
+    return isinstance(cause, urllib3.exceptions.ProtocolError | ConnectionResetError)
+
+
 def _reason(exc: Exception) -> str:
     """The innermost cause of a connection error, without urllib3's object reprs."""
     text = str(exc.args[0] if exc.args else exc)
@@ -455,6 +641,9 @@ def main(argv: list[str] | None = None) -> int:
     predict.add_argument("--auth", choices=["none", "aws_iam"], default="none")
     predict.add_argument("--id-column", help="keep only this column of the input, plus predictions")
     predict.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S)
+    predict.add_argument(
+        "--deadline", type=float, default=DEFAULT_DEADLINE_S, help="seconds per call, in all"
+    )
     predict.add_argument("--retries", type=int, default=DEFAULT_RETRIES)
     predict.add_argument("--batch-size", type=int, help="rows per request (default: the server's)")
     predict.add_argument("--concurrency", type=int, default=1, help="batches in flight at once")
@@ -464,7 +653,7 @@ def main(argv: list[str] | None = None) -> int:
             raise ClientError(f"{args.input}: file not found")
         frame = read_table(args.input)
         client = Client(args.url, auth=args.auth, timeout=args.timeout, retries=args.retries,
-                        batch_size=args.batch_size)  # fmt: skip
+                        batch_size=args.batch_size, deadline=args.deadline)  # fmt: skip
         predictions = client.predict(
             frame, args.id_column, ProgressBar(len(frame)), concurrency=args.concurrency
         )

@@ -308,7 +308,8 @@ def infer_task(target: pd.Series, requested: str, max_classes: int) -> tuple[str
     values = target.dropna()
     distinct = values.nunique()
     numeric = _is_numeric(values)
-    integral = numeric and bool(np.all(np.mod(values.to_numpy(dtype=np.float64), 1) == 0))
+    with np.errstate(invalid="ignore"):  # an infinity is not integral (and is refused later)
+        integral = numeric and bool(np.all(np.mod(values.to_numpy(dtype=np.float64), 1) == 0))
     if requested == "regression":
         if not numeric:
             raise ContractError(
@@ -323,6 +324,13 @@ def infer_task(target: pd.Series, requested: str, max_classes: int) -> tuple[str
             )
         return requested, "set by data.task"
     if not numeric:
+        numbers, texts = _numbers_and_texts(values)
+        if numbers and texts:
+            raise ContractError(
+                f"target {target.name!r} mixes text and numbers "
+                f"(e.g. {', '.join(map(repr, [*texts[:2], *numbers[:2]]))}): {distinct} classes "
+                "as written; fix the labels, or set data.task if they are meant as they are"
+            )
         kind = "boolean" if _is_boolean(values) else "text"
         why = f"target is {kind} with {distinct} distinct values"
     elif integral and distinct <= max_classes:
@@ -333,10 +341,202 @@ def infer_task(target: pd.Series, requested: str, max_classes: int) -> tuple[str
     return ("binary" if distinct == 2 else "multiclass"), why
 
 
+def _numbers_and_texts(values: pd.Series) -> tuple[list[Any], list[Any]]:
+    """The distinct values of a text column that read as numbers, and those that do not.
+
+    Booleans read as text ("True"), so a boolean column has no numbers.
+    """
+    distinct = pd.Series(values.unique(), dtype=object)
+    is_number = pd.to_numeric(distinct.map(str), errors="coerce").notna()
+    return list(distinct[is_number]), list(distinct[~is_number])
+
+
 def _margin(low: float, high: float, fraction: float) -> tuple[float, float]:
     span = high - low
     pad = fraction * span if span > 0 else fraction * max(abs(low), 1.0)
     return float(low - pad), float(high + pad)
+
+
+def _range(numbers: np.ndarray, fraction: float) -> tuple[float, float]:
+    """The observed range widened by `fraction` of its span, rounded for the file."""
+    low, high = _margin(float(numbers.min()), float(numbers.max()), fraction)
+    return round(low, 6), round(high, 6)
+
+
+def _null_bound(nulls: float, margin: float) -> float:
+    """The most nulls allowed: none if training saw none, else the share seen plus the margin."""
+    return min(1.0, round(nulls + margin, 4)) if nulls > 0 else 0.0
+
+
+def _row_bounds(rows: int, bounds: ValidateParams) -> tuple[int, int]:
+    """Rows / ratio .. rows * ratio, within the hard limits (and never excluding `rows`)."""
+    low = max(bounds.min_rows, min(rows, math.floor(rows / bounds.row_ratio)))
+    high = min(bounds.max_rows, max(rows, math.ceil(rows * bounds.row_ratio)))
+    return low, high
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What the contract says about the target column."""
+
+    task: str
+    reason: str
+    classes: tuple[Any, ...] = ()
+    positive: Any = None
+    min: float | None = None
+    max: float | None = None
+
+
+def _infer_target(
+    labels: pd.Series, data: DataParams, bounds: ValidateParams, problems: list[str]
+) -> _Target:
+    """The task, the classes (positive class last) or the range of the target.
+
+    Raises:
+        ContractError: the target is missing from nothing but nulls, has one class, or the
+            requested task or positive class does not fit it.
+
+    """
+    name = data.target
+    present = labels.dropna()
+    if present.empty:
+        raise ContractError(f"target {name!r} has no values (all {len(labels)} rows are null)")
+    task, reason = infer_task(labels, data.task, bounds.max_classes)
+    if task == "regression":
+        numbers = present.to_numpy(dtype=np.float64)
+        if np.isinf(numbers).any():
+            problems.append(f"{name}: target has infinite values")
+            return _Target(task, reason)
+        low, high = _range(numbers, bounds.range_margin)
+        return _Target(task, reason, min=low, max=high)
+    counts = present.map(_plain).value_counts()
+    if len(counts) < 2:
+        raise ContractError(
+            f"target {name!r} has one class only ({counts.index[0]!r} in "
+            f"{int(counts.iloc[0])} rows): a classifier needs at least two"
+        )
+    classes = tuple(_sorted_labels([_plain(v) for v in counts.index]))
+    if task != "binary":
+        return _Target(task, reason, classes)
+    positive, why = _positive_class(classes, counts, data.positive_class, name)
+    negative = next(c for c in classes if c != positive)
+    return _Target(task, f"{reason}; {why}", (negative, positive), positive)
+
+
+def _positive_class(
+    classes: tuple[Any, ...], counts: pd.Series, requested: Any, target: str
+) -> tuple[Any, str]:
+    """The positive class of a binary target, and why it is the one.
+
+    Raises:
+        ContractError: `data.positive_class` is not one of the classes.
+
+    """
+    if requested is None:
+        # the minority class; on a tie, the later one in sorted order (1, True, "yes")
+        positive = min(reversed(classes), key=lambda c: counts[c])
+        return positive, f"positive class {positive!r} is the minority class"
+    wanted = category_key(requested)
+    matches = [c for c in classes if category_key(c) == wanted]
+    if not matches:
+        raise ContractError(
+            f"data.positive_class {requested!r} is not a class of {target!r} "
+            f"(classes: {list(classes)})"
+        )
+    return matches[0], f"positive class {matches[0]!r} set by data.positive_class"
+
+
+def _left_out(frame: pd.DataFrame, data: DataParams, problems: list[str]) -> dict[str, str]:
+    """Columns the params leave out (data.drop, not in data.features), and why."""
+    dropped = {name: "listed in data.drop" for name in data.drop}
+    if data.features is not None:
+        absent = [name for name in data.features if name not in frame.columns]
+        if absent:
+            problems.append(f"data.features lists columns not in the table: {', '.join(absent)}")
+        for name in frame.columns:
+            if name != data.target and name not in data.features and name not in dropped:
+                dropped[str(name)] = "not in data.features"
+    absent_categorical = [c for c in data.categorical if c not in frame.columns]
+    if absent_categorical:
+        problems.append(
+            f"data.categorical lists columns not in the table: {', '.join(absent_categorical)}"
+        )
+    return dropped
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """One candidate feature column: its contract entry, or why it is left out, or a problem."""
+
+    column: Column | None = None
+    dropped: str | None = None
+    warning: str | None = None
+    problem: str | None = None
+
+
+def _infer_column(
+    name: str, series: pd.Series, data: DataParams, bounds: ValidateParams
+) -> _Verdict:
+    """A feature column's type and bounds (category, boolean or number), or why it is left out."""
+    nulls = float(series.isna().mean())
+    if nulls == 1.0:
+        return _Verdict(
+            dropped="every value is null", warning=f"column {name!r} left out: every value is null"
+        )
+    share, most = round(nulls, 4), _null_bound(nulls, bounds.null_margin)
+    if name in data.categorical or not (_is_numeric(series) or _is_boolean(series)):
+        return _category_column(name, series, share, most, data, bounds)
+    if _is_boolean(series):
+        return _Verdict(Column(name, "boolean", share, most))
+    numbers = series.dropna().to_numpy(dtype=np.float64)
+    infinite = int(np.isinf(numbers).sum())
+    if infinite:
+        return _Verdict(problem=f"{name}: {infinite} infinite value(s); a number must be finite")
+    low, high = _range(numbers, bounds.range_margin)
+    return _Verdict(Column(name, "number", share, most, min=low, max=high))
+
+
+def _category_column(
+    name: str,
+    series: pd.Series,
+    nulls: float,
+    max_nulls: float,
+    data: DataParams,
+    bounds: ValidateParams,
+) -> _Verdict:
+    """A category column with its levels; or left out as an identifier or for too many levels.
+
+    A column of numbers with a few text cells (a new source's typo, "see note") would be left
+    out for its many levels: that is a problem to fix, not a column to drop without a word.
+    """
+    values = series.dropna()
+    keys = sorted({category_key(v) for v in values})
+    unique_share = len(keys) / len(values)
+    is_text = not _is_numeric(series)
+    identifier = is_text and len(values) >= 20 and unique_share >= bounds.identifier_fraction
+    too_many = len(keys) > bounds.max_categories
+    if name not in data.categorical and (identifier or too_many):
+        numbers, texts = _numbers_and_texts(values)
+        if len(numbers) > len(texts):
+            return _Verdict(
+                problem=f"{name}: a number column with text in it ({len(texts)} text value(s), "
+                f"e.g. {', '.join(map(repr, texts[:3]))}, among {len(numbers)} distinct "
+                "numbers); fix those cells, or list the column in data.drop or data.categorical"
+            )
+    if identifier:
+        return _Verdict(
+            dropped=f"identifier ({unique_share:.0%} of values are unique)",
+            warning=f"column {name!r} left out: looks like an identifier "
+            f"({len(keys)} unique values in {len(values)} rows)",
+        )
+    if too_many:
+        return _Verdict(
+            dropped=f"{len(keys)} categories > validate.max_categories",
+            warning=f"column {name!r} left out: {len(keys)} distinct values is more than "
+            f"validate.max_categories={bounds.max_categories}; list it in data.drop "
+            "or raise the limit",
+        )
+    return _Verdict(Column(name, "category", nulls, max_nulls, categories=tuple(keys)))
 
 
 def infer_contract(
@@ -347,156 +547,64 @@ def infer_contract(
 ) -> tuple[Contract, list[str]]:
     """Infer the contract of a table; return it with warnings for the log (columns dropped ...).
 
+    In four steps: the target (task, classes or range), the columns the params leave out, each
+    remaining column (its type and bounds, or why it is left out), and the row bounds. Problems
+    that can be reported together are; the first that makes the rest meaningless stops at once.
+
     Raises:
         ContractError: the table cannot be learned from (target missing or empty, one class,
             an infinity, a declared feature that is absent, no feature left); one line per problem.
 
     """
-    target = data.target
+    if data.target not in frame.columns:
+        raise ContractError(
+            f"no target column {data.target!r} (columns: {', '.join(frame.columns)})"
+        )
+    labels = frame[data.target]
     problems: list[str] = []
     warnings: list[str] = []
-    if target not in frame.columns:
-        raise ContractError(f"no target column {target!r} (columns: {', '.join(frame.columns)})")
-    labels = frame[target]
-    present = labels.dropna()
-    if present.empty:
-        raise ContractError(f"target {target!r} has no values (all {len(frame)} rows are null)")
-    task, reason = infer_task(labels, data.task, bounds.max_classes)
-    classes: tuple[Any, ...] = ()
-    positive = None
-    if task != "regression":
-        counts = present.map(_plain).value_counts()
-        if len(counts) < 2:
-            raise ContractError(
-                f"target {target!r} has one class only ({counts.index[0]!r} in "
-                f"{int(counts.iloc[0])} rows): a classifier needs at least two"
-            )
-        classes = tuple(_sorted_labels([_plain(v) for v in counts.index]))
-        if task == "binary":
-            if data.positive_class is not None:
-                wanted = category_key(data.positive_class)
-                matches = [c for c in classes if category_key(c) == wanted]
-                if not matches:
-                    raise ContractError(
-                        f"data.positive_class {data.positive_class!r} is not a class of "
-                        f"{target!r} (classes: {list(classes)})"
-                    )
-                positive = matches[0]
-                reason += f"; positive class {positive!r} set by data.positive_class"
-            else:
-                # the minority class; on a tie, the later one in sorted order (1, True, "yes")
-                positive = min(reversed(classes), key=lambda c: counts[c])
-                reason += f"; positive class {positive!r} is the minority class"
-            classes = (next(c for c in classes if c != positive), positive)
-    elif np.isinf(present.to_numpy(dtype=np.float64)).any():
-        problems.append(f"{target}: target has infinite values")
-
-    declared = list(data.features) if data.features is not None else None
-    dropped: dict[str, str] = {}
-    for name in data.drop:
-        dropped[name] = "listed in data.drop"
-    if declared is not None:
-        absent = [name for name in declared if name not in frame.columns]
-        if absent:
-            problems.append(f"data.features lists columns not in the table: {', '.join(absent)}")
-        for name in frame.columns:
-            if name != target and name not in declared and name not in dropped:
-                dropped[str(name)] = "not in data.features"
-    absent_categorical = [c for c in data.categorical if c not in frame.columns]
-    if absent_categorical:
-        problems.append(
-            f"data.categorical lists columns not in the table: {', '.join(absent_categorical)}"
-        )
-    n_rows = len(frame)
+    target = _infer_target(labels, data, bounds, problems)
+    dropped = _left_out(frame, data, problems)
     columns = []
-    for name in declared if declared is not None else frame.columns:
+    for name in data.features if data.features is not None else frame.columns:
         name = str(name)
-        if name == target or name in dropped or name not in frame.columns:
+        if name == data.target or name in dropped or name not in frame.columns:
             continue
-        series = frame[name]
-        nulls = float(series.isna().mean())
-        max_nulls = min(1.0, round(nulls + bounds.null_margin, 4)) if nulls > 0 else 0.0
-        if nulls == 1.0:
-            dropped[name] = "every value is null"
-            warnings.append(f"column {name!r} left out: every value is null")
-            continue
-        values = series.dropna()
-        if name in data.categorical or not (_is_numeric(series) or _is_boolean(series)):
-            keys = sorted({category_key(v) for v in values})
-            unique_share = len(keys) / len(values)
-            is_text = not _is_numeric(series)
-            if is_text and len(values) >= 20 and unique_share >= bounds.identifier_fraction:
-                dropped[name] = f"identifier ({unique_share:.0%} of values are unique)"
-                warnings.append(
-                    f"column {name!r} left out: looks like an identifier "
-                    f"({len(keys)} unique values in {len(values)} rows)"
-                )
-                continue
-            if len(keys) > bounds.max_categories:
-                dropped[name] = f"{len(keys)} categories > validate.max_categories"
-                warnings.append(
-                    f"column {name!r} left out: {len(keys)} distinct values is more than "
-                    f"validate.max_categories={bounds.max_categories}; list it in data.drop "
-                    "or raise the limit"
-                )
-                continue
-            columns.append(
-                Column(name, "category", round(nulls, 4), max_nulls, categories=tuple(keys))
-            )
-        elif _is_boolean(series):
-            columns.append(Column(name, "boolean", round(nulls, 4), max_nulls))
+        verdict = _infer_column(name, frame[name], data, bounds)
+        if verdict.problem:
+            problems.append(verdict.problem)
+        elif verdict.column is not None:
+            columns.append(verdict.column)
         else:
-            numbers = values.to_numpy(dtype=np.float64)
-            infinite = int(np.isinf(numbers).sum())
-            if infinite:
-                problems.append(f"{name}: {infinite} infinite value(s); a number must be finite")
-                continue
-            low, high = _margin(float(numbers.min()), float(numbers.max()), bounds.range_margin)
-            columns.append(
-                Column(
-                    name,
-                    "number",
-                    round(nulls, 4),
-                    max_nulls,
-                    min=round(low, 6),
-                    max=round(high, 6),
-                )
-            )
+            dropped[name] = str(verdict.dropped)
+            warnings.append(str(verdict.warning))
     if not columns and not problems:
         problems.append("no feature column left to learn from")
     if problems:
         raise ContractError("; ".join(problems))
-    target_nulls = float(labels.isna().mean())
-    target_min = target_max = None
-    if task == "regression":
-        numbers = present.to_numpy(dtype=np.float64)
-        target_min, target_max = _margin(
-            float(numbers.min()), float(numbers.max()), bounds.range_margin
+    rows = len(frame)
+    if rows < bounds.min_rows:
+        raise ContractError(
+            f"the table has {rows} rows; validate.min_rows needs at least {bounds.min_rows}"
         )
-        target_min, target_max = round(target_min, 6), round(target_max, 6)
+    min_rows, max_rows = _row_bounds(rows, bounds)
     contract = Contract(
         source=source,
-        target=target,
-        task=task,
-        task_reason=reason,
+        target=data.target,
+        task=target.task,
+        task_reason=target.reason,
         columns=tuple(columns),
-        min_rows=max(bounds.min_rows, min(n_rows, math.floor(n_rows / bounds.row_ratio))),
-        max_rows=min(bounds.max_rows, max(n_rows, math.ceil(n_rows * bounds.row_ratio))),
-        target_max_null_fraction=min(1.0, round(target_nulls + bounds.null_margin, 4))
-        if target_nulls > 0
-        else 0.0,
-        classes=classes,
-        positive_class=positive,
-        target_min=target_min,
-        target_max=target_max,
+        min_rows=min_rows,
+        max_rows=max_rows,
+        target_max_null_fraction=_null_bound(float(labels.isna().mean()), bounds.null_margin),
+        classes=target.classes,
+        positive_class=target.positive,
+        target_min=target.min,
+        target_max=target.max,
         dropped=dropped,
         inferred_with=steering(data),
-        inferred_from_rows=n_rows,
+        inferred_from_rows=rows,
     )
-    if n_rows < bounds.min_rows:
-        raise ContractError(
-            f"the table has {n_rows} rows; validate.min_rows needs at least {bounds.min_rows}"
-        )
     return contract, warnings
 
 

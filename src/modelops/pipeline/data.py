@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,9 @@ from modelops.params import DataParams, GenerateParams
 from modelops.storage import atomic_path
 
 SUPPORTED_SUFFIXES = (".csv", ".parquet", ".pq")
+# separators a CSV may use; the first line decides (csv.Sniffer), a comma when it cannot tell
+CSV_SEPARATORS = ",;\t|"
+SNIFF_BYTES = 64 * 1024
 
 
 class DataError(ValueError):
@@ -123,20 +128,79 @@ def load_dataset(path: str | Path, target: str) -> pd.DataFrame:
         )
     if path.stat().st_size == 0:
         raise DataError(f"data.source: {path} is empty")
+    separator = ","
     try:
-        frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+        if suffix == ".csv":
+            separator, header = _csv_header(path)
+            _refuse_duplicates(path, header)
+            # utf-8-sig: a byte-order mark (Excel's "CSV UTF-8") is not part of the first name
+            frame = pd.read_csv(path, sep=separator, encoding="utf-8-sig")
+        else:
+            frame = pd.read_parquet(path)
     except pd.errors.EmptyDataError:
         raise DataError(f"data.source: {path} is empty") from None
+    except DataError:
+        raise
     except Exception as exc:  # pandas/pyarrow raise many types for a corrupt file
         raise DataError(f"data.source: cannot read {path}: {exc}") from None
     if frame.empty:
         raise DataError(f"data.source: {path} has a header but no rows")
     if target not in frame.columns:
+        hint = ""
+        if suffix == ".csv" and len(frame.columns) == 1:
+            hint = (
+                f"; read as one column separated by {separator!r}: a CSV needs one of "
+                f"{' '.join(repr(c) for c in CSV_SEPARATORS)} between its columns"
+            )
         raise DataError(
             f"data.source: {path} has no target column {target!r} "
-            f"(columns: {', '.join(map(str, frame.columns))}); set data.target"
+            f"(columns: {', '.join(map(str, frame.columns))}){hint}; set data.target"
         )
     return frame
+
+
+def _csv_header(path: Path) -> tuple[str, list[str]]:
+    """The separator of a CSV file (sniffed from its start) and its header's names, as written.
+
+    Raises:
+        DataError: the file is not UTF-8 text.
+
+    """
+    with open(path, "rb") as handle:
+        start = handle.read(SNIFF_BYTES)
+    try:
+        text = start.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(start) - 4:  # not just a character cut at the end of the sample
+            raise DataError(
+                f"data.source: {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV"
+            ) from None
+        text = start[: exc.start].decode("utf-8-sig")
+    lines = text.splitlines()
+    if len(start) == SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line of a cut sample may be partial
+    try:
+        separator = csv.Sniffer().sniff("\n".join(lines[:50]), delimiters=CSV_SEPARATORS).delimiter
+    except csv.Error:  # one column, or no separator it can tell apart
+        separator = ","
+    header = next(csv.reader(lines[:1], delimiter=separator), [])
+    return separator, header
+
+
+def _refuse_duplicates(path: Path, names: list[str]) -> None:
+    """Stop on a column name written twice: pandas would read the second as `name.1`.
+
+    Raises:
+        DataError: naming each repeated column.
+
+    """
+    repeated = [name for name, count in Counter(names).items() if count > 1]
+    if repeated:
+        raise DataError(
+            f"data.source: {path} has the column name(s) {', '.join(map(repr, repeated))} more "
+            "than once; rename or remove the copies (a reader would take the second for "
+            f"{repeated[0] + '.1'!r}, a different column)"
+        )
 
 
 def feature_columns(frame: pd.DataFrame, data: DataParams) -> list[str]:

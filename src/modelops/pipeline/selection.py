@@ -49,10 +49,13 @@ def rank_candidates(scores: dict[str, dict[str, Any]], metric: str) -> list[tupl
     missing = [name for name, values in scores.items() if metric not in values]
     if missing:
         raise GateRefused(f"metric {metric!r} missing for candidate(s) {', '.join(missing)}")
-    sign = 1.0 if metric in LOWER_IS_BETTER else -1.0
-    ordered = sorted(
-        enumerate(scores.items()), key=lambda item: (sign * item[1][1][metric], item[0])
-    )
+    lower = metric in LOWER_IS_BETTER
+
+    def key(item: tuple[int, tuple[str, dict[str, Any]]]) -> tuple[float, int]:
+        position, (_, values) = item
+        return (values[metric] if lower else -values[metric], position)
+
+    ordered = sorted(enumerate(scores.items()), key=key)
     return [(name, values[metric]) for _, (name, values) in ordered]
 
 

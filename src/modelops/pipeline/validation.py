@@ -60,14 +60,38 @@ def _keys(series: pd.Series) -> pd.Series:
 
 
 def validation_view(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
-    """The frame GX checks: category columns and class labels as the text the model sees."""
+    """The frame GX checks: category columns and class labels as the text the model sees.
+
+    Number columns of pandas' nullable types (Int64, Float64: what Parquet gives back for a
+    frame written with them) are checked as float64: GX's type check reads a masked column's
+    values as numpy `int64` and fails it against its own type list.
+    """
     view = frame.copy()
     for column in contract.columns:
-        if column.type == "category" and column.name in view.columns:
-            view[column.name] = _keys(view[column.name]).to_numpy()
+        if column.name not in view.columns:
+            continue
+        series = view[column.name]
+        if column.type == "category":
+            view[column.name] = _keys(series).to_numpy()
+        elif (
+            column.type == "number"
+            and isinstance(series.dtype, pd.api.extensions.ExtensionDtype)
+            and pd.api.types.is_numeric_dtype(series.dtype)
+            and not pd.api.types.is_bool_dtype(series.dtype)
+        ):
+            view[column.name] = series.astype("float64")
     if contract.task != "regression" and contract.target in view.columns:
         view[contract.target] = _keys(view[contract.target]).to_numpy()
     return view
+
+
+def _mostly(max_null_fraction: float) -> float:
+    """GX's `mostly` (the share that must be non-null) for a null bound, exactly at the bound.
+
+    `1 - 0.172` is 0.8280000000000001 in floating point, so a table with exactly 17.2% nulls
+    would fail a bound of 17.2%; rounded, it compares equal to the table's own share.
+    """
+    return round(1.0 - max_null_fraction, 10)
 
 
 def build_expectations(contract: Contract, frame: pd.DataFrame) -> list[Any]:
@@ -92,7 +116,7 @@ def build_expectations(contract: Contract, frame: pd.DataFrame) -> list[Any]:
             continue
         name = column.name
         expectations.append(
-            ex.ExpectColumnValuesToNotBeNull(column=name, mostly=1.0 - column.max_null_fraction)
+            ex.ExpectColumnValuesToNotBeNull(column=name, mostly=_mostly(column.max_null_fraction))
             if column.max_null_fraction > 0
             else ex.ExpectColumnValuesToNotBeNull(column=name)
         )
@@ -120,7 +144,7 @@ def build_expectations(contract: Contract, frame: pd.DataFrame) -> list[Any]:
     if target in frame.columns:
         expectations.append(
             ex.ExpectColumnValuesToNotBeNull(
-                column=target, mostly=1.0 - contract.target_max_null_fraction
+                column=target, mostly=_mostly(contract.target_max_null_fraction)
             )
             if contract.target_max_null_fraction > 0
             else ex.ExpectColumnValuesToNotBeNull(column=target)
@@ -263,10 +287,13 @@ def _failure(outcome: Any) -> dict[str, Any]:
         observed["unexpected_count"] = int(result["unexpected_count"])
         observed["unexpected_percent"] = round(float(result.get("unexpected_percent") or 0), 4)
         observed["examples"] = _plain(result.get("partial_unexpected_list", [])[:5])
-    if config.type == "expect_column_distinct_values_to_contain_set" and "observed_value" not in (
-        observed
-    ):
-        observed["observed_value"] = _plain(result.get("details", {}).get("value_counts"))
+    if config.type == "expect_column_distinct_values_to_contain_set":
+        # GX 1.x reports the classes that are missing (observed_value is None), older ones the
+        # values present
+        if result.get("partial_missing_list"):
+            observed["missing"] = _plain(result["partial_missing_list"])
+        elif "observed_value" not in observed:
+            observed["observed_value"] = _plain(result.get("details", {}).get("value_counts"))
     exception = (outcome.exception_info or {}).get("exception_message")
     if exception:
         observed["error"] = str(exception)
@@ -282,6 +309,8 @@ def _render(observed: dict[str, Any]) -> str:
     if "mismatched" in observed:
         parts = [f"{k}: {v}" for k, v in observed["mismatched"].items() if v]
         return "; ".join(parts) or str(observed.get("observed_value"))
+    if "missing" in observed:
+        return f"missing {observed['missing']}"
     if "unexpected_count" in observed:
         return (
             f"{observed['unexpected_count']} bad value(s) ({observed['unexpected_percent']}%), "

@@ -1,7 +1,8 @@
 """Summarise a mutmut run: the mutation score and every surviving mutant with its diff.
 
-`make mutation` runs mutmut over the modules that decide (the gate, the metrics, the data
-contract, inference; `[tool.mutmut]` in pyproject.toml), then this module, which writes
+`make mutation` runs mutmut over the modules that decide (the gate, the metrics, contract
+inference and validation, inference, the client; `[tool.mutmut]` in pyproject.toml), then this
+module, which writes
 `summary.json` (score, counts per status and per module, the survivors' names) and
 `survivors.md` (each survivor's diff, grouped by function) to the output folder.
 
