@@ -161,7 +161,9 @@ class XGBoostParams(_Section):
     colsample_bytree: float = Field(1.0, gt=0.0, le=1.0)
     min_child_weight: float = Field(1.0, ge=0.0)
     reg_lambda: float = Field(1.0, ge=0.0)
-    n_jobs: int = Field(-1, ge=-1)
+    # A fixed thread count, not -1 (all cores): XGBoost's hist sketches split the rows by thread,
+    # so only the same count gives the same model bytes on machines with different core counts.
+    n_jobs: int = Field(2, ge=-1)
 
 
 class CandidatesParams(_Section):

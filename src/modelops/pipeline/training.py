@@ -131,6 +131,10 @@ def fit_candidate(
     estimator = build_estimator(name, params, seed, task, features)
     started = time.perf_counter()
     estimator.fit(matrix, labels)
+    if "n_jobs" in estimator.get_params(deep=False):
+        # A forest's threads add their trees' predictions in the order they finish: predicting
+        # on one thread fixes that order, so evaluation gives the same bytes on every run.
+        estimator.set_params(n_jobs=1)
     model = TabularModel(features, estimator, task, classes, threshold)  # type: ignore[arg-type]
     return FittedCandidate(
         name=name,

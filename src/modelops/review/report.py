@@ -90,6 +90,8 @@ class Report:
     run_url: str | None = None
     validation: dict[str, Any] | None = None
     model_card: dict[str, Any] | None = None
+    # registry version, run id, training time and commit of the card's model (from MLflow)
+    lineage: dict[str, str] = field(default_factory=dict)
     images: dict[str, str] = field(default_factory=dict)  # plot kind -> path relative to report
     contract_diff: str = ""  # `git diff BASE -- contract.yaml`
 
@@ -426,6 +428,7 @@ def build_report(
     base_selected = json.loads(file_at(repo, base_commit, SELECTED_FILE) or "{}")
     head_selected = read_optional_json(repo / SELECTED_FILE, warnings, "the selection record")
     winners = {"base": base_selected.get("winner"), "head": (head_selected or {}).get("winner")}
+    model_card = read_optional_json(repo / MODEL_CARD_FILE, warnings, "the model card")
     images: dict[str, str] = {}
     if image_dir is not None:
         try:
@@ -449,12 +452,29 @@ def build_report(
         recorded_reason=recorded,
         warnings=warnings,
         validation=read_optional_json(repo / VALIDATION_FILE, warnings, "the validation summary"),
-        model_card=read_optional_json(repo / MODEL_CARD_FILE, warnings, "the model card"),
+        model_card=model_card,
+        lineage=card_lineage(repo, model_card, warnings),
         images=images,
         selection_stale=stale,
         run_url=run_url,
         contract_diff=run(["git", "diff", base_commit, "--", CONTRACT_FILE], repo),
     )
+
+
+def card_lineage(repo: Path, card: dict[str, Any] | None, warnings: list[str]) -> dict[str, str]:
+    """The registry's record of the card's model (the card itself holds no run id or time)."""
+    if not card or not card.get("version"):
+        return {}
+    from modelops.pipeline.tracking import DEFAULT_DB, TrackingError, model_lineage, start_tracking
+
+    if not os.environ.get("MLFLOW_TRACKING_URI") and not (repo / DEFAULT_DB).is_file():
+        return {}
+    try:
+        start_tracking(repo)
+        return model_lineage(str(card.get("name")), str(card["version"]))
+    except TrackingError as exc:
+        warnings.append(f"model lineage not read from MLflow: {exc}")
+        return {}
 
 
 def fmt(value: Any) -> str:
@@ -601,9 +621,13 @@ def render_markdown(report: Report, artifact_note: str | None = None) -> str:
     out += ["", f"### Model card{stale_note}", ""]
     if report.model_card:
         card = report.model_card
-        keys = ("name", "version", "task", "target", "candidate", "threshold", "git_commit")
-        keys += ("data_hash",)
-        rows = [[key, fmt(card.get(key))] for key in (*keys, "trained_at", "mlflow_run_id")]
+        keys = ("name", "version", "task", "target", "candidate", "threshold", "data_hash")
+        rows = [[key, fmt(card.get(key))] for key in keys]
+        lineage = report.lineage or {}
+        rows += [
+            [key, fmt(lineage.get(key))]
+            for key in ("registry_version", "mlflow_run_id", "trained_at", "git_commit")
+        ]
         rows.append(["features", fmt(len(card.get("feature_schema", [])))])
         out += table(["field", "value"], rows)
         out += ["", "<details><summary>full model card</summary>", "", "```json"]
