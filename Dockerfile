@@ -4,12 +4,17 @@
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS builder
+# The commit's time (make image passes it): RUN steps that stamp a time use it instead of now.
+ARG SOURCE_DATE_EPOCH
 # strip (binutils) only in the builder; the runtime image never has it.
 # hadolint ignore=DL3008
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends binutils \
     && rm -rf /var/lib/apt/lists/*
 ARG UV_VERSION=0.13.9
+# Hash-based bytecode (PEP 552), never checked against the sources: the same bytes on every
+# build, and still valid when the build rewrites the files' times (a timestamp .pyc would not be).
 ENV UV_COMPILE_BYTECODE=1 \
+    PYC_INVALIDATION_MODE=UNCHECKED_HASH \
     UV_LINK_MODE=copy \
     UV_PYTHON_DOWNLOADS=never \
     UV_PROJECT_ENVIRONMENT=/opt/venv
@@ -24,13 +29,19 @@ COPY src/ src/
 # MB in scipy, sklearn, numpy), and the debug symbols of extension modules (not of the auditwheel-
 # patched libraries in *.libs/: stripping those breaks their alignment).
 WORKDIR /opt/venv/lib/python3.11/site-packages
+# uv_cache.json (uv's note of when it built the project, for its own re-install checks) is the one
+# installed file that holds the build's time: dropped with its RECORD line, so the same commit
+# gives the same bytes.
 RUN /opt/uv/bin/uv sync --project /src --frozen --no-default-groups --no-editable \
+    && rm modelops-*.dist-info/uv_cache.json \
+    && sed -i '/^modelops-[^/]*\.dist-info\/uv_cache\.json,/d' modelops-*.dist-info/RECORD \
     && find . -depth -type d -name tests -not -path "*/sklearn/utils/*" -exec rm -rf {} + \
     && find . -type f \( -name "*.pyx" -o -name "*.pxd" -o -name "*.pxi" -o -name "*.pyi" \
        -o -name "*.c" -o -name "*.cpp" -o -name "*.h" \) -delete \
     && find . -type f -name "*.so" -not -path "*.libs/*" -exec strip --strip-unneeded {} +
 
 FROM ${PYTHON_IMAGE} AS runtime
+ARG SOURCE_DATE_EPOCH
 ARG MODEL_NAME
 ARG MODEL_VERSION
 ARG MODEL_REGISTRY_VERSION=unknown
@@ -60,7 +71,7 @@ COPY bentoml_home/models/${MODEL_NAME}/${MODEL_VERSION}/ bentoml_home/models/${M
 RUN echo "${MODEL_VERSION}" > "bentoml_home/models/${MODEL_NAME}/latest" \
     && mkdir -p bentoml_home/bentos bentoml_home/envs \
     && ln -s /tmp bentoml_home/tmp \
-    && python -m compileall -q services \
+    && python -m compileall -q --invalidation-mode unchecked-hash services \
     && chmod 0555 services/entrypoint.sh
 USER 10001
 EXPOSE 3000

@@ -210,7 +210,7 @@ reviewed: $(SYNCED) ## CD: dvc pull what dvc.lock names, fail unless dvc status 
 REPORT_DIR ?= reports/pr
 
 .PHONY: repro-check
-repro-check: $(SYNCED) ## dvc repro, then fail if dvc status is not clean or the committed dvc.lock is stale
+repro-check: $(SYNCED) ## dvc repro, then fail if dvc status is unclean, dvc.lock stale, or an output is not the bytes dvc.lock records
 	python -m modelops.review.repro_check
 
 .PHONY: report

@@ -6,7 +6,13 @@ from modelops.params import load_params
 from modelops.pipeline import evaluation
 from modelops.pipeline.data import read_table
 from modelops.pipeline.stage import log, run_stage, stage_parser
-from modelops.pipeline.tracking import load_local_model, log_test_metrics, start_tracking
+from modelops.pipeline.tracking import (
+    MODEL_UUID_TAG,
+    find_candidate_run,
+    load_local_model,
+    log_test_metrics,
+    start_tracking,
+)
 from modelops.pipeline.training import scores_of
 from modelops.storage import read_json, write_json, write_text
 
@@ -24,7 +30,7 @@ def main(args):
     data, params = load_params(args.params, "data", "evaluate")
     test = read_table(args.test)
     runs = read_json(Path(args.models_dir) / "runs.json")["candidates"]
-    start_tracking(Path.cwd())
+    experiment_id = start_tracking(Path.cwd())
     plots = Path(args.plots_dir)
     plots.mkdir(parents=True, exist_ok=True)
     scores = {}
@@ -42,10 +48,12 @@ def main(args):
             ),
         )  # fmt: skip
         flat = {k: v for k, v in scores[name].items() if isinstance(v, float | int)}
-        if not log_test_metrics(run["run_id"], flat):
+        logged = find_candidate_run(experiment_id, name, run[MODEL_UUID_TAG])
+        if logged is None or not log_test_metrics(logged.run_id, flat):
             log.warning(
-                "run %s of %s is not in this MLflow store; metrics not logged", run["run_id"], name
-            )
+                "no run of %s (model %s) in this MLflow store; test metrics not logged",
+                name, run[MODEL_UUID_TAG],
+            )  # fmt: skip
         log.info("%s: %s", name, ", ".join(f"{k}={v:.4f}" for k, v in flat.items()))
     write_json(args.metrics, scores)
 

@@ -10,9 +10,15 @@ from modelops.params import load_params
 from modelops.pipeline.champion import score_champion
 from modelops.pipeline.contract import read_contract
 from modelops.pipeline.data import DataError, read_table
-from modelops.pipeline.selection import build_model_card, decide, raw_rows
-from modelops.pipeline.stage import log, run_stage, stage_parser
-from modelops.pipeline.tracking import LoggedCandidate, register_candidate, start_tracking
+from modelops.pipeline.selection import build_model_card, content_version, decide, raw_rows
+from modelops.pipeline.stage import StageFailed, log, run_stage, stage_parser
+from modelops.pipeline.tracking import (
+    MODEL_UUID_TAG,
+    find_candidate_run,
+    git_commit,
+    register_candidate,
+    start_tracking,
+)
 from modelops.storage import read_json, replaced_directory, write_json
 
 
@@ -26,27 +32,39 @@ def main(args):
     test = read_table(args.test)
     validation = read_json(args.validation)
     metric = select.metric_for(contract.task)
-    start_tracking(Path.cwd())
+    experiment_id = start_tracking(Path.cwd())
     champion = score_champion(select.model_name, metric, test, contract)
     decision = decide(scores, select, champion, contract.task)
     log.info("gate passed: %s", decision.reason)
 
     winner = runs[decision.winner]
+    identity = winner[MODEL_UUID_TAG]
+    logged = find_candidate_run(experiment_id, decision.winner, identity)
+    if logged is None:
+        raise StageFailed(
+            f"no MLflow run of candidate {decision.winner!r} (model {identity}) in this tracking "
+            "store, so it cannot be registered: train it here (dvc repro --force train)"
+        )
     flat = {k: v for k, v in scores[decision.winner].items() if isinstance(v, float | int)}
     tags = {
         "candidate": decision.winner,
         "task": contract.task,
-        "git_commit": winner["git_commit"],
+        "git_commit": git_commit(Path.cwd()),
         "data_hash": winner["data_hash"],
+        MODEL_UUID_TAG: identity,
         **{f"metric.{k}": str(v) for k, v in flat.items()},
     }
-    logged = LoggedCandidate(decision.winner, winner["run_id"], winner["model_uri"])
     version = register_candidate(select.model_name, logged, tags)
-    log.info("registered %s version %s with alias 'candidate'", select.model_name, version.version)
+    log.info(
+        "registered %s version %s (run %s) with alias 'candidate'",
+        select.model_name, version.version, logged.run_id,
+    )  # fmt: skip
 
+    # The card is a DVC output: it names the model by its content (the same bytes, the same
+    # version on every machine), not by the registry's counter, a run id, a commit or a time.
     card = build_model_card(
         model_name=select.model_name,
-        version=version.version,
+        version=content_version(identity),
         candidate=decision.winner,
         task=contract.task,
         task_reason=contract.task_reason,
@@ -56,12 +74,9 @@ def main(args):
         threshold=evaluate.threshold,
         metrics=scores[decision.winner],
         hyperparameters=winner["hyperparameters"],
-        git_commit=winner["git_commit"],
         data_hash=winner["data_hash"],
         feature_schema=contract.feature_schema(),
         input_example=raw_rows(test, contract.feature_names),
-        trained_at=winner["trained_at"],
-        run_id=winner["run_id"],
         decision=decision,
         data={
             "source": contract.source,

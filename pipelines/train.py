@@ -5,7 +5,6 @@ categories, nulls) and carries their encoding, so serving and batch scoring need
 """
 
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 
 from modelops.params import AUTO_METRIC, load_params
@@ -13,7 +12,13 @@ from modelops.pipeline.contract import read_contract
 from modelops.pipeline.data import DataError, file_md5, read_table
 from modelops.pipeline.evaluation import task_metrics
 from modelops.pipeline.stage import log, run_stage, stage_parser
-from modelops.pipeline.tracking import git_commit, log_candidate, save_model_locally, start_tracking
+from modelops.pipeline.tracking import (
+    MODEL_UUID_TAG,
+    git_commit,
+    log_candidate,
+    save_model_locally,
+    start_tracking,
+)
 from modelops.pipeline.training import (
     fit_candidate,
     parse_candidates,
@@ -58,7 +63,7 @@ def main(args):
                 list(contract.classes), evaluate.threshold,
             )  # fmt: skip
             flat = {k: v for k, v in train_metrics.items() if isinstance(v, float | int)}
-            save_model_locally(fitted.model, raw, staging / name)
+            identity = save_model_locally(fitted.model, raw, staging / name)
             logged = log_candidate(
                 experiment_id=experiment_id,
                 name=name,
@@ -69,13 +74,14 @@ def main(args):
                     "fit_seconds": fitted.fit_seconds,
                 },
                 features=raw,
-                tags={**tags, "task": contract.task},
+                tags={**tags, "task": contract.task, MODEL_UUID_TAG: identity},
             )
+            # Only what the inputs determine: run ids, commits and times live in MLflow (the
+            # run's tags say which model, MODEL_UUID_TAG), so the same inputs give the same bytes.
             runs[name] = {
-                **logged.to_dict(),
                 "hyperparameters": fitted.hyperparameters,
-                "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                **tags,
+                "data_hash": tags["data_hash"],
+                MODEL_UUID_TAG: identity,
             }
             log.info(
                 "[%d/%d] %s: fit %.1fs, train %s %.4f, run %s",
@@ -84,7 +90,7 @@ def main(args):
             )  # fmt: skip
         write_json(
             staging / "runs.json",
-            {"experiment_id": experiment_id, "task": contract.task, "candidates": runs},
+            {"task": contract.task, "candidates": runs},
         )
     log.info("tracking: %s", os.environ.get("MLFLOW_TRACKING_URI") or "mlflow.db (make mlflow-ui)")
 

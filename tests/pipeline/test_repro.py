@@ -9,6 +9,7 @@ import yaml
 
 from modelops.params import METRICS_BY_TASK
 from modelops.pipeline.training import KINDS
+from modelops.pipeline.tracking import saved_model_uuid
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 
@@ -29,7 +30,8 @@ def test_repro_builds_everything(reproduced):
     assert len(raw) == 600 and list(raw.columns) == [*FEATURES, "target"]
     assert raw[FEATURES].isna().any().all()  # every feature column has nulls
     bento = reproduced.json("models/bento.json")
-    assert bento["model_version"] == "1"
+    card = reproduced.json("models/best/model_card.json")
+    assert bento["model_version"] == card["version"] and len(card["version"]) == 12
     name, version = bento["bento_tag"].split(":")
     assert (root / "bentoml_home/bentos" / name / version / "bento.yaml").is_file()
 
@@ -72,11 +74,15 @@ def test_contract_file_is_readable_and_describes_the_table(reproduced):
 def test_model_card_follows_the_shared_interface(reproduced):
     card = reproduced.json("models/best/model_card.json")
     head = reproduced.run("git", "rev-parse", "HEAD").stdout.strip()
-    assert card["name"] == "modelops-classifier" and card["version"] == "1"
+    winner = reproduced.root / "models/candidates" / card["candidate"]
+    identity = reproduced.json("models/candidates/runs.json")["candidates"][card["candidate"]]
+    assert identity["model_uuid"] == saved_model_uuid(winner)
+    assert card["name"] == "modelops-classifier" and card["version"] == identity["model_uuid"][:12]
     assert card["task"] == "binary" and card["target"] == "target"
     assert card["classes"] == ["no", "yes"] and card["positive_class"] == "yes"
     assert card["threshold"] == 0.5 and "minority" in card["task_reason"]
-    assert card["git_commit"] == head
+    # lineage (commit, run, time) is in the registry, not in this DVC output
+    assert not {"git_commit", "trained_at", "mlflow_run_id"} & set(card)
     schema = {f["name"]: f for f in card["feature_schema"]}
     assert list(schema) == FEATURES
     assert schema["cat_00"]["type"] == "category" and schema["cat_00"]["categories"]
@@ -84,7 +90,7 @@ def test_model_card_follows_the_shared_interface(reproduced):
     assert all(f["nullable"] for f in card["feature_schema"])
     assert len(card["input_example"]) == 5 and set(card["input_example"][0]) == set(FEATURES)
     assert card["metrics"] == reproduced.json("metrics/candidates.json")[card["candidate"]]
-    assert card["trained_at"] and len(card["data_hash"]) == 32
+    assert len(card["data_hash"]) == 32
     assert card["data"]["target_null_rows_dropped"] == 0
 
     with open(reproduced.root / "models/best/model/model.pkl", "rb") as handle:
@@ -95,7 +101,9 @@ def test_model_card_follows_the_shared_interface(reproduced):
 
     client = reproduced.registry()
     version = client.get_model_version_by_alias("modelops-classifier", "candidate")
-    assert str(version.version) == "1" and version.run_id == card["mlflow_run_id"]
+    assert str(version.version) == "1"
+    assert version.tags["model_uuid"] == identity["model_uuid"]
+    assert client.get_run(version.run_id).data.tags["candidate"] == card["candidate"]
     assert version.tags["data_hash"] == card["data_hash"] and version.tags["git_commit"] == head
     assert version.tags["task"] == "binary"
 
@@ -118,6 +126,31 @@ def test_second_repro_reruns_nothing_and_dvc_reads_metrics_and_plots(reproduced)
     html = (reproduced.root / "dvc_plots/index.html").read_text()
     for title in ("ROC curve", "Precision-recall", "Calibration", "Confusion matrix"):
         assert title in html
+
+
+def output_hashes(project):
+    lock = yaml.safe_load((project.root / "dvc.lock").read_text())
+    return {o["path"]: o["md5"] for stage in lock["stages"].values() for o in stage["outs"]}
+
+
+def test_a_forced_rerun_gives_the_same_bytes_and_registers_no_new_version(fresh_copy):
+    """Issue #26: every output is a function of its inputs; lineage stays in the registry."""
+    before = output_hashes(fresh_copy)
+    summary = fresh_copy.json("reports/validation/summary.json")
+    fresh_copy.repro("--force")
+    after = output_hashes(fresh_copy)
+    # The first run re-inferred the tiny table's contract (and says so); this one checks it.
+    summary_again = fresh_copy.json("reports/validation/summary.json")
+    assert summary["contract"]["re_inferred"] and not summary_again["contract"]["re_inferred"]
+    for record in (summary, summary_again):
+        record["contract"].update(re_inferred=None, reason=None)
+    assert summary_again == summary
+    changed = {path for path in before if before[path] != after[path]}
+    assert changed == {"reports/validation/summary.json"}
+    client = fresh_copy.registry()
+    assert len(client.search_model_versions("name='modelops-classifier'")) == 1
+    runs = client.search_runs([client.get_experiment_by_name("modelops").experiment_id])
+    assert len(runs) == 2 * len(CANDIDATES)  # each training is still a run of its own
 
 
 def test_gate_refuses_a_worse_candidate_and_keeps_the_champion(fresh_copy):

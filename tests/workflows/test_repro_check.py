@@ -4,7 +4,12 @@ import sys
 
 import pytest
 
-from modelops.review.repro_check import compare_locks
+from modelops.review.repro_check import (
+    compare_locks,
+    compare_outputs,
+    describe_file_change,
+    first_difference,
+)
 from tests.project_copy import TINY_PARAMS, copy_repository
 
 
@@ -59,3 +64,47 @@ def test_stale_lock_fails_then_the_committed_repro_passes(tmp_path):
     assert clean.returncode == 0, clean.stderr
     assert "dvc status clean" in clean.stdout
     assert "up to date" in project.run("dvc", "status").stdout
+
+
+def outs(**md5s):
+    return {"stages": {"train": {"outs": [{"path": p, "md5": m} for p, m in md5s.items()]}}}
+
+
+def test_an_output_with_other_bytes_is_named_with_both_hashes():
+    committed = outs(**{"models/candidates": "a.dir", "metrics/x.json": "m1"})
+    assert compare_outputs(committed, committed) == []
+    reproduced = outs(**{"models/candidates": "b.dir", "metrics/x.json": "m1"})
+    explained = compare_outputs(
+        committed, reproduced, lambda path: [f"{path}/runs.json: first difference at task"]
+    )
+    assert explained == [
+        "models/candidates: md5 b.dir, the committed dvc.lock has a.dir",
+        "    models/candidates/runs.json: first difference at task",
+    ]
+
+
+def test_the_first_differing_field_is_named_by_its_path():
+    card = {"name": "m", "metrics": {"auc": 0.9, "f1": 0.8}, "schema": [{"n": "a"}, {"n": "b"}]}
+    assert first_difference(card, card) is None
+    changed = {**card, "metrics": {"auc": 0.9, "f1": 0.7}}
+    assert first_difference(card, changed) == "metrics.f1: 0.8 -> 0.7"
+    renamed = {**card, "schema": [{"n": "a"}, {"n": "c"}]}
+    assert first_difference(card, renamed) == "schema[1].n: 'b' -> 'c'"
+    assert first_difference(card, {**card, "trained_at": "now"}) == "trained_at (added)"
+    assert first_difference({"a": [1, 2]}, {"a": [1, 2, 3]}) == "a (length 2 -> 3)"
+
+
+def test_a_changed_file_is_described_by_field_or_size():
+    before = b"model_uuid: aaa\nutc_time_created: '1970-01-01 00:00:00'\n"
+    after = b"model_uuid: bbb\nutc_time_created: '1970-01-01 00:00:00'\n"
+    assert describe_file_change("models/best/model/MLmodel", before, after) == (
+        "models/best/model/MLmodel: first difference at model_uuid: 'aaa' -> 'bbb'"
+    )
+    assert describe_file_change("m/model.pkl", b"\x80\x05", b"\x80\x05\x00") == (
+        "m/model.pkl: binary content differs (2 -> 3 bytes)"
+    )
+    assert "not in DVC's cache or git" in describe_file_change("models/bento.json", None, b"{}")
+    assert describe_file_change("a.json", b'{"a": 1}', b'{"a": 1}') == "a.json: the same bytes"
+    assert describe_file_change("a.json", b'{"a": 1}', b'{"a":1}') == (
+        "a.json: first difference at (none: the same values, other bytes)"
+    )

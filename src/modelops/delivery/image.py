@@ -95,8 +95,59 @@ def require_image(tag: str) -> str:
     return tag
 
 
-def build(base_image: str | None = None) -> str:
-    """Build the image of this commit and the packaged model; return its tag."""
+def source_date_epoch() -> int:
+    """SOURCE_DATE_EPOCH if set, else the commit's time: the image's only timestamp.
+
+    The reproducible-builds convention: the same commit gives the same time on every machine,
+    where the time of the build would give every rebuild a new digest.
+    """
+    given = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if given:
+        if not given.isdigit():
+            raise ImageError(f"SOURCE_DATE_EPOCH={given!r} is not a number of seconds (Unix time)")
+        return int(given)
+    out = subprocess.run(
+        ["git", "log", "-1", "--format=%ct"], cwd=REPO, capture_output=True, text=True
+    )
+    if out.returncode != 0 or not out.stdout.strip().isdigit():
+        raise ImageError("no commit to take the image's time from: set SOURCE_DATE_EPOCH")
+    return int(out.stdout.strip())
+
+
+def engine_kind() -> str:
+    """`podman` when the docker CLI talks to Podman's Docker-compatible API, else `docker`."""
+    version = docker("version", "--format", "{{json .Server.Components}}", check=False)
+    return "podman" if "Podman Engine" in version.stdout else "docker"
+
+
+def build_command(engine: str, epoch: int, build_args: list[str], tags: list[str]) -> list[str]:
+    """The build command that makes the same image from the same inputs on `engine`.
+
+    - Docker (BuildKit): `SOURCE_DATE_EPOCH` as a build arg sets the image's and its history's
+      times, and the exporter's `rewrite-timestamp=true` clamps the files' times in the layers
+      to it (Docker's "Reproducible builds" documentation).
+    - Podman: its Docker-compatible API takes no timestamp, so the podman CLI builds (the same
+      image store as the API it serves): `--timestamp` sets the created time and every file's
+      time in the new layers (podman-build(1); podman 5's --source-date-epoch/--rewrite-timestamp
+      are the same for this purpose, and 4.x has only --timestamp).
+    Both also get `SOURCE_DATE_EPOCH` as a build arg: the Dockerfile's RUN steps read it.
+    """
+    tagging = [item for tag in tags for item in ("-t", tag)]
+    epoch_arg = ["--build-arg", f"SOURCE_DATE_EPOCH={epoch}"]
+    if engine == "podman":
+        return ["podman", "build", "--timestamp", str(epoch), *epoch_arg, *build_args, *tagging]
+    return [
+        "docker", "build", *epoch_arg, *build_args,
+        "--output", "type=docker,rewrite-timestamp=true", *tagging,
+    ]  # fmt: skip
+
+
+def build(base_image: str | None = None, no_cache: bool = False) -> str:
+    """Build the image of this commit and the packaged model; return its tag.
+
+    Reproducible: the same commit and packaged model give the same image id (and so the same
+    digest when pushed) on a rebuild; see `build_command` for how each engine is told.
+    """
     model = packaged_model()
     tag = image_tag(model)
     args = {
@@ -109,12 +160,26 @@ def build(base_image: str | None = None) -> str:
     if base_image:
         args["PYTHON_IMAGE"] = base_image
     build_args = [item for key, value in args.items() for item in ("--build-arg", f"{key}={value}")]
-    print(f"building {tag} (model {model['model_tag']}, registry version {model['model_version']})")
-    result = docker("build", *build_args, "-t", tag, "-t", f"{IMAGE_NAME}:latest", ".",
-                    check=False, capture=False)  # fmt: skip
+    if no_cache:
+        build_args.append("--no-cache")
+    engine, epoch = engine_kind(), source_date_epoch()
+    command = build_command(engine, epoch, build_args, [tag, f"{IMAGE_NAME}:latest"])
+    if engine == "podman" and shutil.which("podman") is None:
+        raise ImageError(
+            "the engine is Podman, whose Docker API cannot set the image's timestamps: "
+            "install the podman CLI to build a reproducible image"
+        )
+    print(f"building {tag} (model {model['model_tag']}, version {model['model_version']}, "
+          f"{engine}, SOURCE_DATE_EPOCH={epoch})")  # fmt: skip
+    result = subprocess.run([*command, "."], cwd=REPO, check=False, text=True)
     if result.returncode != 0:
-        raise ImageError(f"docker build of {tag} failed (exit {result.returncode})")
+        raise ImageError(f"{command[0]} build of {tag} failed (exit {result.returncode})")
     return tag
+
+
+def image_id(tag: str) -> str:
+    """The image's id (the digest of its configuration, which names every layer's digest)."""
+    return docker("image", "inspect", "--format", "{{.Id}}", tag).stdout.strip()
 
 
 # Every container this process starts carries this label, so what it left behind can be told
@@ -333,6 +398,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("command", choices=["build", "smoke", "push"])
     parser.add_argument("--base-image", help="override the Dockerfile's PYTHON_IMAGE")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="build: rebuild every layer (to check a rebuild)"
+    )
     parser.add_argument("--repository", help="push: <registry>/<name>, e.g. an ECR repository URI")
     args = parser.parse_args()
     if args.command == "push" and not args.repository:
@@ -342,7 +410,8 @@ def main() -> None:
         if reason:
             raise ImageError(reason)
         if args.command == "build":
-            build(args.base_image)
+            tag = build(args.base_image, no_cache=args.no_cache)
+            print(f"built {tag}: {image_id(tag)}")
         elif args.command == "push":
             push(args.repository)
         else:

@@ -124,12 +124,9 @@ def build_model_card(
     threshold: float,
     metrics: dict[str, Any],
     hyperparameters: dict[str, Any],
-    git_commit: str,
     data_hash: str,
     feature_schema: list[dict[str, Any]],
     input_example: list[dict[str, Any]],
-    trained_at: str,
-    run_id: str,
     decision: Decision,
     data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -138,6 +135,11 @@ def build_model_card(
     Keys follow the shared card interface: `classes`, `positive_class` and `threshold` only for
     the tasks they mean something for; `feature_schema` comes from the data contract
     (`Feature.schema()`), `input_example` holds raw rows (nulls as None).
+
+    The card is a DVC output, so everything in it follows from the stage's inputs: `version` is
+    the model's content version (`content_version`), and no run id, commit or time is in it.
+    Those are lineage, kept by the registry (the version's tags and run) and shown in the PR
+    report; the image's labels name the commit it was built from.
     """
     card: dict[str, Any] = {
         "name": model_name,
@@ -155,18 +157,24 @@ def build_model_card(
         candidate=candidate,
         metrics=metrics,
         params=hyperparameters,
-        git_commit=git_commit,
         data_hash=data_hash,
         feature_schema=feature_schema,
         input_example=input_example,
-        trained_at=trained_at,
-        mlflow_run_id=run_id,
         selection=decision.to_dict(),
         data=data or {},
         model_format="mlflow-sklearn-cloudpickle",
         model_path="model/model.pkl",
     )
     return card
+
+
+def content_version(model_uuid: str) -> str:
+    """A model card's `version`: the first 12 hex digits of the model's content-derived id.
+
+    The same training inputs give the same model bytes, hence the same version, on any machine;
+    the registry tags each of its versions with the full id, so either finds the other.
+    """
+    return model_uuid[:12]
 
 
 def raw_rows(frame: Any, columns: list[str], limit: int = 5) -> list[dict[str, Any]]:

@@ -7,8 +7,10 @@ The embedded default is a sqlite file and an artifact folder in the working tree
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,14 @@ EXPERIMENT_ENV = "MLFLOW_EXPERIMENT_NAME"
 DEFAULT_EXPERIMENT = "modelops"
 CANDIDATE_ALIAS = "candidate"
 CHAMPION_ALIAS = "champion"
+# The tag that ties an MLflow run and a registry version to the bytes of a model in DVC's outputs
+# (the content version a model card names, see `model_uuid`).
+MODEL_UUID_TAG = "model_uuid"
+# An MLmodel file of a DVC output records no wall-clock time (the same inputs must give the same
+# bytes): this fixed time, the Unix epoch as in reproducible builds. The MLflow run keeps the real
+# one, with the logged model's own copy.
+REPRODUCIBLE_TIME_CREATED = "1970-01-01 00:00:00"
+MODEL_URI_TAG = "model_uri"
 # A tracking server that does not answer fails the stage in seconds, not after mlflow's own
 # default of 7 retries with exponential backoff (minutes). Both are overridable by environment.
 CONNECT_ATTEMPTS_ENV = "MODELOPS_TRACKING_CONNECT_ATTEMPTS"
@@ -210,23 +220,74 @@ def log_candidate(
             serialization_format="cloudpickle",
             pip_requirements=pip_requirements(model),
         )
+        # where `find_candidate_run` looks it up again: DVC's outputs name no run
+        mlflow.set_tag(MODEL_URI_TAG, info.model_uri)
     return LoggedCandidate(name=name, run_id=run.info.run_id, model_uri=info.model_uri)
 
 
-def save_model_locally(model: TabularModel, features: pd.DataFrame, path: str | Path) -> None:
-    """Save a model as an MLflow model folder (cloudpickle), the same format as the logged one."""
-    import mlflow.sklearn
-    from mlflow.models import infer_signature
+def find_candidate_run(experiment_id: str, name: str, identity: str) -> LoggedCandidate | None:
+    """The latest run that logged candidate `name` with model id `identity`, or None.
 
+    The train stage's outputs hold no run ids (they would change its bytes on every run): the
+    run is found by the tags `log_candidate` set, the candidate's name and `MODEL_UUID_TAG`.
+    """
+    import mlflow
+
+    runs = mlflow.search_runs(
+        experiment_ids=[experiment_id],
+        filter_string=f"tags.candidate = '{name}' and tags.{MODEL_UUID_TAG} = '{identity}'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+        output_format="list",
+    )
+    if not runs or MODEL_URI_TAG not in runs[0].data.tags:
+        return None
+    run = runs[0]
+    uri = run.data.tags[MODEL_URI_TAG]
+    return LoggedCandidate(name=name, run_id=run.info.run_id, model_uri=uri)
+
+
+def model_uuid(model: Any) -> str:
+    """A model's id derived from its bytes (its cloudpickle): the same training, the same id.
+
+    MLflow draws a random `model_uuid` for every save; this one is the same for the same model
+    on any machine. Its first 12 characters are the model card's `version`.
+    """
+    import cloudpickle
+
+    digest = hashlib.sha256(cloudpickle.dumps(model)).digest()
+    return uuid.UUID(bytes=digest[:16]).hex
+
+
+def save_model_locally(model: TabularModel, features: pd.DataFrame, path: str | Path) -> str:
+    """Save a model as an MLflow model folder (cloudpickle), the same format as the logged one.
+
+    The folder is a DVC output: its `MLmodel` carries the id `model_uuid(model)` and a fixed
+    creation time instead of MLflow's random id and the time of the save (MLflow's documented
+    `mlflow_model` argument), so the same inputs give the same bytes. Returns that id.
+    """
+    import mlflow.sklearn
+    from mlflow.models import Model, infer_signature
+
+    identity = model_uuid(model)
     example = raw_example(features)
     mlflow.sklearn.save_model(
         model,
         str(path),
+        mlflow_model=Model(utc_time_created=REPRODUCIBLE_TIME_CREATED, model_uuid=identity),
         signature=infer_signature(example, model.predict(example)),
         input_example=example,
         serialization_format="cloudpickle",
         pip_requirements=pip_requirements(model),
     )
+    return identity
+
+
+def saved_model_uuid(path: str | Path) -> str:
+    """The `model_uuid` in the MLmodel file of a folder written by `save_model_locally`."""
+    from mlflow.models import Model
+
+    return str(Model.load(str(path)).model_uuid)
 
 
 def load_local_model(path: str | Path) -> Any:
@@ -291,16 +352,19 @@ def register_candidate(
 ) -> RegisteredVersion:
     """Register the candidate's model as a version with the `candidate` alias.
 
-    Re-registering the same run reuses its existing version, so a forced rerun of `select`
-    does not pile up identical versions.
+    Re-registering the same run, or the same model (tag `MODEL_UUID_TAG` in `tags`: a forced
+    rerun trains the same bytes in a new run), reuses its existing version, so reruns do not pile
+    up identical versions.
     """
     import mlflow
 
     client = mlflow.MlflowClient()
+    identity = tags.get(MODEL_UUID_TAG)
     existing = [
         version
         for version in client.search_model_versions(f"name='{model_name}'")
         if version.run_id == logged.run_id
+        or (identity and version.tags.get(MODEL_UUID_TAG) == identity)
     ]
     if existing:
         version = max(existing, key=lambda v: int(v.version))
@@ -332,8 +396,9 @@ def promote_version(model_name: str, version: str, data_hash: str) -> Registered
     """Point `champion` at `version`, once its tags show it is the released model.
 
     CD passes the version and data hash of the model the deployed image serves (its model
-    card): a registry version trained on other data (another runner's retrain, another branch)
-    is refused instead of becoming the champion.
+    card): `version` is the card's content version (the start of the model's id, tag
+    `MODEL_UUID_TAG`) or a registry version number. A registry version trained on other data
+    (another runner's retrain, another branch) is refused instead of becoming the champion.
 
     Raises:
         TrackingError: the version does not exist, or its data hash is not `data_hash`.
@@ -344,7 +409,11 @@ def promote_version(model_name: str, version: str, data_hash: str) -> Registered
 
     client = mlflow.MlflowClient()
     try:
-        found = client.get_model_version(model_name, str(version))
+        found = (
+            client.get_model_version(model_name, str(version))
+            if str(version).isdigit()
+            else version_of_model(model_name, str(version))
+        )
     except MlflowException as exc:
         raise TrackingError(
             f"model {model_name!r} has no version {version} in the registry: the image serves a "
@@ -359,6 +428,48 @@ def promote_version(model_name: str, version: str, data_hash: str) -> Registered
         )
     client.set_registered_model_alias(model_name, CHAMPION_ALIAS, str(found.version))
     return RegisteredVersion(model_name, str(found.version), found.run_id, dict(found.tags))
+
+
+def version_of_model(model_name: str, content_version: str) -> Any:
+    """The newest registry version whose model id starts with `content_version` (a card's version).
+
+    Raises:
+        MlflowException: no registered version is that model.
+
+    """
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    found = [
+        version
+        for version in mlflow.MlflowClient().search_model_versions(f"name='{model_name}'")
+        if content_version and version.tags.get(MODEL_UUID_TAG, "").startswith(content_version)
+    ]
+    if not found:
+        raise MlflowException(f"no version of {model_name!r} is model {content_version}")
+    return max(found, key=lambda v: int(v.version))
+
+
+def model_lineage(model_name: str, content_version: str) -> dict[str, str]:
+    """Where and when the model a card names was trained: its registry version and MLflow run.
+
+    DVC's outputs leave these out (they differ on every run); the registry keeps them. Empty
+    when the tracking store does not know the model (e.g. outputs pulled, not trained, here).
+    """
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        version = version_of_model(model_name, content_version)
+        run = mlflow.MlflowClient().get_run(version.run_id) if version.run_id else None
+    except MlflowException:
+        return {}
+    lineage = {"registry_version": str(version.version), "mlflow_run_id": str(version.run_id)}
+    if run is not None:
+        started = pd.Timestamp(run.info.start_time, unit="ms", tz="UTC")
+        lineage["trained_at"] = started.isoformat(timespec="seconds")
+        lineage["git_commit"] = run.data.tags.get("git_commit", "")
+    return lineage
 
 
 def load_registered_model(model_name: str, alias: str) -> Any:

@@ -88,7 +88,9 @@ class XGBoostParams(_Hyperparameters):
     colsample_bytree: float = Field(1.0, gt=0.0, le=1.0)
     min_child_weight: float = Field(1.0, ge=0.0)
     reg_lambda: float = Field(1.0, ge=0.0)
-    n_jobs: int = Field(-1, ge=-1)
+    # A fixed thread count, not -1 (all cores): XGBoost's hist sketches split the rows by thread,
+    # so only the same count gives the same model bytes on machines with different core counts.
+    n_jobs: int = Field(2, ge=-1)
 
 
 @dataclass(frozen=True)
@@ -302,6 +304,10 @@ def fit_candidate(
     estimator = build_estimator(name, params, seed, task, features)
     started = time.perf_counter()
     estimator.fit(matrix, labels)
+    if "n_jobs" in estimator.get_params(deep=False):
+        # A forest's threads add their trees' predictions in the order they finish: predicting
+        # on one thread fixes that order, so evaluation gives the same bytes on every run.
+        estimator.set_params(n_jobs=1)
     model = TabularModel(features, estimator, task, classes, threshold)
     return FittedCandidate(
         name=name,

@@ -10,6 +10,7 @@ Nothing here draws or formats: `plots` draws, `render` writes the markdown.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -64,6 +65,8 @@ class Report:
     run_url: str | None = None
     validation: dict[str, Any] | None = None
     model_card: dict[str, Any] | None = None
+    # registry version, run id, training time and commit of the card's model (from MLflow)
+    lineage: dict[str, str] = field(default_factory=dict)
     images: dict[str, str] = field(default_factory=dict)  # plot kind -> path relative to report
     contract_diff: str = ""  # `git diff BASE -- contract.yaml`
     # the selected candidate at each side ("base", "head"): drawn thicker in the plots
@@ -318,6 +321,7 @@ def build_report(
     base_selected = json.loads(file_at(repo, base_commit, SELECTED_FILE) or "{}")
     head_selected = read_optional_json(repo / SELECTED_FILE, warnings, "the selection record")
     winners = {"base": base_selected.get("winner"), "head": (head_selected or {}).get("winner")}
+    model_card = read_optional_json(repo / MODEL_CARD_FILE, warnings, "the model card")
     plot_data = None
     if with_plots:
         try:
@@ -337,10 +341,27 @@ def build_report(
         recorded_reason=recorded,
         warnings=warnings,
         validation=read_optional_json(repo / VALIDATION_FILE, warnings, "the validation summary"),
-        model_card=read_optional_json(repo / MODEL_CARD_FILE, warnings, "the model card"),
+        model_card=model_card,
+        lineage=card_lineage(repo, model_card, warnings),
         selection_stale=stale,
         run_url=run_url,
         contract_diff=run(["git", "diff", base_commit, "--", CONTRACT_FILE], repo),
         winners=winners,
         plot_data=plot_data,
     )
+
+
+def card_lineage(repo: Path, card: dict[str, Any] | None, warnings: list[str]) -> dict[str, str]:
+    """The registry's record of the card's model (the card itself holds no run id or time)."""
+    if not card or not card.get("version"):
+        return {}
+    from modelops.pipeline.tracking import DEFAULT_DB, TrackingError, model_lineage, start_tracking
+
+    if not os.environ.get("MLFLOW_TRACKING_URI") and not (repo / DEFAULT_DB).is_file():
+        return {}
+    try:
+        start_tracking(repo)
+        return model_lineage(str(card.get("name")), str(card["version"]))
+    except TrackingError as exc:
+        warnings.append(f"model lineage not read from MLflow: {exc}")
+        return {}

@@ -164,10 +164,13 @@ def render_markdown(report: Report, artifact_note: str | None = None) -> str:
     out += ["", f"### Model card{stale_note}", ""]
     if report.model_card:
         card = report.model_card
-        keys: tuple[str, ...] = ("name", "version", "task", "target", "candidate", "threshold")
-        keys += ("git_commit",)
-        keys += ("data_hash",)
-        fields = [[key, fmt(card.get(key))] for key in (*keys, "trained_at", "mlflow_run_id")]
+        keys = ("name", "version", "task", "target", "candidate", "threshold", "data_hash")
+        fields = [[key, fmt(card.get(key))] for key in keys]
+        lineage = report.lineage or {}
+        fields += [
+            [key, fmt(lineage.get(key))]
+            for key in ("registry_version", "mlflow_run_id", "trained_at", "git_commit")
+        ]
         fields.append(["features", fmt(len(card.get("feature_schema", [])))])
         out += table(["field", "value"], fields)
         out += ["", "<details><summary>full model card</summary>", "", "```json"]
