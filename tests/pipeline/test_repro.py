@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from modelops.params import METRICS_BY_TASK
-from modelops.pipeline.training import KINDS
 from modelops.pipeline.tracking import saved_model_uuid
+from modelops.pipeline.training import KINDS
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 
