@@ -4,7 +4,7 @@ gives the same bytes; run ids, times and registry versions stay in MLflow, found
 import mlflow
 import pytest
 
-from modelops.params import DataParams, XGBoostParams
+from modelops.params import DataParams
 from modelops.pipeline.selection import content_version
 from modelops.pipeline.tracking import (
     CHAMPION_ALIAS,
@@ -22,7 +22,8 @@ from modelops.pipeline.tracking import (
     saved_model_uuid,
     start_tracking,
 )
-from modelops.pipeline.training import fit_table
+from modelops.pipeline.training import XGBoostParams
+from tests.fitting import fit_table
 
 
 @pytest.fixture
