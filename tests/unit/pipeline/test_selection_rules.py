@@ -66,8 +66,8 @@ def test_the_card_says_where_and_in_which_format_the_model_is():
     card = build_model_card(
         model_name="m", version="1", candidate="m", task="regression", task_reason="why",
         target="y", classes=[], positive_class=None, threshold=0.5, metrics={"r2": 0.9},
-        hyperparameters={}, git_commit="abc", data_hash="d", feature_schema=[],
-        input_example=[], trained_at="t", run_id="r", decision=decision,
+        hyperparameters={}, data_hash="d", feature_schema=[], input_example=[],
+        decision=decision,
     )  # fmt: skip
     assert (card["model_format"], card["model_path"]) == (
         "mlflow-sklearn-cloudpickle", "model/model.pkl"
