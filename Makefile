@@ -64,10 +64,10 @@ plots: $(SYNCED) ## Render the plots to dvc_plots/index.html
 	dvc plots show
 
 .PHONY: promote
-promote: $(SYNCED) ## Point the registry's `champion` at `candidate`, or (CD) at VERSION=n DATA_HASH=h once verified
+promote: $(SYNCED) ## Point the registry's `champion` at `candidate`, or (CD) at VERSION=n DATA_HASH=h once verified [IF_REGISTERED=1]
 	@if [ -n "$${GITHUB_ACTIONS:-}" ] && [ -z "$${MLFLOW_TRACKING_URI:-}" ]; then \
 		echo "$(WARN)no team MLflow server (variable MLFLOW_TRACKING_URI): the registry's champion is not moved; the released model is version $(or $(VERSION),?) of the reviewed outputs"; \
-	else python -m pipelines.promote $(if $(VERSION),--version "$(VERSION)" --data-hash "$(DATA_HASH)"); fi
+	else python -m pipelines.promote $(if $(VERSION),--version "$(VERSION)" --data-hash "$(DATA_HASH)") $(if $(IF_REGISTERED),--if-registered); fi
 
 .PHONY: serve
 serve: $(SYNCED) ## Serve the packaged model locally (PORT=3000): the page at /, Swagger UI at /docs
@@ -139,6 +139,16 @@ image: $(SYNCED) ## Build the service image (docker CLI, any engine DOCKER_HOST 
 image-smoke: $(SYNCED) ## Run the image: smoke suite over HTTP, then a Lambda-format invocation; removes its containers
 	python -m modelops.delivery.image smoke
 
+.PHONY: image-lookup
+image-lookup: $(SYNCED) ## CD re-runs: re-use this commit's image if REPOSITORY=<ecr uri> has its tag (writes found=, image_uri=)
+	@test -n "$(REPOSITORY)" || { echo "usage: make image-lookup REPOSITORY=<registry>/<name>" >&2; exit 2; }
+	python -m modelops.delivery.image lookup --repository "$(REPOSITORY)"
+
+.PHONY: cd-preflight
+cd-preflight: ## CD: deploy only when the repository variables are set and SHA is main's newest commit
+	@test -n "$(SHA)" || { echo "usage: make cd-preflight SHA=<commit>" >&2; exit 2; }
+	PYTHONPATH=$(CURDIR)/src $(PYTHON) -m modelops.delivery.preflight --sha "$(SHA)"
+
 .PHONY: image-push
 image-push: $(SYNCED) ## Push the image to REPOSITORY=<registry>/<name>; prints (and writes to $$GITHUB_OUTPUT) image_uri=<repo>@sha256:...
 	@test -n "$(REPOSITORY)" || { echo "usage: make image-push REPOSITORY=<registry>/<name> (e.g. an ECR repository URI)" >&2; exit 2; }
@@ -192,8 +202,8 @@ push: $(SYNCED) ## dvc push data and models to the team's S3 remote (DVC_REMOTE_
 	python -m pipelines.remote push
 
 .PHONY: pull
-pull: $(SYNCED) ## dvc pull data and models from the team's S3 remote instead of recomputing them
-	python -m pipelines.remote pull
+pull: $(SYNCED) ## dvc pull data and models from the team's S3 remote instead of recomputing them (ALLOW_MISSING=1: what it lacks is rebuilt)
+	python -m pipelines.remote pull $(if $(ALLOW_MISSING),--allow-missing)
 
 # CD deploys what was reviewed: the outputs CI on main pushed for this commit, exactly as dvc.lock
 # names them, never a retrain on the deploy runner. Without a remote it says so and falls back.

@@ -1,6 +1,7 @@
 """Terraform hygiene that runs offline: fmt, checkov, `terraform test` of the naming module,
 and the make targets that need AWS failing fast with a reason when it is not there."""
 
+import json
 import os
 import re
 import shutil
@@ -146,13 +147,65 @@ def hcl_list(text: str, name: str) -> list[str]:
 
 def test_prod_deploy_role_trusts_only_its_environment():
     """A job on main that names no environment (sub `ref:refs/heads/main`) skips the prod
-    environment's required reviewers: prod must not trust it."""
+    environment's required reviewers: prod must not trust it. Each subject exists in the name
+    form and, given the IDs, the immutable form (GitHub docs, "Immutable subject claims")."""
     text = (INFRA / "bootstrap" / "github_oidc.tf").read_text()
-    assert hcl_list(text, "prod") == ["repo:${var.repository}:environment:prod"]
-    assert hcl_list(text, "staging") == [
-        "repo:${var.repository}:ref:refs/heads/main",
-        "repo:${var.repository}:environment:staging",
+    prod = re.search(r"^\s*prod\s*=\s*(.*)$", text, re.M).group(1)
+    staging = re.search(r"^\s*staging\s*=\s*(.*)$", text, re.M).group(1)
+    assert re.findall(r'"(repo:[^"]+)"', prod) == ["repo:${r.owner}/${r.name}:environment:prod"]
+    assert re.findall(r'"(repo:[^"]+)"', staging) == [
+        "repo:${r.owner}/${r.name}:ref:refs/heads/main",
+        "repo:${r.owner}/${r.name}:environment:staging",
     ]
+    assert "for r in local.repositories" in prod
+    assert "distinct([var.repository, local.repository_name])" in text
+
+
+def test_trust_policies_do_not_depend_on_resources_created_in_the_same_apply():
+    """A first plan defers a data source that reads a resource being created, and the role's
+    assume_role_policy is then unknown to the policy check that runs before the apply (defect:
+    the trust policy named aws_iam_openid_connect_provider.github[0].arn)."""
+    text = (INFRA / "bootstrap" / "github_oidc.tf").read_text()
+    arn = re.search(r"^\s*oidc_provider_arn\s*=\s*(.*)$", text, re.M).group(1)
+    assert "aws_iam_openid_connect_provider" not in arn
+    provider = "oidc-provider/token.actions.githubusercontent.com"
+    assert arn == f'"arn:${{local.partition}}:iam::${{local.account}}:{provider}"'
+    role = re.search(r'resource "aws_iam_role" "deploy" \{(.*?)\n\}', text, re.S).group(1)
+    assert "depends_on = [aws_iam_openid_connect_provider.github]" in role
+
+
+@pytest.mark.parametrize(
+    ("repository", "valid"),
+    [
+        ("acme/modelops", True),
+        ("acme@1234567/modelops@890123456", True),
+        ("acme@1234567/modelops", False),  # one ID without the other
+        ("acme/modelops@x1", False),
+        ("acme/models/extra", False),
+    ],
+)
+def test_bootstrap_repository_accepts_both_subject_forms(tmp_path, repository, valid):
+    """The variable's validation and the subjects it yields, run by terraform without a
+    provider (the validation block and locals copied from the bootstrap)."""
+    variables = (INFRA / "bootstrap" / "variables.tf").read_text()
+    block = re.search(r'variable "repository" \{.*?\n\}', variables, re.S).group(0)
+    oidc = (INFRA / "bootstrap" / "github_oidc.tf").read_text()
+    names = re.search(r"^\s*repository_name\s*=.*$", oidc, re.M).group(0)
+    subjects = re.search(r"^\s*repository_subjects\s*=.*$", oidc, re.M).group(0)
+    (tmp_path / "main.tf").write_text(
+        f"{block}\nlocals {{\n{names}\n{subjects}\n}}\n"
+        'output "subjects" { value = local.repository_subjects }\n'
+    )
+    assert run([terraform(), f"-chdir={tmp_path}", "init", "-input=false"]).returncode == 0
+    result = run(
+        [terraform(), f"-chdir={tmp_path}", "apply", "-auto-approve", "-input=false",
+         "-no-color", "-var", f"repository={repository}"]
+    )  # fmt: skip
+    assert (result.returncode == 0) is valid, result.stdout + result.stderr
+    if valid:
+        out = run([terraform(), f"-chdir={tmp_path}", "output", "-json", "subjects"])
+        expected = [repository] + (["acme/modelops"] if "@" in repository else [])
+        assert json.loads(out.stdout) == expected
 
 
 def test_deploy_roles_can_read_the_dvc_remote_and_only_staging_writes_it():
@@ -168,6 +221,9 @@ def test_deploy_roles_can_read_the_dvc_remote_and_only_staging_writes_it():
     assert re.search(r'dvc_writers\s+= toset\(\["staging"\]\)', text)
     listing = re.search(r'sid\s+= "DvcRemoteList"(.*?)\n  \}', text, re.S).group(1)
     assert "s3:ListBucket" in listing and "local.dvc_bucket_arn" in listing
+    # s3fs probes the bucket with HeadBucket (needs s3:ListBucket, carries no s3:prefix) and
+    # GetBucketLocation before writing; both refused, it tries CreateBucket (s3fs core.py).
+    assert "s3:GetBucketLocation" in listing and "s3:prefix" not in listing
     # the bootstrap's remote URL is the prefix these statements name
     assert "s3://${module.dvc_bucket.id}/dvc" in (INFRA / "bootstrap" / "outputs.tf").read_text()
 

@@ -3,6 +3,7 @@
     python -m modelops.delivery.image build    # make image
     python -m modelops.delivery.image smoke    # make image-smoke
     python -m modelops.delivery.image push --repository <registry>/<name>  # make image-push
+    python -m modelops.delivery.image lookup --repository <registry>/<name>  # make image-lookup
 
 `smoke` starts the image as an HTTP server on a free port and runs the smoke suite against it;
 then checks Lambda mode: with AWS_LAMBDA_RUNTIME_API set, the entrypoint starts the runtime
@@ -109,12 +110,26 @@ def build(base_image: str | None = None) -> str:
     if base_image:
         args["PYTHON_IMAGE"] = base_image
     build_args = [item for key, value in args.items() for item in ("--build-arg", f"{key}={value}")]
+    build_args += attestation_flags()
     print(f"building {tag} (model {model['model_tag']}, registry version {model['model_version']})")
     result = docker("build", *build_args, "-t", tag, "-t", f"{IMAGE_NAME}:latest", ".",
                     check=False, capture=False)  # fmt: skip
     if result.returncode != 0:
         raise ImageError(f"docker build of {tag} failed (exit {result.returncode})")
     return tag
+
+
+def attestation_flags() -> list[str]:
+    """`--provenance=false --sbom=false` when `docker build` is BuildKit (buildx), else nothing.
+
+    BuildKit adds provenance attestations by default and then pushes an OCI image index; Lambda
+    accepts only single-platform image manifests (Docker v2 schema 2 or OCI image manifest) and
+    refuses an index with attestations (docker/buildx#1533). The legacy builder (no buildx, e.g.
+    podman's Docker API) writes no attestations and does not know these flags.
+    """
+    if docker("buildx", "version", check=False).returncode != 0:
+        return []
+    return ["--provenance=false", "--sbom=false"]
 
 
 # Every container this process starts carries this label, so what it left behind can be told
@@ -144,7 +159,90 @@ def push(repository: str) -> str:
     print(pushed.stdout, end="")
     if pushed.returncode != 0:
         raise ImageError(f"docker push {remote} failed: {pushed.stderr.strip()[-2000:]}")
-    image_uri = f"{repository}@{pushed_digest(pushed.stdout, remote, repository)}"
+    digest = pushed_digest(pushed.stdout, remote, repository)
+    image_uri = f"{repository}@{digest}"
+    media_type = check_lambda_manifest(repository, digest)
+    print(f"manifest: {media_type or 'not checked (not an ECR repository)'}")
+    write_outputs(image_uri)
+    return image_uri
+
+
+# What Lambda runs (Lambda developer guide, "Container image requirements": Docker image manifest
+# V2 schema 2 or an OCI image manifest); an image index or manifest list is refused.
+LAMBDA_MANIFEST_TYPES = (
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+)
+ECR_REPOSITORY = re.compile(
+    r"^(?P<registry>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/(?P<name>.+)$"
+)
+
+
+def ecr_client(repository: str, client=None):
+    """(boto3 ECR client, registry id, repository name) of an ECR repository URI, else None."""
+    found = ECR_REPOSITORY.match(repository)
+    if not found:
+        return None
+    if client is None:
+        import boto3
+
+        client = boto3.client("ecr", region_name=found.group("region"))
+    return client, found.group("registry"), found.group("name")
+
+
+def manifest_media_type(repository: str, digest: str, client=None) -> str | None:
+    """The media type ECR stored for `digest` (None: not an ECR repository, not checked)."""
+    ecr = ecr_client(repository, client)
+    if ecr is None:
+        return None
+    client, registry, name = ecr
+    images = client.batch_get_image(
+        registryId=registry, repositoryName=name, imageIds=[{"imageDigest": digest}],
+        acceptedMediaTypes=[*LAMBDA_MANIFEST_TYPES,
+                            "application/vnd.oci.image.index.v1+json",
+                            "application/vnd.docker.distribution.manifest.list.v2+json"],
+    )["images"]  # fmt: skip
+    if not images:
+        raise ImageError(f"{repository}@{digest} is not in the registry after the push")
+    image = images[0]
+    return image.get("imageManifestMediaType") or json.loads(image["imageManifest"]).get(
+        "mediaType"
+    )
+
+
+def check_lambda_manifest(repository: str, digest: str, client=None) -> str | None:
+    """Raise ImageError unless the pushed manifest is one Lambda runs; return its media type."""
+    media_type = manifest_media_type(repository, digest, client)
+    if media_type is not None and media_type not in LAMBDA_MANIFEST_TYPES:
+        raise ImageError(
+            f"{repository}@{digest} is a {media_type}: Lambda runs only a single-platform image "
+            f"manifest ({' or '.join(LAMBDA_MANIFEST_TYPES)}); build with --provenance=false "
+            "--sbom=false (BuildKit adds attestations and pushes an index)"
+        )
+    return media_type
+
+
+def existing_image(repository: str, tag: str, client=None) -> str | None:
+    """`<repository>@<digest>` of `tag` if the ECR repository already has it, else None.
+
+    Tags are IMMUTABLE in the project's repository, and builds are not bit-for-bit reproducible:
+    a re-run of CD must reuse the digest its first run pushed instead of pushing a new one.
+    """
+    ecr = ecr_client(repository, client)
+    if ecr is None:
+        return None
+    client, registry, name = ecr
+    try:
+        found = client.describe_images(
+            registryId=registry, repositoryName=name, imageIds=[{"imageTag": tag}]
+        )["imageDetails"]
+    except client.exceptions.ImageNotFoundException:
+        return None
+    return f"{repository}@{found[0]['imageDigest']}" if found else None
+
+
+def write_outputs(image_uri: str) -> str:
+    """Print (and append to $GITHUB_OUTPUT) what CD's next steps read."""
     # The registry version the image serves: what the smoke tests expect /metadata to report;
     # and its data hash, which CD checks the registry's version against before moving `champion`.
     outputs = (
@@ -155,6 +253,25 @@ def push(repository: str) -> str:
     if os.environ.get("GITHUB_OUTPUT"):
         with open(os.environ["GITHUB_OUTPUT"], "a") as out:
             out.write(outputs)
+    return outputs
+
+
+def lookup(repository: str) -> str | None:
+    """CD re-runs: the image of this commit and model already in `repository`, or None."""
+    tag = image_tag(packaged_model()).split(":", 1)[1]
+    image_uri = existing_image(repository, tag)
+    if image_uri is None:
+        print(f"{repository}:{tag} is not in the registry yet: build and push it")
+        if os.environ.get("GITHUB_OUTPUT"):
+            with open(os.environ["GITHUB_OUTPUT"], "a") as out:
+                out.write("found=false\n")
+        return None
+    print(f"{repository}:{tag} is already pushed ({image_uri}): re-using it, not rebuilding")
+    check_lambda_manifest(repository, image_uri.split("@", 1)[1])
+    write_outputs(image_uri)
+    if os.environ.get("GITHUB_OUTPUT"):
+        with open(os.environ["GITHUB_OUTPUT"], "a") as out:
+            out.write("found=true\n")
     return image_uri
 
 
@@ -331,16 +448,19 @@ def invoke_lambda_handler(tag: str, events: list[dict], timings: dict | None = N
 def main() -> None:
     """CLI: build, smoke or push."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("command", choices=["build", "smoke", "push"])
+    parser.add_argument("command", choices=["build", "smoke", "push", "lookup"])
     parser.add_argument("--base-image", help="override the Dockerfile's PYTHON_IMAGE")
     parser.add_argument("--repository", help="push: <registry>/<name>, e.g. an ECR repository URI")
     args = parser.parse_args()
-    if args.command == "push" and not args.repository:
-        parser.error("push needs --repository <registry>/<name>")
-    reason = engine_unavailable()
+    if args.command in ("push", "lookup") and not args.repository:
+        parser.error(f"{args.command} needs --repository <registry>/<name>")
+    reason = None if args.command == "lookup" else engine_unavailable()
     try:
         if reason:
             raise ImageError(reason)
+        if args.command == "lookup":
+            lookup(args.repository)
+            return
         if args.command == "build":
             build(args.base_image)
         elif args.command == "push":
