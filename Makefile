@@ -307,6 +307,15 @@ infra-test: ## terraform test of the provider-less naming/validation module (off
 	$(TERRAFORM) -chdir=infra/modules/naming init -backend=false -input=false >/dev/null
 	$(TERRAFORM) -chdir=infra/modules/naming test
 
+# The whole first merge of a new repository and AWS account, offline (moto on loopback, GitHub's
+# OIDC, concurrency and environment rules), in the order docs/deploying-to-aws.md lists the steps.
+COMPLIANCE_BIN := $(TOOLS)/terraform-compliance/bin/terraform-compliance
+
+.PHONY: rehearse
+rehearse: $(SYNCED) ## Rehearse the first merge on a new repo + AWS account offline: each step ✓/✗ with why
+	python -m modelops.delivery.rehearse --plans tests/infra/fixtures \
+		$(if $(wildcard $(COMPLIANCE_BIN)),--compliance $(COMPLIANCE_BIN))
+
 .PHONY: policy
 policy: $(TOOLS)/terraform-compliance/.installed ## terraform-compliance policies on plans: make policy PLAN="plan.json [...]" (terraform show -json)
 	@test -n "$(PLAN)" || { echo "usage: make policy PLAN=<plan.json from 'terraform show -json tfplan'> [more plans, space-separated]" >&2; exit 2; }

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from modelops.delivery import image
+from modelops.delivery import registry as image
 from modelops.delivery.preflight import REQUIRED, decide, missing_settings
 
 CONFIGURED = {name: "x" for name in REQUIRED}
