@@ -4,6 +4,9 @@ image manifest Lambda accepts, and re-using an image already pushed under an IMM
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 
 import boto3
 import pytest
@@ -88,3 +91,21 @@ def test_a_rerun_reuses_the_digest_of_the_tag_already_pushed(ecr):
 def test_registries_other_than_ecr_are_not_checked():
     assert image.existing_image("ghcr.io/acme/modelops", "abc-v1") is None
     assert image.check_lambda_manifest("ghcr.io/acme/modelops", "sha256:" + "0" * 64) is None
+
+
+@pytest.mark.slow
+def test_prod_promote_warns_when_the_tracking_server_never_registered_the_model(tmp_path):
+    """CI on main tracks locally, so the team's server may not know the released version: the
+    deploy already succeeded, and the run must not turn red (it says so as a warning)."""
+    from tests.infra.tools import ROOT
+
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db",
+           "GITHUB_ACTIONS": "true"}  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "pipelines.promote", "--version", "7", "--data-hash", "abc",
+         "--if-registered"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "::warning::champion not moved: model 'modelops-classifier' has no version 7" in (
+        result.stdout
+    )

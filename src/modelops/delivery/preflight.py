@@ -30,7 +30,7 @@ REQUIRED = {
     "TF_STATE_BUCKET": "bootstrap output `state_bucket`",
     "TF_STATE_KMS_KEY_ARN": "bootstrap output `kms_key_arn`",
 }
-DOCS = "docs/deploying-to-aws.md#3-repository-variables"
+DOCS = "docs/deploying-to-aws.md#3-repository-variables--5-min"
 
 
 @dataclass(frozen=True)
