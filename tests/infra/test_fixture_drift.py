@@ -32,8 +32,8 @@ INFRA = ROOT / "infra"
 FIXTURES = ROOT / "tests" / "infra" / "fixtures"
 STACKS = {
     "bootstrap_first": INFRA / "bootstrap",
-    "staging_first": INFRA / "envs" / "staging",
-    "prod_first": INFRA / "envs" / "prod",
+    "staging_first": INFRA / "envs",  # one root; the environment comes from ENV
+    "prod_first": INFRA / "envs",
 }
 # Blocks a first plan of these stacks does not create, and why (the fixture's variables).
 ABSENT = {

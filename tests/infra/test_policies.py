@@ -19,7 +19,8 @@ FIXTURES = ROOT / "tests" / "infra" / "fixtures"
 # In the shape `terraform show -json tfplan` writes: for each environment stack a first plan
 # (everything created, computed values unknown: absent from `after`, true in `after_unknown`)
 # and an update plan (prior state, no-op changes, one in-place update), and the bootstrap's first
-# plan. To refresh one from a real plan: `make plan ENV=staging`, then copy tfplan.json here.
+# plan. To refresh one from a real plan: `make plan ENV=staging`, then copy
+# infra/envs/tfplan-staging.json here.
 PLANS = {
     "staging_first": FIXTURES / "plan_staging_first.json",
     "staging_update": FIXTURES / "plan_staging_update.json",
