@@ -64,8 +64,8 @@ plots: $(SYNCED) ## Render the plots to dvc_plots/index.html
 	dvc plots show
 
 .PHONY: promote
-promote: $(SYNCED) ## Point the registry's `champion` at `candidate`, or (CD) at VERSION=n DATA_HASH=h once verified
-	python -m pipelines.promote $(if $(VERSION),--version "$(VERSION)" --data-hash "$(DATA_HASH)")
+promote: $(SYNCED) ## Point the registry's `champion` at `candidate`, or (CD) at VERSION=n DATA_HASH=h once verified [IF_REGISTERED=1]
+	python -m pipelines.promote $(if $(VERSION),--version "$(VERSION)" --data-hash "$(DATA_HASH)") $(if $(IF_REGISTERED),--if-registered)
 
 .PHONY: serve
 serve: $(SYNCED) ## Serve the packaged model locally (PORT=3000): the page at /, Swagger UI at /docs
@@ -140,6 +140,16 @@ image: $(SYNCED) ## Build the service image (docker CLI, any engine DOCKER_HOST 
 image-smoke: $(SYNCED) ## Run the image: smoke suite over HTTP, then a Lambda-format invocation; removes its containers
 	python -m modelops.delivery.image smoke
 
+.PHONY: image-lookup
+image-lookup: $(SYNCED) ## CD re-runs: re-use this commit's image if REPOSITORY=<ecr uri> has its tag (writes found=, image_uri=)
+	@test -n "$(REPOSITORY)" || { echo "usage: make image-lookup REPOSITORY=<registry>/<name>" >&2; exit 2; }
+	python -m modelops.delivery.image lookup --repository "$(REPOSITORY)"
+
+.PHONY: cd-preflight
+cd-preflight: ## CD: deploy only when the repository variables are set and SHA is main's newest commit
+	@test -n "$(SHA)" || { echo "usage: make cd-preflight SHA=<commit>" >&2; exit 2; }
+	PYTHONPATH=$(CURDIR)/src $(PYTHON) -m modelops.delivery.preflight --sha "$(SHA)"
+
 .PHONY: image-push
 image-push: $(SYNCED) ## Push the image to REPOSITORY=<registry>/<name>; prints (and writes to $$GITHUB_OUTPUT) image_uri=<repo>@sha256:...
 	@test -n "$(REPOSITORY)" || { echo "usage: make image-push REPOSITORY=<registry>/<name> (e.g. an ECR repository URI)" >&2; exit 2; }
@@ -193,8 +203,8 @@ push: $(SYNCED) ## dvc push data and models to the team's S3 remote (DVC_REMOTE_
 	python -m pipelines.remote push
 
 .PHONY: pull
-pull: $(SYNCED) ## dvc pull data and models from the team's S3 remote instead of recomputing them
-	python -m pipelines.remote pull
+pull: $(SYNCED) ## dvc pull data and models from the team's S3 remote instead of recomputing them (ALLOW_MISSING=1: what it lacks is rebuilt)
+	python -m pipelines.remote pull $(if $(ALLOW_MISSING),--allow-missing)
 
 # CD deploys what was reviewed: the outputs CI on main pushed for this commit, exactly as dvc.lock
 # names them, never a retrain on the deploy runner (modelops.delivery.reviewed). Without a remote
@@ -241,7 +251,12 @@ TOOLS := .tools
 INFRA_TOOLS := $(TOOLS)/checkov/.installed $(TOOLS)/terraform-compliance/.installed
 TERRAFORM ?= terraform
 ENV ?= staging
-ENV_DIR = infra/envs/$(ENV)
+# One Terraform root for every environment (infra/envs): its state key, backend and settings are
+# per environment (backend-$(ENV).hcl, $(ENV).tfvars), and so is terraform's working data
+# (TF_DATA_DIR), so staging and prod never share an initialised backend.
+ENV_DIR = infra/envs
+ENV_BACKEND = $(ENV_DIR)/backend-$(ENV).hcl
+TF_ENV = TF_DATA_DIR=.terraform-$(ENV) $(TERRAFORM) -chdir=$(ENV_DIR)
 # How long plan/apply wait for the state lock another run holds (CI's staging plan vs CD's apply)
 # before failing; without it the second run fails at once with "Error acquiring the state lock".
 LOCK_TIMEOUT ?= 10m
@@ -282,6 +297,15 @@ infra-test: ## terraform test of the provider-less naming/validation module (off
 	$(TERRAFORM) -chdir=infra/modules/naming init -backend=false -input=false >/dev/null
 	$(TERRAFORM) -chdir=infra/modules/naming test
 
+# The whole first merge of a new repository and AWS account, offline (moto on loopback, GitHub's
+# OIDC, concurrency and environment rules), in the order docs/deploying-to-aws.md lists the steps.
+COMPLIANCE_BIN := $(TOOLS)/terraform-compliance/bin/terraform-compliance
+
+.PHONY: rehearse
+rehearse: $(SYNCED) ## Rehearse the first merge on a new repo + AWS account offline: each step ✓/✗ with why
+	python -m modelops.delivery.rehearse --plans tests/infra/fixtures \
+		$(if $(wildcard $(COMPLIANCE_BIN)),--compliance $(COMPLIANCE_BIN))
+
 .PHONY: policy
 policy: $(TOOLS)/terraform-compliance/.installed ## terraform-compliance policies on plans: make policy PLAN="plan.json [...]" (terraform show -json)
 	@test -n "$(PLAN)" || { echo "usage: make policy PLAN=<plan.json from 'terraform show -json tfplan'> [more plans, space-separated]" >&2; exit 2; }
@@ -300,8 +324,8 @@ infra-credentials:
 infra-preflight:
 	@case "$(ENV)" in staging|prod) ;; *) echo "ENV must be staging or prod (got '$(ENV)')" >&2; exit 2;; esac
 	@$(MAKE) infra-credentials
-	@if [ ! -f $(ENV_DIR)/backend.hcl ] && [ -n "$${TF_STATE_BUCKET:-}" ]; then $(MAKE) backend-config ENV=$(ENV); fi
-	@test -f $(ENV_DIR)/backend.hcl || { echo "$(ENV_DIR)/backend.hcl is missing: set TF_STATE_BUCKET (+ AWS_REGION), or write it from the bootstrap outputs (make backend-config ENV=$(ENV))" >&2; exit 1; }
+	@if [ ! -f $(ENV_BACKEND) ] && [ -n "$${TF_STATE_BUCKET:-}" ]; then $(MAKE) backend-config ENV=$(ENV); fi
+	@test -f $(ENV_BACKEND) || { echo "$(ENV_BACKEND) is missing: set TF_STATE_BUCKET (+ AWS_REGION), or write it from the bootstrap outputs (make backend-config ENV=$(ENV))" >&2; exit 1; }
 
 .PHONY: bootstrap
 bootstrap: infra-credentials ## Once per AWS account: state bucket, KMS, ECR, GitHub OIDC roles, DVC/MLflow buckets (policy-checked plan)
@@ -315,47 +339,48 @@ bootstrap: infra-credentials ## Once per AWS account: state bucket, KMS, ECR, Gi
 	$(MAKE) backend-config ENV=prod
 
 .PHONY: backend-config
-backend-config: ## Write infra/envs/$(ENV)/backend.hcl: from TF_STATE_BUCKET + TF_STATE_KMS_KEY_ARN + AWS_REGION (CI) or the bootstrap's outputs
+backend-config: ## Write infra/envs/backend-$(ENV).hcl: from TF_STATE_BUCKET + TF_STATE_KMS_KEY_ARN + AWS_REGION (CI) or the bootstrap's outputs
 	@bucket="$${TF_STATE_BUCKET:-}"; region="$${AWS_REGION:-}"; key="$${TF_STATE_KMS_KEY_ARN:-}"; \
 	if [ -z "$$bucket" ]; then bucket=$$($(TERRAFORM) -chdir=infra/bootstrap output -raw state_bucket) && \
 		region=$$($(TERRAFORM) -chdir=infra/bootstrap output -raw region) && \
 		key=$$($(TERRAFORM) -chdir=infra/bootstrap output -raw kms_key_arn); fi && \
 	test -n "$$region" || { echo "AWS_REGION is required with TF_STATE_BUCKET" >&2; exit 2; } && \
 	test -n "$$key" || { echo "TF_STATE_KMS_KEY_ARN is required with TF_STATE_BUCKET: the state is encrypted with the project's KMS key (bootstrap output kms_key_arn)" >&2; exit 2; } && \
-	printf 'bucket     = "%s"\nregion     = "%s"\nkms_key_id = "%s"\n' "$$bucket" "$$region" "$$key" > $(ENV_DIR)/backend.hcl && \
-	echo "wrote $(ENV_DIR)/backend.hcl (bucket $$bucket, state encrypted with $$key)"
+	case "$(ENV)" in staging|prod) ;; *) echo "ENV must be staging or prod (got '$(ENV)')" >&2; exit 2;; esac && \
+	printf 'bucket     = "%s"\nregion     = "%s"\nkey        = "envs/%s/terraform.tfstate"\nkms_key_id = "%s"\n' "$$bucket" "$$region" "$(ENV)" "$$key" > $(ENV_BACKEND) && \
+	echo "wrote $(ENV_BACKEND) (bucket $$bucket, key envs/$(ENV)/terraform.tfstate, state encrypted with $$key)"
 
 .PHONY: plan
-plan: infra-preflight ## terraform plan of infra/envs/$(ENV) -> tfplan + tfplan.json (IMAGE_URI=<repo>@sha256:...)
+plan: infra-preflight ## terraform plan of infra/envs for ENV -> tfplan-$(ENV) + tfplan-$(ENV).json (IMAGE_URI=<repo>@sha256:...)
 	@test -n "$(IMAGE_URI)$${TF_VAR_image_uri:-}" || { echo "IMAGE_URI=<repo>@sha256:<digest> is required (the first apply deploys it; later applies ignore it, releases move the image)" >&2; exit 2; }
-	$(TERRAFORM) -chdir=$(ENV_DIR) init -input=false -backend-config=backend.hcl
-	$(TERRAFORM) -chdir=$(ENV_DIR) plan -input=false -lock-timeout=$(LOCK_TIMEOUT) -out=tfplan $(if $(IMAGE_URI),-var image_uri=$(IMAGE_URI))
-	$(TERRAFORM) -chdir=$(ENV_DIR) show -json tfplan > $(ENV_DIR)/tfplan.json
-	@echo "plan: $(ENV_DIR)/tfplan   policy check: make policy PLAN=$(ENV_DIR)/tfplan.json"
+	$(TF_ENV) init -input=false -reconfigure -backend-config=backend-$(ENV).hcl
+	$(TF_ENV) plan -input=false -lock-timeout=$(LOCK_TIMEOUT) -var-file=$(ENV).tfvars -var environment=$(ENV) -out=tfplan-$(ENV) $(if $(IMAGE_URI),-var image_uri=$(IMAGE_URI))
+	$(TF_ENV) show -json tfplan-$(ENV) > $(ENV_DIR)/tfplan-$(ENV).json
+	@echo "plan: $(ENV_DIR)/tfplan-$(ENV)   policy check: make policy PLAN=$(ENV_DIR)/tfplan-$(ENV).json"
 
 .PHONY: apply
-apply: infra-preflight ## terraform apply to infra/envs/$(ENV) (policy-checked plan first) (IMAGE_URI=...)
+apply: infra-preflight ## terraform apply of infra/envs for ENV (policy-checked plan first) (IMAGE_URI=...)
 	$(MAKE) plan ENV=$(ENV) IMAGE_URI=$(IMAGE_URI)
-	$(MAKE) policy PLAN=$(ENV_DIR)/tfplan.json
-	$(TERRAFORM) -chdir=$(ENV_DIR) apply -input=false -lock-timeout=$(LOCK_TIMEOUT) tfplan
+	$(MAKE) policy PLAN=$(ENV_DIR)/tfplan-$(ENV).json
+	$(TF_ENV) apply -input=false -lock-timeout=$(LOCK_TIMEOUT) tfplan-$(ENV)
 	@if [ -n "$${GITHUB_OUTPUT:-}" ]; then $(MAKE) env-outputs ENV=$(ENV) >> "$$GITHUB_OUTPUT"; fi
 
 # What deploy.yml reads after an apply. smoke_auth is the function URLs' auth type as `make smoke
 # AUTH=` takes it (AWS_IAM -> aws_iam: SigV4-signed calls), so signing follows the stack itself.
 .PHONY: env-outputs
-env-outputs: ## Print live_url=, candidate_url=, smoke_auth= of infra/envs/$(ENV) (terraform output)
-	@auth=$$($(TERRAFORM) -chdir=$(ENV_DIR) output -raw function_url_auth_type) && \
+env-outputs: ## Print live_url=, candidate_url=, smoke_auth= of ENV's stack (terraform output)
+	@auth=$$($(TF_ENV) output -raw function_url_auth_type) && \
 	case "$$auth" in AWS_IAM) smoke_auth=aws_iam;; NONE) smoke_auth=none;; \
-		*) echo "unexpected function_url_auth_type '$$auth' from infra/envs/$(ENV)" >&2; exit 1;; esac && \
-	echo "live_url=$$($(TERRAFORM) -chdir=$(ENV_DIR) output -raw live_url)" && \
-	echo "candidate_url=$$($(TERRAFORM) -chdir=$(ENV_DIR) output -raw candidate_url)" && \
+		*) echo "unexpected function_url_auth_type '$$auth' of ENV=$(ENV)" >&2; exit 1;; esac && \
+	echo "live_url=$$($(TF_ENV) output -raw live_url)" && \
+	echo "candidate_url=$$($(TF_ENV) output -raw candidate_url)" && \
 	echo "smoke_auth=$$smoke_auth"
 
 # The release target's function: FUNCTION_NAME/AWS_REGION if set, else `terraform output`.
 define release_env
 	@case "$(ENV)" in staging|prod) ;; *) echo "ENV must be staging or prod (got '$(ENV)')" >&2; exit 2;; esac
-	$(eval FUNCTION_NAME ?= $(shell $(TERRAFORM) -chdir=$(ENV_DIR) output -raw function_name 2>/dev/null))
-	$(eval AWS_REGION ?= $(shell $(TERRAFORM) -chdir=$(ENV_DIR) output -raw region 2>/dev/null))
+	$(eval FUNCTION_NAME ?= $(shell $(TF_ENV) output -raw function_name 2>/dev/null))
+	$(eval AWS_REGION ?= $(shell $(TF_ENV) output -raw region 2>/dev/null))
 	@test -n "$(FUNCTION_NAME)" || { echo "no function for ENV=$(ENV): set FUNCTION_NAME (and AWS_REGION), or run 'make apply ENV=$(ENV)' first" >&2; exit 1; }
 endef
 

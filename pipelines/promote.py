@@ -15,6 +15,7 @@ from modelops.pipeline.stage import log, run_stage, stage_parser
 from modelops.pipeline.tracking import (
     CANDIDATE_ALIAS,
     CHAMPION_ALIAS,
+    TrackingError,
     ci_without_registry,
     promote,
     promote_version,
@@ -29,7 +30,16 @@ def main(args):
     (select,) = load_params(args.params, "select")
     start_tracking(Path.cwd())
     if args.version:
-        version = promote_version(select.model_name, args.version, args.data_hash)
+        try:
+            version = promote_version(select.model_name, args.version, args.data_hash)
+        except TrackingError as exc:
+            if not args.if_registered:
+                raise
+            # The registry of record for a deploy is the reviewed model card (DVC outputs): the
+            # image serves that model whether or not this tracking server registered it.
+            prefix = "::warning::" if os.environ.get("GITHUB_ACTIONS") else "warning: "
+            print(f"{prefix}champion not moved: {exc}", flush=True)
+            return
         log.info("%s version %s is now '%s'", select.model_name, version.version, CHAMPION_ALIAS)
         return
     version = promote(select.model_name, args.source_alias)
@@ -44,4 +54,10 @@ if __name__ == "__main__":
     parser.add_argument("--source-alias", default=CANDIDATE_ALIAS)
     parser.add_argument("--version", help="the released registry version (CD)")
     parser.add_argument("--data-hash", default="", help="its model card's data_hash (CD)")
+    parser.add_argument(
+        "--if-registered",
+        action="store_true",
+        help="CD: a tracking server that never registered the released model is a warning, "
+        "not a failure (the deploy already succeeded)",
+    )
     run_stage("promote", main, parser)

@@ -23,6 +23,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="pipelines.remote", description=__doc__)
     parser.add_argument("action", choices=["push", "pull", "check"])
     parser.add_argument("targets", nargs="*", help="dvc.yaml stages or outputs (default: all)")
+    parser.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="pull: outputs the remote lacks are not an error (CI on main: dvc repro builds them "
+        "and CI pushes them; the first push meets an empty remote)",
+    )
     args = parser.parse_args(argv)
     root = Path.cwd()
     try:
@@ -35,7 +41,8 @@ def main(argv=None) -> int:
     print(f"DVC remote {remote.name!r}: {remote.where}", flush=True)
     if args.action == "check":
         return 0
-    returncode = subprocess.run(["dvc", args.action, *args.targets], cwd=root).returncode
+    extra = ["--allow-missing"] if args.allow_missing and args.action == "pull" else []
+    returncode = subprocess.run(["dvc", args.action, *extra, *args.targets], cwd=root).returncode
     if returncode != 0:
         outcome = (
             "the local cache (.dvc/cache) is untouched"

@@ -10,17 +10,30 @@ resource "aws_iam_openid_connect_provider" "github" {
 }
 
 locals {
-  oidc_provider_arn = var.create_oidc_provider ? aws_iam_openid_connect_provider.github[0].arn : "arn:${local.partition}:iam::${local.account}:oidc-provider/token.actions.githubusercontent.com"
+  # The provider's ARN from the account and GitHub's issuer host, never from the resource's
+  # computed `arn`: a data source that read an attribute of a resource created in the same apply
+  # would be deferred on the first plan, leaving `assume_role_policy` "known after apply", and
+  # the policy check (which runs before the apply) could not read it. The roles wait for the
+  # provider through `depends_on` instead (IAM refuses a trust policy naming a missing provider).
+  oidc_provider_arn = "arn:${local.partition}:iam::${local.account}:oidc-provider/token.actions.githubusercontent.com"
 
   # Which workflow runs may assume each role (the token's `sub` claim). A job that names a GitHub
   # environment gets `environment:<name>` as its subject, any other job on main `ref:refs/heads/main`.
+  # Repositories created or renamed on or after 2026-07-15 get immutable subjects that carry the
+  # owner's and the repository's numeric IDs, `repo:OWNER@OWNER_ID/REPO@REPO_ID:...` (GitHub
+  # docs, OpenID Connect, "Immutable subject claims"); older ones `repo:OWNER/REPO:...`. Given
+  # `owner@id/name@id`, the roles trust both forms, so opting an older repository in later
+  # needs no new bootstrap; given `owner/name`, only the name form.
   # Production trusts only jobs in the environment `prod`, whose protection rules (required
   # reviewers, deployment branch main) decide who deploys; trusting `ref:refs/heads/main` too would
   # let any job of any workflow on main skip them. Staging also trusts main's other jobs: CI on
   # main plans staging and pushes the pipeline outputs to the DVC remote with this role.
+  repository_name     = replace(var.repository, "/@[0-9]+/", "")
+  repository_subjects = distinct([var.repository, local.repository_name])
+  repositories        = [for repo in local.repository_subjects : { owner = split("/", repo)[0], name = split("/", repo)[1] }]
   trusted_subjects = {
-    staging = ["repo:${var.repository}:ref:refs/heads/main", "repo:${var.repository}:environment:staging"]
-    prod    = ["repo:${var.repository}:environment:prod"]
+    staging = flatten([for r in local.repositories : ["repo:${r.owner}/${r.name}:ref:refs/heads/main", "repo:${r.owner}/${r.name}:environment:staging"]])
+    prod    = [for r in local.repositories : "repo:${r.owner}/${r.name}:environment:prod"]
   }
 
   # ARNs from names and the account (known at plan time), not from resources' computed `arn`:
@@ -32,6 +45,7 @@ locals {
 }
 
 data "aws_iam_policy_document" "deploy_trust" {
+  # checkov:skip=CKV_AWS_358:checkov cannot evaluate the for-expressions of trusted_subjects; the same rule (exact repo subjects, no wildcard, no abusable claim) runs on the plan's real values: infra/policies/iam_trust.feature
   for_each = var.environments
 
   statement {
@@ -57,10 +71,13 @@ resource "aws_iam_role" "deploy" {
   for_each = var.environments
 
   name                 = "${var.project}-deploy-${each.key}"
-  description          = "GitHub Actions (${var.repository}) deploys ${var.project}-${each.key}"
+  description          = "GitHub Actions (${local.repository_name}) deploys ${var.project}-${each.key}"
   assume_role_policy   = data.aws_iam_policy_document.deploy_trust[each.key].json
   max_session_duration = 3600
   tags                 = merge(local.tags, { Environment = each.key })
+
+  # The trust policy names the provider by ARN (known at plan time): create the provider first.
+  depends_on = [aws_iam_openid_connect_provider.github]
 }
 
 # What `make apply ENV=<env>`, `make image-push`, `make release-*`, `make smoke` (SigV4 calls
@@ -93,15 +110,16 @@ data "aws_iam_policy_document" "deploy" {
       values   = [local.kms_alias_name]
     }
   }
+  # ListBucket on the whole bucket, not only the prefix `dvc/`: s3fs (DVC's S3 file system)
+  # probes the bucket before it writes under it, with HeadBucket then GetBucketLocation
+  # (s3fs/core.py `_exists` of a bucket, called from `_mkdir`), and creates the bucket when
+  # both fail. HeadBucket needs s3:ListBucket (S3 API reference, HeadBucket) but carries no
+  # s3:prefix, so a prefix condition refuses it and `dvc push` ends in CreateBucket: AccessDenied.
+  # The bucket holds only the DVC remote, so listing all of it shows nothing more.
   statement {
     sid       = "DvcRemoteList"
-    actions   = ["s3:ListBucket"]
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
     resources = [local.dvc_bucket_arn]
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = ["dvc", "dvc/*"]
-    }
   }
   statement {
     sid       = "DvcRemoteRead"

@@ -14,7 +14,7 @@ locals {
     Project     = var.project
     Environment = "shared"
     ManagedBy   = "terraform"
-    Repository  = var.repository
+    Repository  = local.repository_name
   }
 }
 

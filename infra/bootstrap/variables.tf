@@ -15,12 +15,12 @@ variable "project" {
 }
 
 variable "repository" {
-  description = "GitHub repository (owner/name) whose workflows may assume the deploy roles."
+  description = "GitHub repository whose workflows may assume the deploy roles: owner/name, or owner@OWNER_ID/name@REPO_ID for immutable OIDC subjects (repositories created or renamed on or after 2026-07-15; IDs: gh api repos/OWNER/NAME --jq '.owner.id, .id')."
   type        = string
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.repository))
-    error_message = "repository must be a GitHub owner/name, e.g. acme/modelops."
+    condition     = can(regex("^[A-Za-z0-9_.-]+(@[0-9]+)?/[A-Za-z0-9_.-]+(@[0-9]+)?$", var.repository)) && length(regexall("@", var.repository)) != 1
+    error_message = "repository must be a GitHub owner/name (e.g. acme/modelops), or owner@OWNER_ID/name@REPO_ID with both numeric IDs (e.g. acme@1234567/modelops@890123456)."
   }
 }
 

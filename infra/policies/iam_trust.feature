@@ -24,6 +24,16 @@ Feature: IAM trust policies
     And it must contain token.actions.githubusercontent.com:sub
     And its value must not match the ".*\*" regex
 
+  # The repository in the name form (repo:OWNER/REPO) or the immutable form GitHub gives
+  # repositories created or renamed on or after 2026-07-15 (repo:OWNER@ID/REPO@ID), then main or
+  # one of the project's environments: no other claim (workflow, context ...) and no wildcard.
+  Scenario: OIDC subjects are this repository's main branch or environments
+    Given I have aws_iam_role defined
+    When its name is ".*-deploy-(staging|prod)$" regex
+    Then it must contain assume_role_policy
+    And it must contain token.actions.githubusercontent.com:sub
+    And all of its values must match the "^repo:[A-Za-z0-9_.-]+(@[0-9]+)?/[A-Za-z0-9_.-]+(@[0-9]+)?:(ref:refs/heads/main|environment:(staging|prod))$" regex
+
   Scenario: Production trusts only jobs of its GitHub environment
     Given I have aws_iam_role defined
     When its name is ".*-deploy-prod$" regex

@@ -19,7 +19,8 @@ FIXTURES = ROOT / "tests" / "infra" / "fixtures"
 # In the shape `terraform show -json tfplan` writes: for each environment stack a first plan
 # (everything created, computed values unknown: absent from `after`, true in `after_unknown`)
 # and an update plan (prior state, no-op changes, one in-place update), and the bootstrap's first
-# plan. To refresh one from a real plan: `make plan ENV=staging`, then copy tfplan.json here.
+# plan. To refresh one from a real plan: `make plan ENV=staging`, then copy
+# infra/envs/tfplan-staging.json here.
 PLANS = {
     "staging_first": FIXTURES / "plan_staging_first.json",
     "staging_update": FIXTURES / "plan_staging_update.json",
@@ -119,7 +120,7 @@ def test_every_policy_feature_has_a_violation_case():
 # Scenarios each plan evaluates; the rest skip because the plan has nothing they check (an env
 # stack has no bucket, ECR repository or deploy role; the bootstrap no function; none has a
 # public URL or an aws_iam_policy).
-PASSED = {"bootstrap_first": 18, **{name: 13 for name in PLANS if not name.startswith("boot")}}
+PASSED = {"bootstrap_first": 19, **{name: 13 for name in PLANS if not name.startswith("boot")}}
 
 
 @pytest.mark.parametrize("name", sorted(PLANS))
@@ -191,6 +192,30 @@ def test_a_policy_unknown_at_plan_time_fails_the_iam_policy(tmp_path):
     assert "module.serving.aws_iam_role_policy.logs (aws_iam_role_policy) does not have policy" in (
         result.stdout
     )
+
+
+def test_the_fixture_trusts_both_subject_forms_of_an_immutable_repository():
+    """GitHub gives repositories created or renamed on or after 2026-07-15 subjects with the
+    owner's and repository's IDs (`repo:OWNER@ID/REPO@ID:...`, docs: "Immutable subject
+    claims"); the bootstrap, given `owner@id/name@id`, trusts them and the name form."""
+    plan = load_plan("bootstrap_first")
+    assert plan["variables"]["repository"]["value"] == "acme@1234567/modelops@890123456"
+    for values in resources(plan, PROD_ROLE):
+        condition = json.loads(values["assume_role_policy"])["Statement"][0]["Condition"]
+        assert condition["StringEquals"]["token.actions.githubusercontent.com:sub"] == [
+            "repo:acme@1234567/modelops@890123456:environment:prod",
+            "repo:acme/modelops:environment:prod",
+        ]
+
+
+def test_a_trust_policy_unknown_on_the_first_plan_fails_the_check(tmp_path):
+    """Why the trust policy must not read the OIDC provider's computed ARN: Terraform then
+    defers the data source, `assume_role_policy` is unknown on the first plan, and the check
+    that runs before the first apply fails (make bootstrap could never create anything)."""
+    plan = unknown(PROD_ROLE, "assume_role_policy")(load_plan("bootstrap_first"))
+    result = run_compliance(tmp_path, plan, "iam_trust.feature")
+    assert result.returncode != 0
+    assert f"{PROD_ROLE} (aws_iam_role) does not have assume_role_policy" in result.stdout
 
 
 def public_permissions(*, principal="*", auth="NONE", via_url=True, action=None):
@@ -488,6 +513,17 @@ VIOLATIONS = [
             ),
         ),
         f"token.actions.githubusercontent.com:aud property in {PROD_ROLE} resource does not match",
+    ),
+    # any branch but main, or another claim, is not a subject the deploy roles may trust
+    (
+        "bootstrap_first",
+        "iam_trust.feature",
+        trust(
+            'aws_iam_role.deploy["staging"]',
+            set_subjects(f"{REPO}:ref:refs/heads/feature", f"{REPO}:environment:staging"),
+        ),
+        'token.actions.githubusercontent.com:sub property in aws_iam_role.deploy["staging"] '
+        "resource does not match with ^repo:[A-Za-z0-9_.-]+(@[0-9]+)?/",
     ),
 ]
 

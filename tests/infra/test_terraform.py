@@ -1,6 +1,7 @@
 """Terraform hygiene that runs offline: fmt, checkov, `terraform test` of the naming module,
 and the make targets that need AWS failing fast with a reason when it is not there."""
 
+import json
 import os
 import re
 import shutil
@@ -93,7 +94,7 @@ def test_plan_and_apply_without_credentials_fail_fast_saying_what_is_missing(tmp
     assert re.search(
         r"no usable AWS credentials|AWS CLI is not installed|terraform is not", result.stderr
     )
-    assert not (ROOT / "infra" / "envs" / "staging" / ".terraform").exists()
+    assert not (ROOT / "infra" / "envs" / ".terraform-staging").exists()
 
 
 def test_plan_with_unknown_env_is_refused(tmp_path):
@@ -127,15 +128,33 @@ def test_serving_module_validates_every_setting_through_the_naming_module():
 
 
 def test_each_environment_passes_its_settings_from_tfvars():
+    """One root (infra/envs) for every environment: settings per <env>.tfvars, the state key per
+    backend-<env>.hcl (written by make backend-config), the environment from make's ENV."""
+    main = (INFRA / "envs" / "main.tf").read_text()
     for env in ("staging", "prod"):
-        tfvars = (INFRA / "envs" / env / "terraform.tfvars").read_text()
+        tfvars = (INFRA / "envs" / f"{env}.tfvars").read_text()
         for setting in ("memory_size", "timeout", "log_retention_days"):
             assert re.search(rf"^{setting}\s+=\s+\d+", tfvars, re.MULTILINE), (env, setting)
-        assert (
-            f'key          = "envs/{env}/terraform.tfstate"'
-            in (INFRA / "envs" / env / "main.tf").read_text()
-        )
-        assert "use_lockfile = true" in (INFRA / "envs" / env / "main.tf").read_text()
+        assert not re.search(r"^environment\s*=", tfvars, re.M)  # it comes from ENV only
+    assert "use_lockfile = true" in main and "key " not in main.split("backend")[1].split("}")[0]
+    assert re.search(r"^\s+environment\s+= var\.environment$", main, re.M)
+    makefile = (ROOT / "Makefile").read_text()
+    assert "-var-file=$(ENV).tfvars -var environment=$(ENV)" in makefile
+    assert "TF_DATA_DIR=.terraform-$(ENV)" in makefile
+    assert not (INFRA / "envs" / "staging").exists() and not (INFRA / "envs" / "prod").exists()
+
+
+def test_the_environment_variable_accepts_only_staging_and_prod(tmp_path):
+    variables = (INFRA / "envs" / "variables.tf").read_text()
+    block = re.search(r'variable "environment" \{.*?\n\}', variables, re.S).group(0)
+    (tmp_path / "main.tf").write_text(
+        block + '\noutput "environment" { value = var.environment }\n'
+    )
+    assert run([terraform(), f"-chdir={tmp_path}", "init", "-input=false"]).returncode == 0
+    for env, valid in (("staging", True), ("prod", True), ("dev", False)):
+        result = run([terraform(), f"-chdir={tmp_path}", "plan", "-input=false", "-no-color",
+                      "-var", f"environment={env}"])  # fmt: skip
+        assert (result.returncode == 0) is valid, (env, result.stderr)
 
 
 def hcl_list(text: str, name: str) -> list[str]:
@@ -146,13 +165,65 @@ def hcl_list(text: str, name: str) -> list[str]:
 
 def test_prod_deploy_role_trusts_only_its_environment():
     """A job on main that names no environment (sub `ref:refs/heads/main`) skips the prod
-    environment's required reviewers: prod must not trust it."""
+    environment's required reviewers: prod must not trust it. Each subject exists in the name
+    form and, given the IDs, the immutable form (GitHub docs, "Immutable subject claims")."""
     text = (INFRA / "bootstrap" / "github_oidc.tf").read_text()
-    assert hcl_list(text, "prod") == ["repo:${var.repository}:environment:prod"]
-    assert hcl_list(text, "staging") == [
-        "repo:${var.repository}:ref:refs/heads/main",
-        "repo:${var.repository}:environment:staging",
+    prod = re.search(r"^\s*prod\s*=\s*(.*)$", text, re.M).group(1)
+    staging = re.search(r"^\s*staging\s*=\s*(.*)$", text, re.M).group(1)
+    assert re.findall(r'"(repo:[^"]+)"', prod) == ["repo:${r.owner}/${r.name}:environment:prod"]
+    assert re.findall(r'"(repo:[^"]+)"', staging) == [
+        "repo:${r.owner}/${r.name}:ref:refs/heads/main",
+        "repo:${r.owner}/${r.name}:environment:staging",
     ]
+    assert "for r in local.repositories" in prod
+    assert "distinct([var.repository, local.repository_name])" in text
+
+
+def test_trust_policies_do_not_depend_on_resources_created_in_the_same_apply():
+    """A first plan defers a data source that reads a resource being created, and the role's
+    assume_role_policy is then unknown to the policy check that runs before the apply (defect:
+    the trust policy named aws_iam_openid_connect_provider.github[0].arn)."""
+    text = (INFRA / "bootstrap" / "github_oidc.tf").read_text()
+    arn = re.search(r"^\s*oidc_provider_arn\s*=\s*(.*)$", text, re.M).group(1)
+    assert "aws_iam_openid_connect_provider" not in arn
+    provider = "oidc-provider/token.actions.githubusercontent.com"
+    assert arn == f'"arn:${{local.partition}}:iam::${{local.account}}:{provider}"'
+    role = re.search(r'resource "aws_iam_role" "deploy" \{(.*?)\n\}', text, re.S).group(1)
+    assert "depends_on = [aws_iam_openid_connect_provider.github]" in role
+
+
+@pytest.mark.parametrize(
+    ("repository", "valid"),
+    [
+        ("acme/modelops", True),
+        ("acme@1234567/modelops@890123456", True),
+        ("acme@1234567/modelops", False),  # one ID without the other
+        ("acme/modelops@x1", False),
+        ("acme/models/extra", False),
+    ],
+)
+def test_bootstrap_repository_accepts_both_subject_forms(tmp_path, repository, valid):
+    """The variable's validation and the subjects it yields, run by terraform without a
+    provider (the validation block and locals copied from the bootstrap)."""
+    variables = (INFRA / "bootstrap" / "variables.tf").read_text()
+    block = re.search(r'variable "repository" \{.*?\n\}', variables, re.S).group(0)
+    oidc = (INFRA / "bootstrap" / "github_oidc.tf").read_text()
+    names = re.search(r"^\s*repository_name\s*=.*$", oidc, re.M).group(0)
+    subjects = re.search(r"^\s*repository_subjects\s*=.*$", oidc, re.M).group(0)
+    (tmp_path / "main.tf").write_text(
+        f"{block}\nlocals {{\n{names}\n{subjects}\n}}\n"
+        'output "subjects" { value = local.repository_subjects }\n'
+    )
+    assert run([terraform(), f"-chdir={tmp_path}", "init", "-input=false"]).returncode == 0
+    result = run(
+        [terraform(), f"-chdir={tmp_path}", "apply", "-auto-approve", "-input=false",
+         "-no-color", "-var", f"repository={repository}"]
+    )  # fmt: skip
+    assert (result.returncode == 0) is valid, result.stdout + result.stderr
+    if valid:
+        out = run([terraform(), f"-chdir={tmp_path}", "output", "-json", "subjects"])
+        expected = [repository] + (["acme/modelops"] if "@" in repository else [])
+        assert json.loads(out.stdout) == expected
 
 
 def test_deploy_roles_can_read_the_dvc_remote_and_only_staging_writes_it():
@@ -168,38 +239,38 @@ def test_deploy_roles_can_read_the_dvc_remote_and_only_staging_writes_it():
     assert re.search(r'dvc_writers\s+= toset\(\["staging"\]\)', text)
     listing = re.search(r'sid\s+= "DvcRemoteList"(.*?)\n  \}', text, re.S).group(1)
     assert "s3:ListBucket" in listing and "local.dvc_bucket_arn" in listing
+    # s3fs probes the bucket with HeadBucket (needs s3:ListBucket, carries no s3:prefix) and
+    # GetBucketLocation before writing; both refused, it tries CreateBucket (s3fs core.py).
+    assert "s3:GetBucketLocation" in listing and "s3:prefix" not in listing
     # the bootstrap's remote URL is the prefix these statements name
     assert "s3://${module.dvc_bucket.id}/dvc" in (INFRA / "bootstrap" / "outputs.tf").read_text()
 
 
 def test_each_environment_passes_the_project_name_to_the_serving_module():
-    for env in ("staging", "prod"):
-        main = (INFRA / "envs" / env / "main.tf").read_text()
-        call = re.search(r'module "serving" \{(.*?)\n\}', main, re.S).group(1)
-        assert re.search(r"^\s+project\s+= var\.project$", call, re.M), env
-        assert 'variable "project"' in (INFRA / "envs" / env / "variables.tf").read_text()
+    main = (INFRA / "envs" / "main.tf").read_text()
+    call = re.search(r'module "serving" \{(.*?)\n\}', main, re.S).group(1)
+    assert re.search(r"^\s+project\s+= var\.project$", call, re.M)
+    assert 'variable "project"' in (INFRA / "envs" / "variables.tf").read_text()
 
 
 def test_reserved_concurrency_defaults_to_unreserved_everywhere():
     """5 + 20 reserved executions fail on new accounts whose quota is 10."""
     for path in (
-        INFRA / "envs" / "staging" / "variables.tf",
-        INFRA / "envs" / "prod" / "variables.tf",
+        INFRA / "envs" / "variables.tf",
         INFRA / "modules" / "serving" / "variables.tf",
         INFRA / "modules" / "naming" / "variables.tf",
     ):
         block = re.search(r'variable "reserved_concurrency" \{(.*?)\n\}', path.read_text(), re.S)
         assert re.search(r"^\s+default\s+= null$", block.group(1), re.M), path
     for env in ("staging", "prod"):
-        tfvars = (INFRA / "envs" / env / "terraform.tfvars").read_text()
+        tfvars = (INFRA / "envs" / f"{env}.tfvars").read_text()
         assert not re.search(r"^reserved_concurrency", tfvars, re.M), env
 
 
 def test_provider_constraints_name_the_release_that_added_invoked_via_function_url():
     for path in (
         INFRA / "modules" / "serving" / "versions.tf",
-        INFRA / "envs" / "staging" / "main.tf",
-        INFRA / "envs" / "prod" / "main.tf",
+        INFRA / "envs" / "main.tf",
     ):
         assert (
             'version = ">= 6.28, < 7.0" # 6.28: aws_lambda_permission.invoked_via_function_url'
@@ -224,8 +295,9 @@ def test_backend_config_encrypts_the_state_with_the_project_key(tmp_path):
         TF_STATE_KMS_KEY_ARN=key,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    written = (tmp_path / "backend.hcl").read_text()
+    written = (tmp_path / "backend-staging.hcl").read_text()
     assert f'kms_key_id = "{key}"' in written
+    assert 'key        = "envs/staging/terraform.tfstate"' in written  # one state per ENV
     assert 'bucket     = "modelops-tfstate-123456789012-eu-west-1"' in written
 
 
@@ -236,7 +308,7 @@ def test_backend_config_without_the_kms_key_says_what_is_missing(tmp_path):
     )  # fmt: skip
     assert result.returncode == 2
     assert "TF_STATE_KMS_KEY_ARN is required" in result.stderr
-    assert not (tmp_path / "backend.hcl").exists()
+    assert not (tmp_path / "backend-staging.hcl").exists()
 
 
 def fake_terraform(tmp_path, auth: str):
@@ -281,5 +353,15 @@ def test_plan_and_apply_wait_for_the_state_lock(tmp_path):
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^LOCK_TIMEOUT \?= \d+m$", makefile, re.M)
     for command in ("plan -input=false", "apply -input=false"):
-        line = next(x for x in makefile.splitlines() if f"$(ENV_DIR) {command}" in x)
+        line = next(x for x in makefile.splitlines() if f"$(TF_ENV) {command}" in x)
         assert "-lock-timeout=$(LOCK_TIMEOUT)" in line, line
+
+
+def test_every_local_module_source_resolves():
+    """`terraform init` (which needs the provider, unavailable here) would refuse a wrong path."""
+    sources = []
+    for path in INFRA.rglob("*.tf"):
+        for source in re.findall(r'^\s*source\s*=\s*"(\.[^"]+)"', path.read_text(), re.M):
+            sources.append(source)
+            assert (path.parent / source).resolve().is_dir(), (path, source)
+    assert len(sources) >= 5

@@ -3,6 +3,7 @@
     python -m modelops.delivery.image build    # make image
     python -m modelops.delivery.image smoke    # make image-smoke
     python -m modelops.delivery.image push --repository <registry>/<name>  # make image-push
+    python -m modelops.delivery.image lookup --repository <registry>/<name>  # make image-lookup
 
 `smoke` starts the image as an HTTP server on a free port and runs the smoke suite against it;
 then checks Lambda mode: with AWS_LAMBDA_RUNTIME_API set, the entrypoint starts the runtime
@@ -26,15 +27,12 @@ from pathlib import Path
 
 from modelops.delivery.lambda_runtime import FakeLambdaRuntime, lambda_event
 from modelops.delivery.local_server import free_port, wait_ready
+from modelops.delivery.registry import ImageError, check_lambda_manifest, existing_image
 from modelops.serving.inference import example_instance
 
 REPO = Path(__file__).resolve().parents[3]  # the project: src/modelops/delivery/ -> .
 BENTO_RECORD = REPO / "models" / "bento.json"
 IMAGE_NAME = os.environ.get("IMAGE_NAME", "modelops-classifier")
-
-
-class ImageError(RuntimeError):
-    """A build or smoke step failed; the message says which and why."""
 
 
 def docker(*args: str, check: bool = True, capture: bool = True) -> subprocess.CompletedProcess:
@@ -163,6 +161,8 @@ def build(base_image: str | None = None, no_cache: bool = False) -> str:
     if no_cache:
         build_args.append("--no-cache")
     engine, epoch = engine_kind(), source_date_epoch()
+    if engine == "docker":
+        build_args += attestation_flags()
     command = build_command(engine, epoch, build_args, [tag, f"{IMAGE_NAME}:latest"])
     if engine == "podman" and shutil.which("podman") is None:
         raise ImageError(
@@ -180,6 +180,19 @@ def build(base_image: str | None = None, no_cache: bool = False) -> str:
 def image_id(tag: str) -> str:
     """The image's id (the digest of its configuration, which names every layer's digest)."""
     return docker("image", "inspect", "--format", "{{.Id}}", tag).stdout.strip()
+
+
+def attestation_flags() -> list[str]:
+    """`--provenance=false --sbom=false` when `docker build` is BuildKit (buildx), else nothing.
+
+    BuildKit adds provenance attestations by default and then pushes an OCI image index; Lambda
+    accepts only single-platform image manifests (Docker v2 schema 2 or OCI image manifest) and
+    refuses an index with attestations (docker/buildx#1533). The legacy builder (no buildx, e.g.
+    podman's Docker API) writes no attestations and does not know these flags.
+    """
+    if docker("buildx", "version", check=False).returncode != 0:
+        return []
+    return ["--provenance=false", "--sbom=false"]
 
 
 # Every container this process starts carries this label, so what it left behind can be told
@@ -209,7 +222,16 @@ def push(repository: str) -> str:
     print(pushed.stdout, end="")
     if pushed.returncode != 0:
         raise ImageError(f"docker push {remote} failed: {pushed.stderr.strip()[-2000:]}")
-    image_uri = f"{repository}@{pushed_digest(pushed.stdout, remote, repository)}"
+    digest = pushed_digest(pushed.stdout, remote, repository)
+    image_uri = f"{repository}@{digest}"
+    media_type = check_lambda_manifest(repository, digest)
+    print(f"manifest: {media_type or 'not checked (not an ECR repository)'}")
+    write_outputs(image_uri)
+    return image_uri
+
+
+def write_outputs(image_uri: str) -> str:
+    """Print (and append to $GITHUB_OUTPUT) what CD's next steps read."""
     # The registry version the image serves: what the smoke tests expect /metadata to report;
     # and its data hash, which CD checks the registry's version against before moving `champion`.
     outputs = (
@@ -220,6 +242,25 @@ def push(repository: str) -> str:
     if os.environ.get("GITHUB_OUTPUT"):
         with open(os.environ["GITHUB_OUTPUT"], "a") as out:
             out.write(outputs)
+    return outputs
+
+
+def lookup(repository: str) -> str | None:
+    """CD re-runs: the image of this commit and model already in `repository`, or None."""
+    tag = image_tag(packaged_model()).split(":", 1)[1]
+    image_uri = existing_image(repository, tag)
+    if image_uri is None:
+        print(f"{repository}:{tag} is not in the registry yet: build and push it")
+        if os.environ.get("GITHUB_OUTPUT"):
+            with open(os.environ["GITHUB_OUTPUT"], "a") as out:
+                out.write("found=false\n")
+        return None
+    print(f"{repository}:{tag} is already pushed ({image_uri}): re-using it, not rebuilding")
+    check_lambda_manifest(repository, image_uri.split("@", 1)[1])
+    write_outputs(image_uri)
+    if os.environ.get("GITHUB_OUTPUT"):
+        with open(os.environ["GITHUB_OUTPUT"], "a") as out:
+            out.write("found=true\n")
     return image_uri
 
 
@@ -396,19 +437,22 @@ def invoke_lambda_handler(tag: str, events: list[dict], timings: dict | None = N
 def main() -> None:
     """CLI: build, smoke or push."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("command", choices=["build", "smoke", "push"])
+    parser.add_argument("command", choices=["build", "smoke", "push", "lookup"])
     parser.add_argument("--base-image", help="override the Dockerfile's PYTHON_IMAGE")
     parser.add_argument(
         "--no-cache", action="store_true", help="build: rebuild every layer (to check a rebuild)"
     )
     parser.add_argument("--repository", help="push: <registry>/<name>, e.g. an ECR repository URI")
     args = parser.parse_args()
-    if args.command == "push" and not args.repository:
-        parser.error("push needs --repository <registry>/<name>")
-    reason = engine_unavailable()
+    if args.command in ("push", "lookup") and not args.repository:
+        parser.error(f"{args.command} needs --repository <registry>/<name>")
+    reason = None if args.command == "lookup" else engine_unavailable()
     try:
         if reason:
             raise ImageError(reason)
+        if args.command == "lookup":
+            lookup(args.repository)
+            return
         if args.command == "build":
             tag = build(args.base_image, no_cache=args.no_cache)
             print(f"built {tag}: {image_id(tag)}")

@@ -8,12 +8,13 @@ terraform {
     }
   }
 
-  # Bucket, region and kms_key_id come from backend.hcl, written from the bootstrap outputs
-  # (`make backend-config`, docs/deploying-to-aws.md). With kms_key_id, the state is written with
-  # the project's KMS key: `encrypt = true` alone asks S3 for its own keys (SSE-S3) and overrides
-  # the bucket's default KMS encryption. use_lockfile = S3-native locking, no DynamoDB table.
+  # One root for every environment: the state key (envs/<env>/terraform.tfstate), bucket,
+  # region and kms_key_id come from backend-<env>.hcl, written from the bootstrap outputs
+  # (`make backend-config ENV=<env>`, docs/deploying-to-aws.md), and each environment's settings
+  # from <env>.tfvars. With kms_key_id, the state is written with the project's KMS key:
+  # `encrypt = true` alone asks S3 for its own keys (SSE-S3) and overrides the bucket's default
+  # KMS encryption. use_lockfile = S3-native locking, no DynamoDB table.
   backend "s3" {
-    key          = "envs/prod/terraform.tfstate"
     encrypt      = true
     use_lockfile = true
   }
@@ -24,10 +25,10 @@ provider "aws" {
 }
 
 module "serving" {
-  source = "../../modules/serving"
+  source = "../modules/serving"
 
   project              = var.project
-  environment          = "prod"
+  environment          = var.environment
   repository           = var.repository
   image_uri            = var.image_uri
   memory_size          = var.memory_size

@@ -1,3 +1,13 @@
+variable "environment" {
+  description = "Which environment this state and these settings are: staging or prod (make passes ENV)."
+  type        = string
+
+  validation {
+    condition     = contains(["staging", "prod"], var.environment)
+    error_message = "environment must be staging or prod."
+  }
+}
+
 variable "project" {
   description = "Project name, the first part of every resource name; the same as the bootstrap's `project`."
   type        = string
