@@ -94,7 +94,7 @@ class JsonLinesSink:
         self.lock = threading.Lock()
         self.buffer: list[str] = []
         self.day = ""
-        self.last_flush = clock()
+        self.flusher: threading.Thread | None = None
         atexit.register(self.flush)
 
     def path_for(self, day: str) -> Path:
@@ -102,16 +102,31 @@ class JsonLinesSink:
         return self.folder / f"date={day}" / f"{self.stem}.jsonl"
 
     def write(self, line: str, record: dict[str, Any]) -> None:
-        """Buffer the line; write the buffer out when the day changes or every FLUSH_SECONDS."""
+        """Buffer the line (a request never waits for the disk).
+
+        The buffer is written out when the day changes, every FLUSH_SECONDS (a background
+        thread) and at exit.
+        """
         day = record["time"][:10]
         with self.lock:
             if day != self.day and self.buffer:
                 self._flush_locked()
             self.day = day
             self.buffer.append(line)
-            now = self.clock()
-            if now - self.last_flush >= FLUSH_SECONDS:
-                self._flush_locked()
+            if self.flusher is None:  # started by the first record, in the serving process
+                self.flusher = threading.Thread(
+                    target=self._flush_periodically, name="capture-flush", daemon=True
+                )
+                self.flusher.start()
+
+    def _flush_periodically(self) -> None:
+        """Write the buffer out every FLUSH_SECONDS, off the request path."""
+        while True:
+            time.sleep(FLUSH_SECONDS)
+            try:
+                self.flush()
+            except Exception as exc:  # a full disk must not kill the thread: retried next time
+                log.error("prediction capture flush failed: %s: %s", type(exc).__name__, exc)
 
     def flush(self) -> None:
         """Append the buffered lines to today's file."""
@@ -119,7 +134,6 @@ class JsonLinesSink:
             self._flush_locked()
 
     def _flush_locked(self) -> None:
-        self.last_flush = self.clock()
         if not self.buffer:
             return
         lines, self.buffer = self.buffer, []

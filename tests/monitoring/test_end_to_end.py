@@ -1,0 +1,207 @@
+"""The loop, end to end on loopback: serve a packaged model with capture on, send it rows, run
+the monitor on what it captured.
+
+The test split itself must read as no drift; the same rows shifted (a number by +2 standard
+deviations, a category replaced by one the model never saw, a boolean flipped) must read as drift
+naming exactly those three features. One `bentoml serve` process, captures moved aside between
+the two windows.
+"""
+
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from modelops.delivery.local_server import start_on_free_port, stop, wait_ready
+from modelops.monitoring.monitor import main as monitor
+from modelops.monitoring.reference import raw_values, reference_of_split
+from modelops.params import DataParams, GenerateParams, XGBoostParams
+from modelops.pipeline.contract import write_contract
+from modelops.pipeline.data import generate_dataset, split_dataset
+
+REPO = Path(__file__).resolve().parents[2]
+BATCH = 20  # rows per request (the test session caps requests at 50 rows)
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory):
+    """A model trained on 2,400 generated rows (default params), its reference and test split."""
+    from modelops.delivery.packaging import import_model
+    from modelops.pipeline.training import fit_table
+    from modelops.serving.inference import Predictor
+
+    frame = generate_dataset(GenerateParams(n_rows=3000), DataParams())
+    train, test = split_dataset(frame, "target", 0.2, 42, stratify=True)
+    model, contract = fit_table(
+        train, DataParams(), "xgboost", XGBoostParams(n_estimators=30, n_jobs=1)
+    )
+    folder = tmp_path_factory.mktemp("loop")
+    best = folder / "best"
+    (best / "model").mkdir(parents=True)
+    (best / "model" / "model.pkl").write_bytes(pickle.dumps(model))
+    card = {
+        "name": "loop-classifier",
+        "version": "5",
+        "candidate": "xgboost",
+        "task": "binary",
+        "target": "target",
+        "classes": list(contract.classes),
+        "positive_class": contract.positive_class,
+        "threshold": 0.5,
+        "feature_schema": contract.feature_schema(),
+        "input_example": [],
+        "model_path": "model/model.pkl",
+        "git_commit": "abc123",
+        "metrics": {},
+        "params": {},
+        "data_hash": "0" * 32,
+        "trained_at": "2026-12-02T00:00:00+00:00",
+    }
+    (best / "model_card.json").write_text(json.dumps(card))
+    predictor = Predictor.from_directory(best)
+    tag = import_model(predictor)
+    (folder / "reference.json").write_text(
+        json.dumps(reference_of_split(train, test, predictor, bins=100))
+    )
+    write_contract(contract, folder / "contract.yaml")
+    (folder / "params.yaml").write_text(yaml.safe_dump({"monitor": {"min_rows": 300}}))
+    return {"tag": tag, "folder": folder, "test": test, "features": contract.feature_names}
+
+
+@pytest.fixture(scope="module")
+def server(packaged):
+    captures = packaged["folder"] / "captures"
+    log = packaged["folder"] / "serve.log"
+    bentoml = Path(sys.executable).parent / "bentoml"
+
+    def start(port):
+        with open(log, "ab") as out:
+            return subprocess.Popen(
+                [
+                    str(bentoml),
+                    "serve",
+                    "services.classifier:Classifier",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                ],
+                cwd=REPO,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={
+                    **os.environ,
+                    "MODELOPS_MODEL_TAG": packaged["tag"],
+                    "MODELOPS_CAPTURE_DIR": str(captures),
+                },
+            )
+
+    process, port = start_on_free_port(
+        start, lambda port, p: wait_ready(f"http://127.0.0.1:{port}", p), what="bentoml serve"
+    )
+    try:
+        yield {"url": f"http://127.0.0.1:{port}", "captures": captures, "log": log}
+    finally:
+        stop(process)
+
+
+def send(url, frame, features):
+    rows = [
+        dict(zip(features, values, strict=True))
+        for values in zip(*(raw_values(frame, f) for f in features), strict=True)
+    ]
+    with requests.Session() as session:
+        for start in range(0, len(rows), BATCH):
+            answer = session.post(f"{url}/predict", json={"instances": rows[start : start + BATCH]})
+            assert answer.status_code == 200, answer.text
+    return len(rows)
+
+
+def captured_rows(folder):
+    total = 0
+    for path in folder.rglob("*.jsonl"):
+        total += sum(len(json.loads(line)["rows"]) for line in path.read_text().splitlines())
+    return total
+
+
+def window(server, packaged, frame, name):
+    """Send `frame`, wait until every row is on disk, move the captures to their own folder."""
+    sent = send(server["url"], frame, packaged["features"])
+    deadline = time.monotonic() + 30
+    while captured_rows(server["captures"]) < sent:
+        assert time.monotonic() < deadline, f"captured {captured_rows(server['captures'])}/{sent}"
+        time.sleep(0.2)
+    assert captured_rows(server["captures"]) == sent
+    target = packaged["folder"] / name
+    shutil.move(server["captures"], target)
+    return target
+
+
+def run_monitor(packaged, source, output):
+    folder = packaged["folder"]
+    code = monitor(
+        [
+            "--source",
+            str(source),
+            "--reference",
+            str(folder / "reference.json"),
+            "--contract",
+            str(folder / "contract.yaml"),
+            "--params",
+            str(folder / "params.yaml"),
+            "--output",
+            str(output),
+        ]
+    )
+    assert code == 0
+    return json.loads((output / "drift.json").read_text())
+
+
+def test_the_test_split_reads_as_no_drift_and_shifted_rows_as_drift_on_exactly_them(
+    packaged, server, tmp_path
+):
+    test = packaged["test"]
+    steady = window(server, packaged, test, "steady")
+    report = run_monitor(packaged, steady, tmp_path / "steady")
+    assert report["drift"] is False, report["drifted_features"]
+    assert report["rows"] == len(test)
+    assert report["contract_check"]["success"] is True
+    # what was captured is the contract's columns and the answers, nothing else
+    line = json.loads(next(steady.rglob("*.jsonl")).read_text().splitlines()[0])
+    assert line["columns"] == packaged["features"]
+    assert set(line) == {
+        "kind",
+        "v",
+        "time",
+        "request_id",
+        "model",
+        "contract",
+        "columns",
+        "rows",
+        "predictions",
+        "dropped_rows",
+    }
+    assert line["model"] == {"name": "loop-classifier", "version": "5"}
+
+    reference = json.loads((packaged["folder"] / "reference.json").read_text())
+    shifted = test.copy()
+    shifted["num_00"] = shifted["num_00"] + 2 * reference["features"]["num_00"]["std"]
+    shifted["cat_00"] = shifted["cat_00"].replace("level_a", "level_new")
+    shifted["flag_00"] = ~shifted["flag_00"]
+    moved = window(server, packaged, shifted, "shifted")
+    report = run_monitor(packaged, moved, tmp_path / "shifted")
+    assert report["drift"] is True
+    assert report["drifted_features"] == ["cat_00", "flag_00", "num_00"]
+    assert report["features"]["cat_00"]["unseen"] == ["level_new"]
+    page = (tmp_path / "shifted" / "drift.html").read_text()
+    assert "num_00" in page and page.count("data:image/png;base64,") >= 3
+    assert "error" not in server["log"].read_text().lower()
