@@ -108,13 +108,13 @@ def plot_feature(name: str, reference: Mapping[str, Any], values: list[Any]) -> 
                 color="tab:blue",
             )
             if len(present):
+                # the window's own bins over both ranges: as many as its size supports
                 low = min(edges[0], float(present.min()))
                 high = max(edges[-1], float(present.max()))
-                step = float(np.median(width)) or 1.0
-                window_edges = np.arange(low, high + step, step)
-                window_counts, window_edges = np.histogram(present, bins=window_edges)
+                count = int(min(50, max(10, np.sqrt(len(present)))))
+                window_counts, window_edges = np.histogram(present, bins=count, range=(low, high))
                 axis.stairs(
-                    window_counts / len(present) / step,
+                    window_counts / len(present) / np.diff(window_edges),
                     window_edges,
                     linewidth=2,
                     label="window (captured)",
@@ -141,7 +141,7 @@ def plot_feature(name: str, reference: Mapping[str, Any], values: list[Any]) -> 
             axis.set_xticks(x, keys, rotation=30 if len(keys) > 6 else 0)
             axis.set_ylabel("share of non-missing values")
         axis.set_title(name)
-        axis.legend()
+        axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         return _png(figure)
     finally:
         plt.close(figure)
@@ -180,8 +180,8 @@ def render_html(report: Mapping[str, Any], reference: Mapping[str, Any], window:
     for name, feature in report["features"].items():
         cells = "".join(
             f"<td>{esc(TEST_LABELS.get(t['test'], t['test']))}: "
-            f"{'inf' if t['value'] is None else format(t['value'], '.3f')} "
-            f"(&gt; {t['threshold']:g}?)</td>"
+            f"<b>{'inf' if t['value'] is None else format(t['value'], '.3f')}</b> "
+            f"(threshold {t['threshold']:g})</td>"
             for t in feature["tests"]
         )
         mark = "drift" if feature["drift"] else "ok"
