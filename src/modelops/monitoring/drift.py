@@ -22,10 +22,9 @@ import numpy as np
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import wasserstein_distance
 
-from modelops.monitoring.reference import frequencies, mid_quantiles, value_key
+from modelops.monitoring.reference import frequencies, key_counts, mid_quantiles
 from modelops.monitoring.window import Window
 from modelops.params import MonitorParams
-from modelops.serving.model import category_key
 
 JS_BASE = 2
 
@@ -106,7 +105,7 @@ def categorical_drift(
 ) -> dict[str, Any]:
     """Statistics of one category or boolean feature."""
     kind = reference["type"]
-    shares, present, missing = frequencies(value_key(kind, v) for v in values)
+    shares, present, missing = frequencies(key_counts(kind, values))
     rows = present + missing
     null_rate = missing / rows if rows else 0.0
     tests = [
@@ -144,7 +143,7 @@ def prediction_drift(
         result = numeric_drift(reference, [p.get("value") for p in predictions], params)
         result["tests"] = [t for t in result["tests"] if t["test"] != "null_rate_change"]
         return result
-    shares, _, _ = frequencies(category_key(p.get("label")) for p in predictions)
+    shares, _, _ = frequencies(key_counts("category", [p.get("label") for p in predictions]))
     confidence = np.array([p.get("confidence", np.nan) for p in predictions], dtype=float)
     confidence = confidence[~np.isnan(confidence)]
     return {
@@ -200,10 +199,10 @@ def contract_check(contract: Any, window: Window) -> dict[str, Any]:
                 )
             nulls = rows - len(present)
         else:
-            keys = [value_key(column.type, v) for v in values]
-            nulls = sum(k is None for k in keys)
+            counts = key_counts(column.type, values)
+            nulls = counts.get(None, 0)
             allowed = set(column.categories) if column.type == "category" else {"true", "false"}
-            others = sorted({k for k in keys if k is not None and k not in allowed})
+            others = sorted(str(k) for k in counts if k is not None and k not in allowed)
             if others:
                 shown = ", ".join(map(repr, others[:5])) + (" ..." if len(others) > 5 else "")
                 failures.append(f"{column.name}: values not in the contract: {shown}")

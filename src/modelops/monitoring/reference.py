@@ -34,7 +34,31 @@ def value_key(kind: str, value: Any) -> str | None:
     return category_key(value)
 
 
-def frequencies(keys: Iterable[str | None]) -> tuple[dict[str, float], int, int]:
+def key_counts(kind: str, values: Sequence[Any]) -> Counter:
+    """How often each key occurs in a column of raw cells.
+
+    Raw values are counted first and only the distinct ones turned into keys: a million cells
+    of a few categories cost one C-level count, not a million function calls.
+    """
+    try:
+        raw = Counter(values)
+    except TypeError:  # an unhashable cell (a list in a malformed record): count one by one
+        return Counter(value_key(kind, v) if _hashable(v) else repr(v) for v in values)
+    counts: Counter = Counter()
+    for value, count in raw.items():
+        counts[value_key(kind, value)] += count
+    return counts
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def frequencies(keys: Iterable[str | None] | Counter) -> tuple[dict[str, float], int, int]:
     """(share of each non-missing key, non-missing count, missing count)."""
     counts = Counter(keys)
     missing = counts.pop(None, 0)
@@ -73,7 +97,7 @@ def numeric_summary(values: np.ndarray, bins: int) -> dict[str, Any]:
 
 def categorical_summary(kind: str, values: Sequence[Any]) -> dict[str, Any]:
     """What the monitor keeps of a category or boolean column."""
-    shares, present, missing = frequencies(value_key(kind, v) for v in values)
+    shares, present, missing = frequencies(key_counts(kind, values))
     rows = present + missing
     return {
         "type": kind,

@@ -60,7 +60,8 @@ class Window:
             raise ValueError("rows and predictions of a capture record do not line up")
         known = len(self.predictions)
         for name in names:
-            self.columns.setdefault(name, [None] * known)
+            if name not in self.columns:  # a column first seen now: missing in earlier rows
+                self.columns[name] = [None] * known
         for position, values in enumerate(zip(*rows, strict=True)) if rows else ():
             self.columns[names[position]].extend(values)
         for name, column in self.columns.items():  # a column this record lacks: missing

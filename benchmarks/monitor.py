@@ -1,0 +1,197 @@
+"""`make bench-monitor`: what `make monitor` costs on 100k and 1M captured rows.
+
+Writes capture files as the service does (JSON lines, 100 rows per request) for a 10-feature
+contract (6 numbers, 3 categories, 1 boolean), then, in a fresh process per size (so peak
+memories do not mix), reads the window and computes every drift statistic against a stored
+reference, as `make monitor` does (report rendering excluded: it does not grow with rows).
+Prints a table and writes reports/bench/monitor.json. One core: the statistics are
+single-threaded (OPENBLAS/OMP threads pinned to 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.report import print_table, write_report
+
+SCHEMA = [
+    *({"name": f"num_{i}", "type": "number", "nullable": True} for i in range(6)),
+    *(
+        {
+            "name": f"cat_{i}",
+            "type": "category",
+            "categories": [f"c{j}" for j in range(8)],
+            "nullable": True,
+        }
+        for i in range(3)
+    ),
+    {"name": "flag", "type": "boolean", "nullable": True},
+]
+CARD = {
+    "name": "bench",
+    "version": "1",
+    "task": "binary",
+    "classes": ["no", "yes"],
+    "feature_schema": SCHEMA,
+}
+ROWS_PER_REQUEST = 100
+SIZES = (100_000, 1_000_000)
+
+
+def columns(n: int, seed: int, shift: float = 0.0) -> dict[str, list]:
+    rng = np.random.default_rng(seed)
+    data: dict[str, list] = {}
+    for entry in SCHEMA:
+        name = entry["name"]
+        if entry["type"] == "number":
+            values = rng.normal(shift, 1.0, n).round(5).astype(object)
+        elif entry["type"] == "category":
+            values = rng.choice(entry["categories"], n).astype(object)
+        else:
+            values = (rng.random(n) < 0.6).astype(object)
+        values[rng.random(n) < 0.05] = None
+        data[name] = values.tolist()
+    return data
+
+
+def predictions(n: int, seed: int) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    p = rng.random(n).round(6)
+    return [
+        {
+            "label": "yes" if q >= 0.5 else "no",
+            "probabilities": {"no": 1 - q, "yes": q},
+            "probability": q,
+        }
+        for q in p.tolist()
+    ]
+
+
+def write_captures(folder: Path, n: int) -> None:
+    from modelops.serving.capture import Capture, JsonLinesSink
+
+    data = columns(n, seed=2, shift=0.05)
+    names = list(data)
+    answers = predictions(n, seed=3)
+    sink = JsonLinesSink(folder)
+    capture = Capture(SCHEMA, CARD, sink, max_rows=ROWS_PER_REQUEST)
+    for start in range(0, n, ROWS_PER_REQUEST):
+        stop = start + ROWS_PER_REQUEST
+        rows = [
+            dict(zip(names, values, strict=True))
+            for values in zip(*(data[k][start:stop] for k in names), strict=True)
+        ]
+        capture.record(rows, answers[start:stop], request_id=str(start))
+    capture.flush()
+
+
+def measure(folder: Path, reference_path: Path) -> dict:
+    """One size, in this process: read + compare; seconds and peak RSS."""
+    from modelops.monitoring.drift import compare
+    from modelops.monitoring.window import collect, read_folder
+    from modelops.params import MonitorParams
+
+    reference = json.loads(reference_path.read_text())
+    params = MonitorParams()
+    now = datetime.now(UTC)
+    since = now - timedelta(days=1)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    window = collect(read_folder(folder, since, now), since, params.max_rows)
+    read = time.perf_counter() - started
+    report = compare(reference, window, params)
+    total = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB on Linux
+    return {
+        "rows": window.rows,
+        "read_seconds": round(read, 2),
+        "drift_seconds": round(total - read, 2),
+        "total_seconds": round(total, 2),
+        "cpu_seconds": round(cpu, 2),
+        "peak_rss_mib": round(peak),
+        "drift": report["drift"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.monitor")
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    parser.add_argument(
+        "--measure", nargs=2, metavar=("FOLDER", "REFERENCE"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(Path(args.measure[0]), Path(args.measure[1]))))
+        return
+    from modelops.monitoring.reference import build_reference
+
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench-monitor-") as tmp:
+        reference = Path(tmp) / "reference.json"
+        train = columns(200_000, seed=1)
+        reference.write_text(
+            json.dumps(build_reference(train, SCHEMA, CARD, predictions(20_000, 4), 100))
+        )
+        for size in (int(s) for s in args.sizes.split(",")):
+            folder = Path(tmp) / f"captures-{size}"
+            started = time.perf_counter()
+            write_captures(folder, size)
+            written = time.perf_counter() - started
+            megabytes = sum(p.stat().st_size for p in folder.rglob("*.jsonl")) / 1e6
+            env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+            done = subprocess.run(
+                [
+                    "taskset",
+                    "-c",
+                    "0",
+                    sys.executable,
+                    "-m",
+                    "benchmarks.monitor",
+                    "--measure",
+                    str(folder),
+                    str(reference),
+                ],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=True,
+            )
+            figure = json.loads(done.stdout.splitlines()[-1])
+            figure.update(capture_mb=round(megabytes, 1), capture_write_seconds=round(written, 1))
+            results.append(figure)
+    print_table(
+        ["rows", "read s", "drift s", "total s", "CPU s", "peak RSS MiB", "capture MB", "verdict"],
+        [
+            [
+                f"{r['rows']:,}",
+                r["read_seconds"],
+                r["drift_seconds"],
+                r["total_seconds"],
+                r["cpu_seconds"],
+                r["peak_rss_mib"],
+                r["capture_mb"],
+                r["drift"],
+            ]
+            for r in results
+        ],
+    )
+    path = write_report(
+        "monitor",
+        {"features": len(SCHEMA), "rows_per_request": ROWS_PER_REQUEST, "results": results},
+    )
+    print(f"\nwritten to {path}; target: 1M rows under 60 s on one core")
+
+
+if __name__ == "__main__":
+    main()
