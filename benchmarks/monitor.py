@@ -124,6 +124,36 @@ def measure(folder: Path, reference_path: Path) -> dict:
     }
 
 
+def capture_cost(folder: Path, calls: int = 20_000) -> dict:
+    """Microseconds per `Capture.record` of a one-row request (file sink), next to a predict."""
+    from modelops.serving.capture import Capture, JsonLinesSink
+
+    data = columns(1, seed=5)
+    row = {name: values[0] for name, values in data.items()}
+    answer = predictions(1, seed=6)
+    capture = Capture(SCHEMA, CARD, JsonLinesSink(folder))
+    started = time.perf_counter()
+    for i in range(calls):
+        capture.record([row], answer, request_id=str(i))
+    per_call = (time.perf_counter() - started) / calls * 1e6
+    capture.flush()
+    figures = {"capture_record_us": round(per_call, 1)}
+    best = Path("models/best")
+    if (best / "model_card.json").is_file():  # the project's own model, when `make run` ran
+        from modelops.serving.inference import Predictor
+
+        predictor = Predictor.from_directory(best)
+        example = predictor.card["input_example"][0]
+        matrix = predictor.encode([example])
+        for _ in range(200):
+            predictor.predict_encoded(matrix)
+        started = time.perf_counter()
+        for _ in range(2000):
+            predictor.predict_encoded(matrix)
+        figures["predict_one_row_us"] = round((time.perf_counter() - started) / 2000 * 1e6, 1)
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.monitor")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
@@ -170,6 +200,7 @@ def main() -> None:
             figure = json.loads(done.stdout.splitlines()[-1])
             figure.update(capture_mb=round(megabytes, 1), capture_write_seconds=round(written, 1))
             results.append(figure)
+        cost = capture_cost(Path(tmp) / "cost")
     print_table(
         ["rows", "read s", "drift s", "total s", "CPU s", "peak RSS MiB", "capture MB", "verdict"],
         [
@@ -186,9 +217,22 @@ def main() -> None:
             for r in results
         ],
     )
+    print(
+        f"\ncapture call (one-row request, file sink): {cost['capture_record_us']} us"
+        + (
+            f"; the model's one-row predict: {cost['predict_one_row_us']} us"
+            if "predict_one_row_us" in cost
+            else ""
+        )
+    )
     path = write_report(
         "monitor",
-        {"features": len(SCHEMA), "rows_per_request": ROWS_PER_REQUEST, "results": results},
+        {
+            "features": len(SCHEMA),
+            "rows_per_request": ROWS_PER_REQUEST,
+            "results": results,
+            "capture_cost": cost,
+        },
     )
     print(f"\nwritten to {path}; target: 1M rows under 60 s on one core")
 
