@@ -74,8 +74,9 @@ serve: $(SYNCED) ## Serve the packaged model locally (PORT=3000): the page at /,
 	@test -f models/bento.json || { echo "no packaged model: run 'make run' first" >&2; exit 1; }
 	@tag=$$(python -c 'import json; print(json.load(open("models/bento.json"))["model_tag"])'); \
 	echo "serving $$tag at http://127.0.0.1:$(PORT)  page: http://127.0.0.1:$(PORT)/  docs: http://127.0.0.1:$(PORT)/docs  openapi: http://127.0.0.1:$(PORT)/docs.json"; \
-	MODELOPS_CAPTURE_DIR="$${MODELOPS_CAPTURE_DIR:-$(CAPTURE_DIR)}" \
-	MODELOPS_MODEL_TAG=$$tag exec python -m services.serve --host 127.0.0.1 --port $(PORT)
+	capture=$$(python -m modelops.monitoring.monitor --capture-env); \
+	exec env $$capture MODELOPS_CAPTURE_DIR="$${MODELOPS_CAPTURE_DIR:-$(CAPTURE_DIR)}" \
+	MODELOPS_MODEL_TAG=$$tag python -m services.serve --host 127.0.0.1 --port $(PORT)
 
 # Prediction capture and drift (docs/monitoring.md). `make serve` captures to CAPTURE_DIR
 # (MODELOPS_CAPTURE=off turns it off); `make monitor` reads SOURCE: that folder, an S3 prefix

@@ -12,9 +12,10 @@ previous report) and prints a one-screen summary. Exit 0 whatever the verdict (t
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +28,21 @@ from modelops.pipeline.data import DataError
 from modelops.storage import read_json, write_json, write_text
 
 
+def capture_environment(params_path: str, environ: Mapping[str, str]) -> list[str]:
+    """`NAME=value` settings of the service's capture from params.yaml `monitor:`.
+
+    Variables already set in `environ` win (a person's explicit choice); `make serve` exports the
+    rest, so the capture follows the same params the reference and the comparison do.
+    """
+    (params,) = load_params(params_path, "monitor")
+    wanted = {
+        "MODELOPS_CAPTURE_SAMPLE_RATE": f"{params.sample_rate:g}",
+        "MODELOPS_CAPTURE_MAX_ROWS": str(params.max_rows_per_request),
+        "MODELOPS_CAPTURE_EXCLUDE": ",".join(params.exclude),
+    }
+    return [f"{name}={value}" for name, value in wanted.items() if name not in environ and value]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point (module doc)."""
     parser = argparse.ArgumentParser(
@@ -34,7 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--source", required=True)
+    parser.add_argument("--source")
+    parser.add_argument(
+        "--capture-env", action="store_true", help="print the service's capture settings and exit"
+    )
     parser.add_argument("--reference", default="models/reference.json")
     parser.add_argument("--contract", default="contract.yaml")
     parser.add_argument("--params", default="params.yaml")
@@ -42,6 +61,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--days", type=float, default=None, help="default: monitor.window_days")
     parser.add_argument("--until", default=None, help="end of the window (ISO time; default now)")
     args = parser.parse_args(argv)
+    if args.capture_env:
+        try:
+            print(" ".join(capture_environment(args.params, os.environ)))
+        except ParamsError as exc:
+            print(f"error: monitor: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    if not args.source:
+        parser.error("--source is required (a folder, s3://bucket/prefix or logs://<group>)")
     started = time.perf_counter()
     try:
         (params,) = load_params(args.params, "monitor")

@@ -183,3 +183,33 @@ def test_contract_hash_changes_with_the_columns_and_not_with_key_order():
     other = [*SCHEMA[:1], {**SCHEMA[1], "categories": ["a", "b", "c"]}, SCHEMA[2]]
     assert contract_hash(other) != contract_hash(SCHEMA)
     assert len(contract_hash(SCHEMA)) == 16
+
+
+def test_lambda_json_log_lines_from_the_runtimes_own_formatter_read_back_as_records():
+    """On Lambda (log_format JSON) awslambdaric's JsonFormatter writes each log line; a mapping
+    message stays a JSON object under `message`, which the monitor's readers unwrap."""
+    import io
+
+    from awslambdaric.lambda_runtime_log_utils import JsonFormatter
+
+    from modelops.monitoring.window import parse_text
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("test.capture.lambda")
+    logger.addHandler(handler)
+    logger.propagate = False
+    sink = ListSink()
+    Capture(SCHEMA, CARD, sink).record([{"age": 3, "plan": "b", "active": None}], [PREDICTION])
+    Capture(SCHEMA, CARD, LogSink(logger, json_format=True)).record(
+        [{"age": 3, "plan": "b", "active": None}], [PREDICTION], sink.records[0]["request_id"]
+    )
+    line = stream.getvalue()
+    event = json.loads(line)
+    assert event["level"] == "INFO" and event["logger"] == "test.capture.lambda"
+    assert event["message"]["rows"] == [[3, "b", None]]
+    (read,) = list(parse_text(line))
+    assert {k: v for k, v in read.items() if k != "time"} == {
+        k: v for k, v in sink.records[0].items() if k != "time"
+    }

@@ -78,3 +78,27 @@ def test_a_failed_run_names_the_problem_and_keeps_the_last_report(tmp_path, refe
     assert main([*args[:-2]]) == 1
     assert "monitor.min_rows" in capsys.readouterr().err
     assert (tmp_path / "out" / "drift.json").read_text() == before
+
+
+def test_capture_settings_come_from_params_unless_the_environment_sets_them(tmp_path):
+    from modelops.monitoring.monitor import capture_environment
+
+    params = tmp_path / "params.yaml"
+    params.write_text(
+        yaml.safe_dump(
+            {
+                "monitor": {
+                    "sample_rate": 0.25,
+                    "max_rows_per_request": 7,
+                    "exclude": ["ssn", "email"],
+                }
+            }
+        )
+    )
+    assert capture_environment(str(params), {}) == [
+        "MODELOPS_CAPTURE_SAMPLE_RATE=0.25",
+        "MODELOPS_CAPTURE_MAX_ROWS=7",
+        "MODELOPS_CAPTURE_EXCLUDE=ssn,email",
+    ]
+    chosen = {"MODELOPS_CAPTURE_SAMPLE_RATE": "1"}
+    assert capture_environment(str(params), chosen)[0] == "MODELOPS_CAPTURE_MAX_ROWS=7"
