@@ -47,7 +47,9 @@ def normed_wasserstein(reference: Mapping[str, Any], present: np.ndarray) -> flo
     """Wasserstein-1 between the reference's quantiles and `present`, in reference std units."""
     scale = reference.get("std") or 0.0
     distance = wasserstein_distance(reference["quantiles"], present)
-    return float(distance / scale) if scale > 0 else float(distance > 0) * float("inf")
+    if scale > 0:
+        return float(distance / scale)
+    return float("inf") if distance > 0 else 0.0  # a constant column that moved at all
 
 
 def js_distance(reference: Mapping[str, float], window: Mapping[str, float]) -> float:

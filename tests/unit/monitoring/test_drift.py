@@ -147,3 +147,52 @@ def test_the_contract_recheck_names_each_breach(reference):
     assert report["success"] is False
     assert "plan: values not in the contract: 'gold'" in text
     assert "active: null fraction 0.3" in text
+
+
+def test_regression_predictions_and_a_constant_column():
+    from modelops.monitoring.reference import build_reference
+
+    schema = [{"name": "x", "type": "number"}, {"name": "k", "type": "number"}]
+    card = {"name": "r", "version": "1", "task": "regression", "feature_schema": schema}
+    rng = np.random.default_rng(0)
+    train = {"x": rng.normal(0, 1, 2000).tolist(), "k": [1.0] * 2000}
+    reference = build_reference(
+        train, schema, card, [{"value": v} for v in rng.normal(10, 2, 500)], 50
+    )
+    assert reference["prediction"]["kind"] == "value"
+
+    def window(shift, constant):
+        from modelops.monitoring.window import Window
+
+        w = Window()
+        w.add(
+            {
+                "time": "2026-12-02T00:00:00.000+00:00",
+                "model": {"name": "r", "version": "1"},
+                "contract": reference["contract"],
+                "columns": ["x", "k"],
+                "rows": [[float(v), constant] for v in rng.normal(0, 1, 2000)],
+                "predictions": [{"value": float(v)} for v in rng.normal(10 + shift, 2, 2000)],
+            }
+        )
+        return w
+
+    steady = compare(reference, window(0, 1.0), PARAMS)
+    assert steady["drift"] is False
+    moved = compare(reference, window(2, 1.5), PARAMS)
+    assert moved["prediction"]["drift"] is True
+    assert moved["drifted_features"] == ["k"]
+    k = next(t for t in moved["features"]["k"]["tests"] if t["test"] == "wasserstein_normed")
+    assert k["value"] is None and k["drift"] is True  # infinite: JSON-safe, still a drift
+
+
+def test_an_empty_window_gives_no_verdict_and_a_valid_report(reference, tmp_path):
+    from modelops.monitoring.report import render_html, summary
+    from modelops.monitoring.window import Window
+    from modelops.storage import write_json
+
+    report = compare(reference, Window(), PARAMS)
+    assert report["drift"] is None and report["rows"] == 0
+    write_json(tmp_path / "drift.json", report)  # no NaN or infinity in it
+    assert "NO VERDICT" in summary(report)
+    assert "Nothing drifted" in render_html(report, reference, Window())
