@@ -139,7 +139,11 @@ def plot_feature(name: str, reference: Mapping[str, Any], values: list[Any]) -> 
                 x + 0.2, [window.get(k, 0) for k in keys], 0.4, label="window", color="tab:orange"
             )
             axis.set_xticks(x, keys, rotation=30 if len(keys) > 6 else 0)
-            axis.set_ylabel("share of non-missing values")
+            axis.set_ylabel(
+                "share of predictions"
+                if reference["type"] == "label"
+                else "share of non-missing values"
+            )
         axis.set_title(name)
         axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         return _png(figure)
