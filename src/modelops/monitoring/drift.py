@@ -237,6 +237,9 @@ def compare(
     prediction = prediction_drift(reference["prediction"], window.predictions, params)
     prediction["drift"] = any(t["drift"] for t in prediction["tests"])
     enough = window.rows >= params.min_rows
+    if not enough:  # the statistics stay, for a person to read; the verdicts are withheld
+        for entry in [*features.values(), prediction]:
+            entry["drift"] = None
     drifted = sorted(name for name, f in features.items() if f["drift"])
     share = len(drifted) / len(features) if features else 0.0
     drift: bool | None = None

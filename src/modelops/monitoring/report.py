@@ -52,13 +52,15 @@ def summary(report: Mapping[str, Any]) -> str:
     lines += [f"  note: {note}" for note in report["notes"]]
     for name in report["drifted_features"]:
         lines.append(f"  drifted  {name}: {_failed(report['features'][name])}")
-    steady = [n for n, f in report["features"].items() if not f["drift"]]
+    steady = [n for n, f in report["features"].items() if f["drift"] is False]
     if steady:
         lines.append(f"  steady   {', '.join(steady)}")
+    unjudged = [n for n, f in report["features"].items() if f["drift"] is None]
+    if unjudged:
+        lines.append(f"  not judged (too few rows): {', '.join(unjudged)}")
     prediction = report["prediction"]
-    lines.append(
-        f"  predictions: {'DRIFT ' + _failed(prediction) if prediction['drift'] else 'steady'}"
-    )
+    state = {True: "DRIFT " + _failed(prediction), False: "steady", None: "not judged"}
+    lines.append(f"  predictions: {state[prediction['drift']]}")
     estimates = prediction.get("estimates")
     if estimates and estimates.get("mean_confidence") is not None:
         reference = estimates.get("reference_mean_confidence")
@@ -188,7 +190,7 @@ def render_html(report: Mapping[str, Any], reference: Mapping[str, Any], window:
             f"(threshold {t['threshold']:g})</td>"
             for t in feature["tests"]
         )
-        mark = "drift" if feature["drift"] else "ok"
+        mark = {True: "drift", False: "ok", None: "not judged"}[feature["drift"]]
         rows.append(
             f'<tr class="{mark}"><th>{esc(name)}</th><td>{esc(feature["type"])}</td>'
             f"<td>{mark}</td>{cells}</tr>"

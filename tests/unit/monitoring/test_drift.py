@@ -94,6 +94,14 @@ def test_no_verdict_under_the_minimum_row_count(reference):
     report = compare(reference, window_of(table(100, seed=6, shift=3)), PARAMS)
     assert report["drift"] is None
     assert "100 rows < monitor.min_rows 500" in report["notes"][0]
+    # the statistics are there to read, but nothing is called drifted on so few rows
+    assert report["drifted_features"] == [] and fingerprint(report) == ""
+    income = report["features"]["income"]
+    assert income["drift"] is None and income["tests"][0]["value"] > 2
+    from modelops.monitoring.report import summary
+
+    assert "not judged (too few rows): income, plan, active" in summary(report)
+    assert "predictions: not judged" in summary(report)
 
 
 def test_the_share_of_features_rule_and_exclude(reference):
