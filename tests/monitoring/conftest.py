@@ -1,4 +1,4 @@
-"""A model packaged as `make run` packages it, with its reference, contract and test split."""
+"""A model loop_model as `make run` packages it, with its reference, contract and test split."""
 
 import json
 import pickle
@@ -13,7 +13,7 @@ from modelops.pipeline.data import generate_dataset, split_dataset
 
 
 @pytest.fixture(scope="session")
-def packaged(tmp_path_factory):
+def loop_model(tmp_path_factory):
     """A model trained on 2,400 generated rows (default params), its reference and test split."""
     from modelops.delivery.packaging import import_model
     from modelops.pipeline.training import fit_table

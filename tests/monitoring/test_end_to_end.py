@@ -1,4 +1,4 @@
-"""The loop, end to end on loopback: serve a packaged model with capture on, send it rows, run
+"""The loop, end to end on loopback: serve a loop_model model with capture on, send it rows, run
 the monitor on what it captured.
 
 The test split itself must read as no drift; the same rows shifted (a number by +2 standard
@@ -27,9 +27,9 @@ BATCH = 20  # rows per request (the test session caps requests at 50 rows)
 
 
 @pytest.fixture(scope="module")
-def server(packaged):
-    captures = packaged["folder"] / "captures"
-    log = packaged["folder"] / "serve.log"
+def server(loop_model):
+    captures = loop_model["folder"] / "captures"
+    log = loop_model["folder"] / "serve.log"
     bentoml = Path(sys.executable).parent / "bentoml"
 
     def start(port):
@@ -50,7 +50,7 @@ def server(packaged):
                 start_new_session=True,
                 env={
                     **os.environ,
-                    "MODELOPS_MODEL_TAG": packaged["tag"],
+                    "MODELOPS_MODEL_TAG": loop_model["tag"],
                     "MODELOPS_CAPTURE_DIR": str(captures),
                 },
             )
@@ -83,21 +83,21 @@ def captured_rows(folder):
     return total
 
 
-def window(server, packaged, frame, name):
+def window(server, loop_model, frame, name):
     """Send `frame`, wait until every row is on disk, move the captures to their own folder."""
-    sent = send(server["url"], frame, packaged["features"])
+    sent = send(server["url"], frame, loop_model["features"])
     deadline = time.monotonic() + 30
     while captured_rows(server["captures"]) < sent:
         assert time.monotonic() < deadline, f"captured {captured_rows(server['captures'])}/{sent}"
         time.sleep(0.2)
     assert captured_rows(server["captures"]) == sent
-    target = packaged["folder"] / name
+    target = loop_model["folder"] / name
     shutil.move(server["captures"], target)
     return target
 
 
-def run_monitor(packaged, source, output):
-    folder = packaged["folder"]
+def run_monitor(loop_model, source, output):
+    folder = loop_model["folder"]
     code = monitor(
         [
             "--source",
@@ -117,17 +117,17 @@ def run_monitor(packaged, source, output):
 
 
 def test_the_test_split_reads_as_no_drift_and_shifted_rows_as_drift_on_exactly_them(
-    packaged, server, tmp_path
+    loop_model, server, tmp_path
 ):
-    test = packaged["test"]
-    steady = window(server, packaged, test, "steady")
-    report = run_monitor(packaged, steady, tmp_path / "steady")
+    test = loop_model["test"]
+    steady = window(server, loop_model, test, "steady")
+    report = run_monitor(loop_model, steady, tmp_path / "steady")
     assert report["drift"] is False, report["drifted_features"]
     assert report["rows"] == len(test)
     assert report["contract_check"]["success"] is True
     # what was captured is the contract's columns and the answers, nothing else
     line = json.loads(next(steady.rglob("*.jsonl")).read_text().splitlines()[0])
-    assert line["columns"] == packaged["features"]
+    assert line["columns"] == loop_model["features"]
     assert set(line) == {
         "kind",
         "v",
@@ -142,13 +142,13 @@ def test_the_test_split_reads_as_no_drift_and_shifted_rows_as_drift_on_exactly_t
     }
     assert line["model"] == {"name": "loop-classifier", "version": "5"}
 
-    reference = json.loads((packaged["folder"] / "reference.json").read_text())
+    reference = json.loads((loop_model["folder"] / "reference.json").read_text())
     shifted = test.copy()
     shifted["num_00"] = shifted["num_00"] + 2 * reference["features"]["num_00"]["std"]
     shifted["cat_00"] = shifted["cat_00"].replace("level_a", "level_new")
     shifted["flag_00"] = ~shifted["flag_00"]
-    moved = window(server, packaged, shifted, "shifted")
-    report = run_monitor(packaged, moved, tmp_path / "shifted")
+    moved = window(server, loop_model, shifted, "shifted")
+    report = run_monitor(loop_model, moved, tmp_path / "shifted")
     assert report["drift"] is True
     assert report["drifted_features"] == ["cat_00", "flag_00", "num_00"]
     assert report["features"]["cat_00"]["unseen"] == ["level_new"]

@@ -61,8 +61,8 @@ def event(rows):
     }
 
 
-def test_lambda_writes_each_answered_request_as_one_structured_log_event(packaged):
-    test, features = packaged["test"], packaged["features"]
+def test_lambda_writes_each_answered_request_as_one_structured_log_event(loop_model):
+    test, features = loop_model["test"], loop_model["features"]
     rows = [
         dict(zip(features, values, strict=True))
         for values in zip(*(raw_values(test.head(7), f) for f in features), strict=True)
@@ -70,7 +70,7 @@ def test_lambda_writes_each_answered_request_as_one_structured_log_event(package
     events = [event(rows[:3]), event(rows[3:])]
     env = {
         **os.environ,
-        "MODELOPS_MODEL_TAG": packaged["tag"],
+        "MODELOPS_MODEL_TAG": loop_model["tag"],
         "MODELOPS_CAPTURE": "log",
         "AWS_LAMBDA_LOG_FORMAT": "JSON",
     }
