@@ -125,19 +125,26 @@ def measure(folder: Path, reference_path: Path) -> dict:
 
 
 def capture_cost(folder: Path, calls: int = 20_000) -> dict:
-    """Microseconds per `Capture.record` of a one-row request (file sink), next to a predict."""
-    from modelops.serving.capture import Capture, JsonLinesSink
+    """Microseconds per `Capture.record` of a one-row request, file and log sinks.
+
+    Next to them, a one-row predict of the project's model (when `make run` ran).
+    """
+    from modelops.serving.capture import Capture, JsonLinesSink, LogSink
 
     data = columns(1, seed=5)
     row = {name: values[0] for name, values in data.items()}
     answer = predictions(1, seed=6)
-    capture = Capture(SCHEMA, CARD, JsonLinesSink(folder))
-    started = time.perf_counter()
-    for i in range(calls):
-        capture.record([row], answer, request_id=str(i))
-    per_call = (time.perf_counter() - started) / calls * 1e6
-    capture.flush()
-    figures = {"capture_record_us": round(per_call, 1)}
+    figures = {}
+    with open(os.devnull, "w") as devnull:
+        for name, sink in (("file", JsonLinesSink(folder)), ("log", LogSink(devnull))):
+            capture = Capture(SCHEMA, CARD, sink)
+            started = time.perf_counter()
+            for i in range(calls):
+                capture.record([row], answer, request_id=str(i))
+            figures[f"capture_record_{name}_us"] = round(
+                (time.perf_counter() - started) / calls * 1e6, 1
+            )
+            capture.flush()
     best = Path("models/best")
     if (best / "model_card.json").is_file():  # the project's own model, when `make run` ran
         from modelops.serving.inference import Predictor
@@ -152,6 +159,84 @@ def capture_cost(folder: Path, calls: int = 20_000) -> dict:
             predictor.predict_encoded(matrix)
         figures["predict_one_row_us"] = round((time.perf_counter() - started) / 2000 * 1e6, 1)
     return figures
+
+
+LAMBDA_DRIVER = """
+import json, logging, os, statistics, sys, time
+from awslambdaric.lambda_runtime_log_utils import JsonFormatter
+handler = logging.StreamHandler(open(os.devnull, "w"))
+handler.setFormatter(JsonFormatter())  # what the runtime formats each log event with
+logging.basicConfig(level=logging.INFO, handlers=[handler])
+sys.stdout = open(os.devnull, "w")  # the capture lines: Lambda's log pipe, not this benchmark's
+from services.lambda_handler import handler as lambda_handler
+class Context:
+    aws_request_id = "bench"
+    def get_remaining_time_in_millis(self):
+        return 30_000
+event = json.loads(sys.argv[1])
+for _ in range(100):
+    lambda_handler(event, Context())
+times = []
+for _ in range(int(sys.argv[2])):
+    started = time.perf_counter()
+    lambda_handler(event, Context())
+    times.append(time.perf_counter() - started)
+print(json.dumps({"p50_ms": statistics.median(times) * 1000}), file=sys.__stdout__)
+"""
+
+
+def lambda_overhead(rounds: int = 3, invocations: int = 500) -> dict | None:
+    """Warm Lambda invocations (in-process handler, one-row Function URL event), capture on/off.
+
+    Rounds alternate off/on, each in a fresh process; the ratio is the median of the rounds'.
+    None when no packaged model exists (`make run` first).
+    """
+    bento = Path("models/bento.json")
+    if not bento.is_file():
+        return None
+    tag = json.loads(bento.read_text())["model_tag"]
+    example = json.loads(Path("models/best/model_card.json").read_text())["input_example"][0]
+    event = {
+        "version": "2.0",
+        "rawPath": "/predict",
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json"},
+        "requestContext": {
+            "http": {
+                "method": "POST",
+                "path": "/predict",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+            }
+        },
+        "body": json.dumps({"instances": [example]}),
+        "isBase64Encoded": False,
+    }
+    env = {
+        **os.environ,
+        "MODELOPS_MODEL_TAG": tag,
+        "AWS_LAMBDA_LOG_FORMAT": "JSON",
+        "BENTOML_HOME": os.environ.get("BENTOML_HOME", str(Path("bentoml_home").resolve())),
+    }
+    env.pop("MODELOPS_CAPTURE_DIR", None)
+    figures: dict[str, list[float]] = {"off": [], "log": []}
+    for _ in range(rounds):
+        for mode in ("off", "log"):
+            done = subprocess.run(
+                [sys.executable, "-c", LAMBDA_DRIVER, json.dumps(event), str(invocations)],
+                env={**env, "MODELOPS_CAPTURE": mode},
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=600,
+            )
+            figures[mode].append(json.loads(done.stdout.splitlines()[-1])["p50_ms"])
+    ratios = [on / off for on, off in zip(figures["log"], figures["off"], strict=True)]
+    return {
+        "p50_ms_capture_off": [round(v, 3) for v in figures["off"]],
+        "p50_ms_capture_log": [round(v, 3) for v in figures["log"]],
+        "ratio_median": round(sorted(ratios)[len(ratios) // 2], 3),
+    }
 
 
 def main() -> None:
@@ -201,6 +286,7 @@ def main() -> None:
             figure.update(capture_mb=round(megabytes, 1), capture_write_seconds=round(written, 1))
             results.append(figure)
         cost = capture_cost(Path(tmp) / "cost")
+    warm = lambda_overhead()
     print_table(
         ["rows", "read s", "drift s", "total s", "CPU s", "peak RSS MiB", "capture MB", "verdict"],
         [
@@ -218,13 +304,19 @@ def main() -> None:
         ],
     )
     print(
-        f"\ncapture call (one-row request, file sink): {cost['capture_record_us']} us"
+        f"\ncapture call (one-row request): file sink {cost['capture_record_file_us']} us, "
+        f"log sink (Lambda) {cost['capture_record_log_us']} us"
         + (
             f"; the model's one-row predict: {cost['predict_one_row_us']} us"
             if "predict_one_row_us" in cost
             else ""
         )
     )
+    if warm:
+        print(
+            f"Lambda warm invocation p50 (ms), capture off {warm['p50_ms_capture_off']}, "
+            f"capture on (JSON log) {warm['p50_ms_capture_log']}: on/off {warm['ratio_median']}"
+        )
     path = write_report(
         "monitor",
         {
@@ -232,6 +324,7 @@ def main() -> None:
             "rows_per_request": ROWS_PER_REQUEST,
             "results": results,
             "capture_cost": cost,
+            "lambda_warm": warm,
         },
     )
     print(f"\nwritten to {path}; target: 1M rows under 60 s on one core")

@@ -1,9 +1,10 @@
-"""On Lambda the capture goes to the log: the real handler, a Function URL event, JSON log format.
+"""On Lambda the capture goes to the log: the real handler, Function URL events, JSON log format.
 
 The handler runs in a process of its own with MODELOPS_CAPTURE=log and AWS_LAMBDA_LOG_FORMAT=JSON;
-the root logger gets awslambdaric's JsonFormatter, as the runtime sets it up for that format. The
-lines it writes must read back, through the monitor's CloudWatch/S3 parsing, as the requests'
-rows and answers, and nothing of the request beyond the contract (headers, source IP) may appear.
+the root logger gets awslambdaric's JsonFormatter, as the runtime sets it up for that format, and
+the capture lines go to standard output, one event each. They must read back, through the
+monitor's CloudWatch/S3 parsing, as the requests' rows and answers, and nothing of the request
+beyond the contract (headers, source IP) may appear.
 """
 
 import json
@@ -96,6 +97,6 @@ def test_lambda_writes_each_answered_request_as_one_structured_log_event(loop_mo
     assert [p["label"] for r in records for p in r["predictions"]] == labels
     capture_lines = [line for line in done.stdout.splitlines() if "modelops.capture" in line]
     assert len(capture_lines) == 2
-    assert all(json.loads(line)["level"] == "INFO" for line in capture_lines)
+    assert all(json.loads(line)["kind"] == "modelops.capture" for line in capture_lines)
     assert "203.0.113.9" not in "".join(capture_lines)
     assert "secret-token" not in done.stdout + done.stderr

@@ -156,11 +156,11 @@ resource "aws_iam_role_policy" "logs_put" {
   policy = data.aws_iam_policy_document.logs_put.json
 }
 
-# Only the capture events: with log_format = "JSON" each is {"message": {"kind": ...}, ...}.
+# Only the capture events: each is the record's JSON line, {"kind": "modelops.capture", ...}.
 resource "aws_cloudwatch_log_subscription_filter" "capture" {
   name            = "${var.name}-capture"
   log_group_name  = var.log_group_name
-  filter_pattern  = "{ $.message.kind = \"modelops.capture\" }"
+  filter_pattern  = "{ $.kind = \"modelops.capture\" }"
   destination_arn = aws_kinesis_firehose_delivery_stream.capture.arn
   role_arn        = aws_iam_role.logs.arn
 }

@@ -14,9 +14,9 @@ At most `max_rows` rows of a request are kept (the first ones).
 Sinks (one record = one request, one JSON line, schema `CAPTURE_KIND` version 1):
 - `JsonLinesSink`: files under a folder, `date=YYYY-MM-DD/capture-<host>-<pid>-<start>.jsonl`
   (one file per process, so workers never interleave lines); what `make serve` uses.
-- `LogSink`: one log line per record on the `modelops.capture` logger; on AWS Lambda with
-  `log_format = "JSON"` the runtime writes it as a structured JSON event, which CloudWatch Logs
-  Insights queries (and a subscription filter can forward to S3).
+- `LogSink`: one JSON line per record on standard output: on AWS Lambda each is one CloudWatch
+  Logs event whose message is the record, which Logs Insights queries (and a subscription filter
+  can forward to S3).
 
 Configured by environment (`Capture.from_environment`): MODELOPS_CAPTURE=off|dir|log (default:
 off, or `dir` when MODELOPS_CAPTURE_DIR is set), MODELOPS_CAPTURE_DIR, MODELOPS_CAPTURE_SAMPLE_RATE
@@ -35,6 +35,7 @@ import logging
 import math
 import os
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -46,7 +47,6 @@ from typing import Any, Protocol
 
 CAPTURE_KIND = "modelops.capture"
 CAPTURE_VERSION = 1
-LOGGER_NAME = "modelops.capture"
 DEFAULT_MAX_ROWS = 100
 # A file sink flushes its buffer at least this often (seconds) and at exit.
 FLUSH_SECONDS = 1.0
@@ -144,32 +144,28 @@ class JsonLinesSink:
 
 
 class LogSink:
-    """Records as log lines of the `modelops.capture` logger (CloudWatch Logs on Lambda).
+    """Records as JSON lines on standard output: CloudWatch Logs events on Lambda.
 
-    With Lambda's JSON log format (AWS_LAMBDA_LOG_FORMAT=JSON) the record is logged as a mapping,
-    which the runtime nests as a JSON object under `message`; otherwise the line is the record's
-    JSON text. Outside Lambda, with no handler configured, a stdout handler is added.
+    Each record is one line, written and flushed whole, so each becomes one log event whose
+    message is the record's JSON: Logs Insights discovers its fields, a subscription filter can
+    select `{ $.kind = "modelops.capture" }`. Written directly, not through `logging`: the
+    runtime's JSON log formatter cost ~150 us per record against ~40 us for the line itself
+    (measured, `make bench-monitor`), on a warm invocation of ~0.6 ms.
     """
 
-    def __init__(self, logger: logging.Logger | None = None, json_format: bool | None = None):
-        self.logger = logger or logging.getLogger(LOGGER_NAME)
-        if json_format is None:
-            json_format = os.environ.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON"
-        self.json_format = json_format
-        if self.logger.level == logging.NOTSET:
-            self.logger.setLevel(logging.INFO)
-        if not self.logger.handlers and not logging.getLogger().handlers:
-            handler = logging.StreamHandler()
-            handler.setFormatter(logging.Formatter("%(message)s"))
-            self.logger.addHandler(handler)
-            self.logger.propagate = False
+    def __init__(self, stream: Any = None):
+        self.stream = stream
+        self.lock = threading.Lock()
 
     def write(self, line: str, record: dict[str, Any]) -> None:
-        """Log the record (one event)."""
-        self.logger.info(record if self.json_format else line)
+        """Write the line and flush it (the runtime ships it; nothing is buffered here)."""
+        stream = self.stream or sys.stdout
+        with self.lock:
+            stream.write(line + "\n")
+            stream.flush()
 
     def flush(self) -> None:
-        """Nothing is buffered here (the runtime ships the log)."""
+        """Nothing is buffered here."""
 
 
 class Capture:

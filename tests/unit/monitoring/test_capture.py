@@ -140,19 +140,23 @@ def test_json_lines_sink_writes_one_file_per_process_and_day(tmp_path):
     assert [r["request_id"] for r in lines] == ["r1", "r2"]
 
 
-def test_log_sink_logs_a_mapping_in_lambda_json_format_and_a_json_line_otherwise(caplog):
-    logger = logging.getLogger("test.capture.sink")
-    logger.addHandler(logging.NullHandler())
-    with caplog.at_level(logging.INFO, logger="test.capture.sink"):
-        Capture(SCHEMA, CARD, LogSink(logger, json_format=True)).record(
-            [{"age": 1, "plan": "a", "active": True}], [PREDICTION], "r1"
-        )
-        Capture(SCHEMA, CARD, LogSink(logger, json_format=False)).record(
-            [{"age": 1, "plan": "a", "active": True}], [PREDICTION], "r2"
-        )
-    structured, text = caplog.records
-    assert isinstance(structured.msg, dict) and structured.msg["request_id"] == "r1"
-    assert json.loads(text.getMessage())["request_id"] == "r2"
+def test_log_sink_writes_one_flushed_json_line_per_record():
+    import io
+
+    class Stream(io.StringIO):
+        flushes = 0
+
+        def flush(self):
+            self.flushes += 1
+
+    stream = Stream()
+    sink = LogSink(stream)
+    writer = Capture(SCHEMA, CARD, sink)
+    writer.record([{"age": 1, "plan": "a", "active": True}], [PREDICTION], "r1")
+    writer.record([{"age": 2, "plan": "b", "active": None}], [PREDICTION], "r2")
+    lines = stream.getvalue().splitlines()
+    assert [json.loads(line)["request_id"] for line in lines] == ["r1", "r2"]
+    assert stream.flushes == 2  # each record reaches the runtime at once, whole
 
 
 def test_the_environment_turns_capture_on_and_bad_settings_fail_at_start(tmp_path):
@@ -185,31 +189,22 @@ def test_contract_hash_changes_with_the_columns_and_not_with_key_order():
     assert len(contract_hash(SCHEMA)) == 16
 
 
-def test_lambda_json_log_lines_from_the_runtimes_own_formatter_read_back_as_records():
-    """On Lambda (log_format JSON) awslambdaric's JsonFormatter writes each log line; a mapping
-    message stays a JSON object under `message`, which the monitor's readers unwrap."""
+def test_lambda_log_lines_read_back_as_records_as_events_and_in_subscription_batches():
+    """A line the log sink writes is a CloudWatch event's message as it is; the monitor's parser
+    reads it alone, as Insights returns it, and inside a subscription's DATA_MESSAGE batch."""
     import io
 
-    from awslambdaric.lambda_runtime_log_utils import JsonFormatter
-
-    from modelops.monitoring.window import parse_text
+    from modelops.monitoring.window import parse_message, parse_text
 
     stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("test.capture.lambda")
-    logger.addHandler(handler)
-    logger.propagate = False
     sink = ListSink()
-    Capture(SCHEMA, CARD, sink).record([{"age": 3, "plan": "b", "active": None}], [PREDICTION])
-    Capture(SCHEMA, CARD, LogSink(logger, json_format=True)).record(
-        [{"age": 3, "plan": "b", "active": None}], [PREDICTION], sink.records[0]["request_id"]
-    )
-    line = stream.getvalue()
-    event = json.loads(line)
-    assert event["level"] == "INFO" and event["logger"] == "test.capture.lambda"
-    assert event["message"]["rows"] == [[3, "b", None]]
-    (read,) = list(parse_text(line))
-    assert {k: v for k, v in read.items() if k != "time"} == {
-        k: v for k, v in sink.records[0].items() if k != "time"
-    }
+    row = [{"age": 3, "plan": "b", "active": None}]
+    Capture(SCHEMA, CARD, sink).record(row, [PREDICTION], "r9")
+    Capture(SCHEMA, CARD, LogSink(stream)).record(row, [PREDICTION], "r9")
+    line = stream.getvalue().strip()
+    expected = {k: v for k, v in sink.records[0].items() if k != "time"}
+    (alone,) = list(parse_message(line))
+    batch = {"messageType": "DATA_MESSAGE", "logEvents": [{"id": "1", "message": line}]}
+    (batched,) = list(parse_text(json.dumps(batch)))
+    for read in (alone, batched):
+        assert {k: v for k, v in read.items() if k != "time"} == expected

@@ -1,7 +1,7 @@
 """The optional Terraform archive forwards exactly the events the service writes, as they are read.
 
 Offline (no provider here): the module's subscription filter must select the capture kind the
-writer puts in each record, under `message` as Lambda's JSON log format nests it, and Firehose's
+writer puts at the top of each record (each record is one log event's message), and Firehose's
 prefix must carry the `date=` partition the readers use.
 """
 
@@ -16,7 +16,7 @@ MODULE = Path(__file__).resolve().parents[3] / "infra" / "modules" / "capture_ar
 def test_the_filter_selects_capture_events_and_objects_are_partitioned_by_date():
     text = MODULE.read_text()
     pattern = re.search(r'filter_pattern\s*=\s*"(.*)"\n', text)[1].replace('\\"', '"')
-    assert pattern == f'{{ $.message.kind = "{CAPTURE_KIND}" }}'
+    assert pattern == f'{{ $.kind = "{CAPTURE_KIND}" }}'
     prefix = re.search(r'\n\s*prefix\s*=\s*"([^"]*)"', text)[1]
     assert prefix == "captures/date=!{timestamp:yyyy-MM-dd}/"
     assert 'compression_format  = "UNCOMPRESSED"' in text  # gzip batches are not gzipped twice
