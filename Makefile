@@ -68,11 +68,27 @@ promote: $(SYNCED) ## Point the registry's `champion` at `candidate`, or (CD) at
 	python -m pipelines.promote $(if $(VERSION),--version "$(VERSION)" --data-hash "$(DATA_HASH)") $(if $(IF_REGISTERED),--if-registered)
 
 .PHONY: serve
-serve: $(SYNCED) ## Serve the packaged model locally (PORT=3000): the page at /, Swagger UI at /docs
+serve: $(SYNCED) ## Serve the packaged model locally (PORT=3000): the page at /, Swagger UI at /docs; predictions captured to captures/
 	@test -f models/bento.json || { echo "no packaged model: run 'make run' first" >&2; exit 1; }
 	@tag=$$(python -c 'import json; print(json.load(open("models/bento.json"))["model_tag"])'); \
 	echo "serving $$tag at http://127.0.0.1:$(PORT)  page: http://127.0.0.1:$(PORT)/  docs: http://127.0.0.1:$(PORT)/docs  openapi: http://127.0.0.1:$(PORT)/docs.json"; \
-	MODELOPS_MODEL_TAG=$$tag exec python -m services.serve --host 127.0.0.1 --port $(PORT)
+	capture=$$(python -m modelops.monitoring.monitor --capture-env); \
+	exec env $$capture MODELOPS_CAPTURE_DIR="$${MODELOPS_CAPTURE_DIR:-$(CAPTURE_DIR)}" \
+	MODELOPS_MODEL_TAG=$$tag python -m services.serve --host 127.0.0.1 --port $(PORT)
+
+# Prediction capture and drift (docs/monitoring.md). `make serve` captures to CAPTURE_DIR
+# (MODELOPS_CAPTURE=off turns it off); `make monitor` reads SOURCE: that folder, an S3 prefix
+# (s3://bucket/prefix) or the Lambda's log group (logs:///aws/lambda/<function>).
+CAPTURE_DIR ?= $(CURDIR)/captures
+
+.PHONY: monitor
+monitor: $(SYNCED) ## Drift of captured predictions vs the training reference -> reports/monitor/drift.{json,html} (SOURCE=, DAYS=)
+	@test -f models/reference.json || { echo "no reference summary (models/reference.json): run 'make run' (or 'make pull') first" >&2; exit 1; }
+	python -m modelops.monitoring.monitor --source "$(or $(SOURCE),$(CAPTURE_DIR))" $(if $(DAYS),--days "$(DAYS)")
+
+.PHONY: monitor-pr
+monitor-pr: $(SYNCED) ## Open/update ONE retrain PR (or issue) from reports/monitor/drift.json; silenced once closed unmerged
+	python -m modelops.monitoring.retrain
 
 .PHONY: smoke
 smoke: $(SYNCED) ## Smoke-test a running endpoint: make smoke URL=https://... [AUTH=aws_iam] [SMOKE_EXPECT_VERSION=n]
@@ -127,6 +143,10 @@ bench-serve: $(SYNCED) ## Serving latency/throughput/cold start vs mlflow, FastA
 	@test -f models/bento.json || { echo "no packaged model: run 'make run' first" >&2; exit 1; }
 	@command -v wrk >/dev/null || { echo "installing wrk (apt)"; apt-get install -y -qq wrk >/dev/null; }
 	python -m benchmarks.serve
+
+.PHONY: bench-monitor
+bench-monitor: $(SYNCED) ## make monitor's read + drift on 100k and 1M captured rows: time, peak memory -> reports/bench/monitor.json
+	python -m benchmarks.monitor
 
 .PHONY: bench-client
 bench-client: $(SYNCED) ## modelops.client on 10,000 rows vs services.serve, next to make score -> reports/bench/client.json

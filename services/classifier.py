@@ -32,6 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from modelops.serving.capture import Capture
 from modelops.serving.inference import (
     STORED_MODEL_FILE,
     InputError,
@@ -98,6 +99,8 @@ TASK, CLASSES = card_task(CARD) if CARD else ("binary", [0, 1])
 Instance = instance_schema(FEATURES)
 Prediction = prediction_schema(TASK, CLASSES)
 METADATA = service_metadata(CARD, MAX_INSTANCES) if CARD else None
+# Prediction capture for the monitor: off unless MODELOPS_CAPTURE(_DIR) asks (docs/monitoring.md)
+CAPTURE = Capture.from_environment(CARD)
 
 
 class ModelInfo(BaseModel):
@@ -251,6 +254,8 @@ class Classifier:
             predictions = await self.batched_predict(matrix)
         if predictions is None:  # a large request, or one the batch queue gave up on
             predictions = self.predictor.predict_encoded(matrix)
+        if CAPTURE is not None:
+            CAPTURE.record(instances, predictions)
         # Serialized here: BentoML would validate a PredictResponse, dump it to Python objects
         # and then to JSON (~3x the cost, per request). The API's annotation still documents it.
         return json.dumps({"predictions": predictions, "model": self.predictor.model_info}).encode()

@@ -196,6 +196,67 @@ class SelectParams(_Section):
         return self.metric
 
 
+class MonitorParams(_Section):
+    """Prediction capture and drift monitoring (`make monitor`): what is kept, what counts as drift.
+
+    Statistics: normalized Wasserstein distance (Wasserstein-1 divided by the reference's
+    standard deviation) for numbers; Jensen-Shannon distance with log base 2 (so it lies in
+    [0, 1]) for categories and booleans. A feature drifts when a statistic exceeds its threshold.
+    """
+
+    sample_rate: float = Field(
+        1.0, gt=0.0, le=1.0,
+        description="Share of requests captured (deterministic by request id); env "
+        "MODELOPS_CAPTURE_SAMPLE_RATE overrides it in the service.",
+    )  # fmt: skip
+    max_rows_per_request: int = Field(
+        100, ge=1, description="Rows captured per request at most (the first ones)."
+    )
+    exclude: tuple[str, ...] = Field(
+        (), description="Feature columns never captured (e.g. personal data); not monitored."
+    )
+    bins: int = Field(100, ge=10, le=1000, description="Quantiles/bins of the stored reference.")
+    min_rows: int = Field(
+        1000,
+        ge=1,
+        description="No drift verdict on a window with fewer captured rows (at 500 rows, sampling "
+        "noise alone pushes a normalized Wasserstein past 0.1 in ~5% of windows).",
+    )
+    max_rows: int = Field(
+        2_000_000, ge=1, description="The window's newest rows kept at most (memory bound)."
+    )
+    window_days: float = Field(7.0, gt=0.0, description="How far back the window reaches.")
+    wasserstein_threshold: float = Field(
+        0.1, gt=0.0, description="Numbers: normalized Wasserstein distance above this drifts."
+    )
+    jensen_shannon_threshold: float = Field(
+        0.1, gt=0.0, le=1.0,
+        description="Categories/booleans/predictions: Jensen-Shannon distance (base 2) above "
+        "this drifts.",
+    )  # fmt: skip
+    null_rate_threshold: float = Field(
+        0.1, gt=0.0, le=1.0, description="A null rate rising or falling by more than this drifts."
+    )
+    unseen_threshold: float = Field(
+        0.01, ge=0.0, lt=1.0,
+        description="A category column drifts when more than this share of its values are "
+        "categories the contract does not list.",
+    )  # fmt: skip
+    share_of_features: float = Field(
+        0.0, ge=0.0, lt=1.0,
+        description="The window drifts when more than this share of features drift (0: any); "
+        "prediction drift always counts.",
+    )  # fmt: skip
+
+    @model_validator(mode="after")
+    def _distinct(self) -> MonitorParams:
+        if len(set(self.exclude)) != len(self.exclude):
+            raise ValueError("exclude has duplicate names")
+        if self.min_rows > self.max_rows:
+            raise ValueError("min_rows must not exceed max_rows")
+        return self
+
+
 SECTIONS: dict[str, type[_Section]] = {
     "data": DataParams,
     "generate": GenerateParams,
@@ -204,6 +265,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "train": TrainParams,
     "evaluate": EvaluateParams,
     "select": SelectParams,
+    "monitor": MonitorParams,
 }
 
 

@@ -16,7 +16,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "src" / "modelops"
 GROUND = {"params", "storage"}
-WINGS = ("pipeline", "serving", "delivery", "review")
+WINGS = ("pipeline", "serving", "delivery", "review", "monitoring")
 
 # What each part may import from modelops, besides the ground (params, storage).
 ALLOWED = {
@@ -24,6 +24,7 @@ ALLOWED = {
     "pipeline": {"pipeline", "serving"},  # never delivery or review
     "delivery": {"delivery", "serving"},
     "review": {"review", "pipeline", "serving"},  # the report reads the pipeline's outputs
+    "monitoring": {"monitoring", "pipeline", "serving"},  # reads the contract and the capture
     "ground": set(),
     "client": set(),  # a notebook imports it: nothing else of the library
     "services": {"serving"},

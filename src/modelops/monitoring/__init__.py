@@ -1,0 +1,1 @@
+"""Monitoring: read captured predictions, compare them with the training reference, report drift."""
