@@ -83,9 +83,9 @@ smoke: $(SYNCED) ## Smoke-test a running endpoint: make smoke URL=https://... [A
 		pytest -p no:xdist -p no:cacheprovider tests/smoke
 
 .PHONY: score
-score: $(SYNCED) ## Batch-score a file: make score INPUT=in.csv OUTPUT=out.parquet
-	@test -n "$(INPUT)" -a -n "$(OUTPUT)" || { echo "usage: make score INPUT=<csv|parquet> OUTPUT=<csv|parquet>" >&2; exit 2; }
-	python -m pipelines.score --input "$(INPUT)" --output "$(OUTPUT)"
+score: $(SYNCED) ## Batch-score a file: make score INPUT=in.csv OUTPUT=out.parquet [ENGINE=spark]
+	@test -n "$(INPUT)" -a -n "$(OUTPUT)" || { echo "usage: make score INPUT=<csv|parquet> OUTPUT=<csv|parquet> [ENGINE=local|spark]" >&2; exit 2; }
+	python -m pipelines.score --input "$(INPUT)" --output "$(OUTPUT)" --engine "$(or $(ENGINE),local)"
 
 .PHONY: mlflow-ui
 mlflow-ui: $(SYNCED) ## Open the MLflow UI on the local store (http://127.0.0.1:5000)

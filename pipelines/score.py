@@ -6,14 +6,20 @@ table's raw columns (empty cells for missing values); the output is the input pl
 written only when every row was scored.
 """
 
+from pathlib import Path
+
 from tqdm import tqdm
 
+from modelops.pipeline.engines import run_on_spark
 from modelops.pipeline.stage import log, run_stage, stage_parser
 from modelops.serving.inference import Predictor
 from modelops.serving.scoring import count_rows, file_format, score_file
 
 
 def main(args):
+    if args.engine == "spark":
+        return run_on_spark("score", args)
+    args.input, args.output = Path(args.input), Path(args.output)
     predictor = Predictor.from_directory(args.model)
     kind = file_format(args.input, "INPUT")
     total = count_rows(args.input, kind) if kind == "parquet" and args.input.is_file() else None
@@ -24,11 +30,13 @@ def main(args):
 
 
 if __name__ == "__main__":
-    from pathlib import Path
-
     parser = stage_parser("score", __doc__)
-    parser.add_argument("--input", type=Path, required=True, help="CSV or Parquet to score")
-    parser.add_argument("--output", type=Path, required=True, help="CSV or Parquet to write")
+    parser.add_argument("--input", required=True, help="CSV or Parquet to score")
+    parser.add_argument("--output", required=True, help="CSV or Parquet to write")
     parser.add_argument("--model", default="models/best", help="selected model folder")
     parser.add_argument("--chunk-rows", type=int, default=50_000)
+    parser.add_argument(
+        "--engine", choices=("local", "spark"), default="local",
+        help="spark: score on Spark (compute.spark of --params), writing a Parquet folder",
+    )  # fmt: skip
     run_stage("score", main, parser)

@@ -13,6 +13,7 @@ import numpy as np
 from modelops.params import load_params
 from modelops.pipeline.contract import read_contract
 from modelops.pipeline.data import DataError, file_md5, read_table
+from modelops.pipeline.engines import run_on_spark, uses_spark
 from modelops.pipeline.evaluation import task_metrics
 from modelops.pipeline.stage import log, run_stage, stage_parser
 from modelops.pipeline.tracking import git_commit, log_candidate, save_model_locally, start_tracking
@@ -23,6 +24,8 @@ HEADLINE = {"binary": "roc_auc", "multiclass": "f1_macro", "regression": "r2"}
 
 
 def main(args):
+    if uses_spark(args.params):
+        return run_on_spark("train", args)
     data, train, evaluate = load_params(args.params, "data", "train", "evaluate")
     contract = read_contract(args.contract)
     if contract is None:

@@ -30,3 +30,10 @@ def compute_params(params_path: str | Path) -> ComputeParams:
 def uses_spark(params_path: str | Path) -> bool:
     """Whether the params choose the Spark engine."""
     return compute_params(params_path).engine == "spark"
+
+
+def run_on_spark(stage: str, args) -> None:
+    """Run `stage` on the Spark engine (this imports pyspark: only when the engine is spark)."""
+    from modelops.pipeline.engines.spark.stages import STAGES
+
+    STAGES[stage](args)

@@ -2,16 +2,41 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
-from pyspark.errors import AnalysisException
+from py4j.protocol import Py4JJavaError
+from pyspark.errors import AnalysisException, PythonException
 from pyspark.sql import DataFrame, SparkSession
 
 from modelops.pipeline.data import SUPPORTED_SUFFIXES, DataError
+
+
+@contextmanager
+def executor_errors(*kinds: type[Exception]) -> Iterator[None]:
+    """Re-raise a known error raised on an executor as itself, with its one-line message.
+
+    An exception in a pandas UDF reaches the driver as a PythonException carrying the worker's
+    traceback as text; for the project's own errors (bad input, a label outside the contract)
+    the stage should say what it says locally, not print a Java stack.
+    """
+    try:
+        yield
+    except (PythonException, Py4JJavaError) as exc:  # the latter when a write job failed
+        names = "|".join(kind.__name__ for kind in kinds)
+        found = re.findall(rf"\b({names}): ([^\n]+)", str(exc))
+        if not found:
+            raise
+        name, message = found[-1]
+        kind = next(kind for kind in kinds if kind.__name__ == name)
+        raise kind(message.strip()) from None
 
 
 def is_uri(location: str | Path) -> bool:
@@ -89,3 +114,22 @@ def write_table(frame: DataFrame, path: str | Path) -> None:
                 shutil.rmtree(leftover, ignore_errors=True)
             elif leftover.exists():
                 leftover.unlink()
+
+
+def folder_md5(path: str | Path) -> str:
+    """A digest of a Parquet file, or of a Parquet folder's part files' bytes.
+
+    Part files are taken in the order of their own digests, not their names (Spark names them
+    with a random id per write), so the same rows written the same way give the same digest.
+    """
+    from modelops.pipeline.data import file_md5
+
+    path = Path(path)
+    if path.is_file():
+        return file_md5(path)
+    parts = sorted(
+        file_md5(file)
+        for file in path.rglob("*.parquet")
+        if not file.name.startswith((".", "_"))
+    )  # fmt: skip
+    return hashlib.md5("\n".join(parts).encode(), usedforsecurity=False).hexdigest()

@@ -23,6 +23,7 @@ from pyspark.sql import types as T
 from modelops.params import XGBoostParams
 from modelops.pipeline.contract import Contract
 from modelops.pipeline.data import DataError
+from modelops.pipeline.engines.spark.tables import executor_errors
 from modelops.pipeline.training import FittedCandidate
 from modelops.serving.model import TabularModel
 
@@ -109,7 +110,8 @@ def fit_xgboost(
     )
     encoded = encode_table(frame, contract)
     started = time.perf_counter()
-    fitted = spark_estimator.fit(encoded)
+    with executor_errors(DataError):
+        fitted = spark_estimator.fit(encoded)
     seconds = time.perf_counter() - started
     estimator: Any = XGBRegressor() if task == "regression" else XGBClassifier()
     estimator.load_model(bytearray(fitted.get_booster().save_raw("ubj")))
