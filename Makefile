@@ -117,8 +117,8 @@ format: $(SYNCED) ## Format and auto-fix with ruff
 	ruff check --fix .
 
 .PHONY: bench-pipeline
-bench-pipeline: $(SYNCED) ## Time dvc repro (full, no-op, 10k/100k/1M rows) -> reports/bench/pipeline.json
-	python -m benchmarks.pipeline
+bench-pipeline: $(SYNCED) ## Time dvc repro (full, no-op, 10k/100k/1M rows) -> reports/bench/pipeline.json [ENGINE=spark]
+	python -m benchmarks.pipeline $(if $(filter spark,$(ENGINE)),--engine spark)
 
 .PHONY: bench-serve
 bench-serve: $(SYNCED) ## Serving latency/throughput/cold start vs mlflow, FastAPI, HTTP floor -> reports/bench/serve.json

@@ -39,6 +39,7 @@ def project(tmp_path_factory, spark):  # `spark`: skip without Java, as the tier
     return project
 
 
+@pytest.mark.timeout(1500)  # dvc repro: a JVM per stage, on a loaded 2-core machine
 def test_the_pipeline_runs_on_spark_and_selects_a_servable_model(project):
     assert "skipping linear: linear has no Spark form" in project.log
     assert "training xgboost on Spark" in project.log
@@ -54,6 +55,7 @@ def test_the_pipeline_runs_on_spark_and_selects_a_servable_model(project):
     assert all(a["label"] in ("no", "yes") and 0 <= a["probability"] <= 1 for a in answers)
 
 
+@pytest.mark.timeout(900)
 def test_a_broken_table_stops_with_the_local_messages_and_keeps_the_model(project, tmp_path):
     broken = project.copy(tmp_path / "repo")
     best = broken.bytes("models/best/model/model.pkl")
@@ -61,7 +63,7 @@ def test_a_broken_table_stops_with_the_local_messages_and_keeps_the_model(projec
     frame["cat_00"] = frame["cat_00"].astype(object)
     frame.loc[3, "cat_00"] = "never seen"
     frame.to_parquet(broken.root / SOURCE, index=False)
-    result = broken.repro("select", check=False)
+    result = broken.repro("validate", check=False)
     assert result.returncode != 0
     contract = read_contract(broken.root / "contract.yaml")
     expected = validate_dataset(frame, contract)
