@@ -97,8 +97,8 @@ smoke: $(SYNCED) ## Smoke-test a running endpoint: make smoke URL=https://... [A
 		pytest -p no:xdist -p no:cacheprovider tests/smoke
 
 .PHONY: score
-score: $(SYNCED) ## Batch-score a file: make score INPUT=in.csv OUTPUT=out.parquet
-	python -m pipelines.score --input "$(INPUT)" --output "$(OUTPUT)"
+score: $(SYNCED) ## Batch-score a file: make score INPUT=in.csv OUTPUT=out.parquet [ENGINE=spark]
+	python -m pipelines.score --input "$(INPUT)" --output "$(OUTPUT)" --engine "$(or $(ENGINE),local)"
 
 .PHONY: mlflow-ui
 mlflow-ui: $(SYNCED) ## Open the MLflow UI on the local store (http://127.0.0.1:5000)
@@ -131,8 +131,8 @@ format: $(SYNCED) ## Format and auto-fix with ruff
 	ruff check --fix .
 
 .PHONY: bench-pipeline
-bench-pipeline: $(SYNCED) ## Time dvc repro (full, no-op, 10k/100k/1M rows) -> reports/bench/pipeline.json
-	python -m benchmarks.pipeline
+bench-pipeline: $(SYNCED) ## Time dvc repro (full, no-op, 10k/100k/1M rows) -> reports/bench/pipeline.json [ENGINE=spark]
+	python -m benchmarks.pipeline $(if $(filter spark,$(ENGINE)),--engine spark)
 
 .PHONY: bench-candidates
 bench-candidates: $(SYNCED) ## Test score + fit time of every candidate kind on real tables -> reports/bench/candidates.json

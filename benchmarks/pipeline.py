@@ -5,7 +5,12 @@ booleans, nulls), of a no-op rerun, and throughput per stage at 10k, 100k and 1M
 fresh copy of the repository. With `--baseline REF` (default `main`), the same full repro of that
 git ref's tree is timed in the same run, so the ratio holds on a machine whose speed varies.
 
+With `--engine spark` (`make bench-pipeline ENGINE=spark`), each size runs with
+`compute.engine: spark` on `local[CORES]` (the xgboost candidate only: the one with a Spark form)
+and the table adds rows/s per core, the figure docs/scaling.md projects a cluster's cost from.
+
 Usage: python -m benchmarks.pipeline [--sizes 10000 100000 1000000] [--baseline REF|none]
+       python -m benchmarks.pipeline --engine spark [--sizes 100000 1000000] [--cores 2]
 """
 
 from __future__ import annotations
@@ -51,11 +56,64 @@ def export_ref(ref: str, destination: Path) -> Project:
     return ExportedProject(destination)
 
 
+def spark_scaling(sizes: list[int], cores: int) -> None:
+    """Per-stage time and rows/s per core of `dvc repro` with `compute.engine: spark`."""
+    scaling = []
+    with tempfile.TemporaryDirectory(prefix="bench-pipeline-spark-") as scratch:
+        for rows in sizes:
+            print(f"per-stage timing on Spark local[{cores}] at {rows:,} rows ...", flush=True)
+            sized = copy_repository(Path(scratch) / f"rows-{rows}")
+            sized.set_params(
+                {
+                    "generate": {"n_rows": rows},
+                    "compute": {"engine": "spark", "spark": {"master": f"local[{cores}]"}},
+                    "train": {"candidates": {"linear": None, "random_forest": None}},
+                }
+            )
+            stages = {s: timed(sized, "dvc", "repro", "--single-item", s) for s in STAGES}
+            total = sum(stages.values())
+            scaling.append(
+                {
+                    "rows": rows,
+                    "seconds": round(total, 2),
+                    "rows_per_second": round(rows / total),
+                    "rows_per_second_per_core": round(rows / total / cores),
+                    "stages": {k: round(v, 2) for k, v in stages.items()},
+                }
+            )
+            print(f"  {scaling[-1]}", flush=True)
+    print()
+    print_table(
+        ["rows", "total s", "rows/s", "rows/s/core", *STAGES],
+        [
+            [
+                f"{r['rows']:,}",
+                r["seconds"],
+                f"{r['rows_per_second']:,}",
+                f"{r['rows_per_second_per_core']:,}",
+                *(r["stages"][s] for s in STAGES),
+            ]
+            for r in scaling
+        ],
+    )
+    path = write_report(
+        "pipeline-spark",
+        {"engine": "spark", "master": f"local[{cores}]", "cores": cores, "scaling": scaling},
+    )
+    print(f"\nwrote {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=None)
     parser.add_argument("--baseline", default="main", help="git ref to compare with, or none")
+    parser.add_argument("--engine", choices=("local", "spark"), default="local")
+    parser.add_argument("--cores", type=int, default=2, help="spark: N of local[N]")
     args = parser.parse_args()
+    if args.engine == "spark":
+        spark_scaling(args.sizes or [100_000, 1_000_000], args.cores)
+        return
+    args.sizes = args.sizes or [10_000, 100_000, 1_000_000]
 
     baseline = None
     with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as scratch:

@@ -4,10 +4,13 @@ from pathlib import Path
 
 from modelops.params import load_params
 from modelops.pipeline.data import generate_dataset, load_dataset, write_table
+from modelops.pipeline.engines import run_on_spark, uses_spark
 from modelops.pipeline.stage import log, run_stage, stage_parser
 
 
 def main(args):
+    if uses_spark(args.params):
+        return run_on_spark("generate", args)
     data, generate = load_params(args.params, "data", "generate")
     if data.source:
         log.info("loading %s", data.source)

@@ -11,12 +11,16 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from modelops.pipeline.engines import run_on_spark
 from modelops.pipeline.stage import log, run_stage, stage_parser
 from modelops.serving.inference import Predictor
 from modelops.serving.scoring import count_rows, file_format, score_file
 
 
 def main(args):
+    if args.engine == "spark":
+        return run_on_spark("score", args)
+    args.input, args.output = Path(args.input), Path(args.output)
     predictor = Predictor.from_directory(args.model)
     kind = file_format(args.input, "INPUT")
     total = count_rows(args.input, kind) if kind == "parquet" and args.input.is_file() else None
@@ -26,13 +30,13 @@ def main(args):
     log.info("scored %d rows with %s v%s -> %s", rows, model["name"], model["version"], args.output)
 
 
-def file_argument(value: str) -> Path:
-    """A file path given on the command line; `make score` without INPUT/OUTPUT passes ''."""
+def file_argument(value: str) -> str:
+    """A path or URI (s3://...) on the command line; `make score` without INPUT/OUTPUT passes ''."""
     if not value.strip():
         raise argparse.ArgumentTypeError(
-            "empty; usage: make score INPUT=<csv|parquet> OUTPUT=<csv|parquet>"
+            "empty; usage: make score INPUT=<csv|parquet> OUTPUT=<csv|parquet> [ENGINE=spark]"
         )
-    return Path(value)
+    return value
 
 
 if __name__ == "__main__":
@@ -45,4 +49,8 @@ if __name__ == "__main__":
     )
     parser.add_argument("--model", default="models/best", help="selected model folder")
     parser.add_argument("--chunk-rows", type=int, default=50_000)
+    parser.add_argument(
+        "--engine", choices=("local", "spark"), default="local",
+        help="spark: score on Spark (compute.spark of --params), writing a Parquet folder",
+    )  # fmt: skip
     run_stage("score", main, parser)

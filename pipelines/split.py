@@ -3,10 +3,13 @@
 from modelops.params import load_params
 from modelops.pipeline.contract import read_contract
 from modelops.pipeline.data import DataError, read_table, split_dataset, write_table
+from modelops.pipeline.engines import run_on_spark, uses_spark
 from modelops.pipeline.stage import log, run_stage, stage_parser
 
 
 def main(args):
+    if uses_spark(args.params):
+        return run_on_spark("split", args)
     data, split = load_params(args.params, "data", "split")
     contract = read_contract(args.contract)
     if contract is None:

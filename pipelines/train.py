@@ -10,6 +10,7 @@ from pathlib import Path
 from modelops.params import AUTO_METRIC, load_params
 from modelops.pipeline.contract import read_contract
 from modelops.pipeline.data import DataError, file_md5, read_table
+from modelops.pipeline.engines import run_on_spark, uses_spark
 from modelops.pipeline.evaluation import task_metrics
 from modelops.pipeline.stage import log, run_stage, stage_parser
 from modelops.pipeline.tracking import (
@@ -30,6 +31,8 @@ from modelops.storage import replaced_directory, write_json
 
 
 def main(args):
+    if uses_spark(args.params):
+        return run_on_spark("train", args)
     train, evaluate = load_params(args.params, "train", "evaluate")
     candidates = parse_candidates(train.candidates)
     contract = read_contract(args.contract)

@@ -16,6 +16,7 @@ from modelops.pipeline.contract import (
     write_contract,
 )
 from modelops.pipeline.data import read_table
+from modelops.pipeline.engines import run_on_spark, uses_spark
 from modelops.pipeline.stage import StageFailed, log, run_stage, stage_parser
 from modelops.pipeline.validation import validate_dataset
 from modelops.storage import replaced_directory, write_json
@@ -24,6 +25,8 @@ REINFER_ENV = "MODELOPS_REINFER_CONTRACT"
 
 
 def main(args):
+    if uses_spark(args.params):
+        return run_on_spark("validate", args)
     data, generate, bounds = load_params(args.params, "data", "generate", "validate")
     frame = read_table(args.input)
     source = source_label(data, generate)

@@ -6,6 +6,7 @@ work when a value is missing, misspelled or out of range, naming the dotted key 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -257,6 +258,42 @@ class MonitorParams(_Section):
         return self
 
 
+SparkConfValue = str | int | float | bool
+SPARK_MASTER = re.compile(r"local(\[(\*|[1-9][0-9]*)(,[1-9][0-9]*)?\])?|yarn|(spark|k8s)://\S+")
+
+
+class SparkParams(_Section):
+    """Where the Spark engine runs: the master URL and any Spark configuration."""
+
+    master: str = Field(
+        "local[2]", description="local[N], yarn, spark://host:port or k8s://https://host:port."
+    )
+    app_name: str = Field("modelops", min_length=1)
+    conf: dict[str, SparkConfValue] = Field(
+        default_factory=dict,
+        description="Spark configuration, e.g. spark.sql.shuffle.partitions: 8.",
+    )
+
+    @model_validator(mode="after")
+    def _master_and_conf(self) -> SparkParams:
+        if not SPARK_MASTER.fullmatch(self.master):
+            raise ValueError(
+                f"master {self.master!r} is not a Spark master URL; use local[N], local[*], "
+                "yarn, spark://host:port or k8s://https://host:port"
+            )
+        bad = sorted(key for key in self.conf if not key.startswith("spark."))
+        if bad:
+            raise ValueError(f"conf keys must start with 'spark.': {', '.join(bad)}")
+        return self
+
+
+class ComputeParams(_Section):
+    """Which engine runs the data stages: `local` (pandas, one process) or `spark`."""
+
+    engine: Literal["local", "spark"] = "local"
+    spark: SparkParams = Field(default_factory=SparkParams)
+
+
 SECTIONS: dict[str, type[_Section]] = {
     "data": DataParams,
     "generate": GenerateParams,
@@ -266,6 +303,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "evaluate": EvaluateParams,
     "select": SelectParams,
     "monitor": MonitorParams,
+    "compute": ComputeParams,
 }
 
 

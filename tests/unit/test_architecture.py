@@ -145,3 +145,45 @@ def test_nothing_outside_tests_imports_tests():
         if module.split(".")[0] == "tests"
     ]
     assert not offending, "\n".join(offending)
+
+
+SPARK_ENGINE = PACKAGE / "pipeline" / "engines" / "spark"
+SPARK_MODULES = {"pyspark", "py4j"}
+
+
+def spark_imports(path: Path) -> list[str]:
+    """Imports of pyspark (or xgboost.spark, which loads it) outside the Spark engine."""
+    if path.is_relative_to(SPARK_ENGINE):
+        return []
+    return [
+        f"{path.relative_to(REPO)}:{line}: imports {module}"
+        for line, module in imports(path)
+        if module.split(".")[0] in SPARK_MODULES or module.startswith("xgboost.spark")
+    ]
+
+
+def test_pyspark_is_imported_only_by_the_spark_engine():
+    """The local engine, the stages and serving never load pyspark (350 MB, a JVM)."""
+    files = [*sources(), *(REPO / "pipelines").rglob("*.py"), *(REPO / "benchmarks").rglob("*.py")]
+    problems = [problem for path in files for problem in spark_imports(path)]
+    assert not problems, "pyspark outside src/modelops/pipeline/engines/spark:\n" + "\n".join(
+        problems
+    )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import pyspark.sql",
+        "def f():\n    from pyspark.sql import functions",
+        "import xgboost.spark",
+    ],
+)
+def test_the_spark_check_catches(tmp_path, monkeypatch, source):
+    fake_package = tmp_path / "src" / "modelops"
+    module = fake_package / "pipeline" / "planted.py"
+    module.parent.mkdir(parents=True)
+    module.write_text(source + "\n")
+    monkeypatch.setattr(sys.modules[__name__], "REPO", tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "SPARK_ENGINE", fake_package / "x")
+    assert spark_imports(module)

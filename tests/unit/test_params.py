@@ -117,3 +117,34 @@ def test_sections_are_frozen():
     train = TrainParams.model_validate({"candidates": {"xgboost": {}}})
     with pytest.raises(Exception, match="frozen"):
         train.seed = 3
+
+
+def test_compute_defaults_to_the_local_engine_and_names_bad_values():
+    from modelops.params import ComputeParams
+
+    assert parse_section({"compute": None}, "compute") == ComputeParams()
+    assert ComputeParams().engine == "local"
+    with pytest.raises(ParamsError, match=r"compute\.engine: Input should be 'local' or 'spark'"):
+        parse_section({"compute": {"engine": "dask"}}, "compute")
+    with pytest.raises(ParamsError, match=r"compute\.spark: master 'laptop' is not a Spark master"):
+        parse_section({"compute": {"spark": {"master": "laptop"}}}, "compute")
+    with pytest.raises(ParamsError, match=r"conf keys must start with 'spark\.': shuffle"):
+        parse_section({"compute": {"spark": {"conf": {"shuffle": 8}}}}, "compute")
+    with pytest.raises(ParamsError, match=r"compute\.spark\.mastr: unknown key"):
+        parse_section({"compute": {"spark": {"mastr": "yarn"}}}, "compute")
+    spark = parse_section(
+        {"compute": {"engine": "spark", "spark": {"master": "local[*]", "conf": {"spark.x": 1}}}},
+        "compute",
+    ).spark
+    assert (spark.master, dict(spark.conf)) == ("local[*]", {"spark.x": 1})
+
+
+def test_a_params_file_without_compute_runs_the_local_engine(tmp_path):
+    from modelops.pipeline.engines import compute_params, uses_spark
+
+    raw = repo_params()
+    raw.pop("compute")
+    assert compute_params(write(tmp_path, raw)).engine == "local"
+    assert not uses_spark(tmp_path / "params.yaml")
+    raw["compute"] = {"engine": "spark"}
+    assert uses_spark(write(tmp_path, raw))

@@ -217,9 +217,9 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> None:
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a Parquet file written by `write_table`."""
+    """Read a Parquet file written by `write_table` (or a folder of them: the Spark engine's)."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DataError(f"{path}: not found; run the stage that produces it (dvc repro)")
     return pd.read_parquet(path)
 
