@@ -33,13 +33,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from modelops.serving.inference import (
-    STORED_MODEL_FILE,
     InputError,
     Predictor,
     card_task,
     instance_schema,
-    load_pickled_model,
     prediction_schema,
+    read_model_card,
     service_metadata,
 )
 from modelops.serving.model import Feature
@@ -85,7 +84,7 @@ def _load_card() -> tuple[dict[str, Any] | None, str | None]:
         stored = model_ref.stored
         if stored is None:
             return None, f"model {MODEL_TAG} is not in the BentoML model store"
-        return stored.custom_objects["model_card"], None
+        return read_model_card(stored.path), None
     except Exception as exc:  # a corrupt store must not stop the process: /readyz says why
         return None, f"cannot read the card of model {MODEL_TAG}: {exc}"
 
@@ -135,13 +134,6 @@ def metadata(request: Request) -> JSONResponse:
     if METADATA is None:
         return JSONResponse({"error": CARD_ERROR}, status_code=503)
     return JSONResponse(METADATA)
-
-
-def _load_model(stored: bentoml.Model) -> Any:
-    """The pickled TabularModel of a store entry (or an older entry's framework model)."""
-    if stored.info.module:  # saved by a framework saver (bentoml.sklearn) before issue 13
-        return stored.load_model()
-    return load_pickled_model(os.path.join(stored.path, STORED_MODEL_FILE))
 
 
 # Mounted at "/" after BentoML's own routes. Plain Starlette, not FastAPI: importing FastAPI
@@ -195,7 +187,7 @@ class Classifier:
             return
         try:
             with no_gc_while_loading():  # the model and its libraries (imported on unpickling)
-                self.predictor = Predictor(_load_model(model_ref.stored), CARD)
+                self.predictor = Predictor.from_directory(model_ref.stored.path)
         except Exception as exc:  # report on /readyz and in the log instead of crashing
             self.error = f"cannot load model {MODEL_TAG}: {type(exc).__name__}: {exc}"
             log.error("not ready: %s", self.error)

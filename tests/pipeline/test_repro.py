@@ -29,8 +29,11 @@ def test_repro_builds_everything(reproduced):
     assert raw[FEATURES].isna().any().all()  # every feature column has nulls
     bento = reproduced.json("models/bento.json")
     assert bento["model_version"] == "1"
-    name, version = bento["bento_tag"].split(":")
-    assert (root / "bentoml_home/bentos" / name / version / "bento.yaml").is_file()
+    name, version = bento["model_tag"].split(":")
+    entry = root / "bentoml_home/models" / name / version
+    # the xgboost winner is packaged as its native booster (no scikit-learn to serve it)
+    assert bento["serving_format"] == "xgboost" and (entry / "booster.ubj").is_file()
+    assert not list(root.glob("bentoml_home/bentos/*/*/bento.yaml"))  # no Bento: nothing uses one
 
     summary = reproduced.json("reports/validation/summary.json")
     assert summary["success"] is True and summary["task"] == "binary"

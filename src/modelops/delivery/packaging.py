@@ -1,19 +1,24 @@
-"""Package the selected model for serving: BentoML model store + a built Bento.
+"""Package the selected model for serving: one BentoML model-store entry, the image's artifact.
 
-The model (a `TabularModel`: encoding + estimator) is pickled into a BentoML model-store entry,
-with its model card as a custom object, so the serving process needs neither mlflow nor the
-pipeline's files. BentoML's scikit-learn saver refuses it (not a BaseEstimator), and the store
-entry is only a folder: `bentoml.models.create` is BentoML's way to save any other model.
+The entry holds the model in its serving format (`modelops.serving.formats`: an XGBoost winner
+as its native booster, a linear one as its coefficients, anything else pickled) and its card as
+`model_card.json`, so the service loads it with only what that format needs, and the Lambda
+reads the same folder without importing BentoML. `bentoml.models.create` is BentoML's public
+way to save a model of any other kind; the image copies exactly this entry. No Bento is built:
+the image is made from `services/`, the locked serving dependencies and this entry.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import pickle
 from pathlib import Path
 from typing import Any
 
-from modelops.serving.inference import STORED_MODEL_FILE, Predictor
+import numpy as np
+
+from modelops.serving.formats import write_serving_model
+from modelops.serving.inference import MODEL_CARD, load_pickled_model, read_model_card
 
 DEFAULT_BENTOML_HOME = "bentoml_home"
 CARD_OBJECT = "model_card"
@@ -29,11 +34,22 @@ def use_project_bentoml_home(root: str | Path) -> str:
     return home
 
 
-def import_model(predictor: Predictor) -> str:
-    """Save the model into the BentoML model store; return its tag (name:version)."""
+def import_model(best: str | Path, probe: np.ndarray | None = None) -> tuple[str, str]:
+    """Save the selected model of `best` (models/best/) into the BentoML model store.
+
+    Args:
+        best: the folder with `model_card.json` and the pickled `TabularModel`.
+        probe: encoded rows (the test split's, say) a light serving format must match on.
+
+    Returns:
+        The tag (name:version) of the store entry and the serving format written.
+
+    """
     import bentoml
 
-    card: dict[str, Any] = predictor.card
+    best = Path(best)
+    card: dict[str, Any] = read_model_card(best)
+    model = load_pickled_model(best / card.get("model_path", "model/model.pkl"))
     with bentoml.models.create(
         card["name"],
         labels={"registry_version": str(card["version"]), "candidate": str(card["candidate"])},
@@ -41,30 +57,10 @@ def import_model(predictor: Predictor) -> str:
             "registry_version": str(card["version"]),
             "git_commit": str(card["git_commit"]),
             "data_hash": str(card["data_hash"]),
-            "task": predictor.task,
-            "features": len(predictor.features),
+            "task": str(card.get("task", "binary")),
+            "features": len(card["feature_schema"]),
         },
-        custom_objects={CARD_OBJECT: card},
     ) as saved:
-        Path(saved.path, STORED_MODEL_FILE).write_bytes(pickle.dumps(predictor.model))
-    return str(saved.tag)
-
-
-def build_bento(root: str | Path, model_tag: str) -> str:
-    """Build the Bento of `services/` pinned to `model_tag`; return the Bento tag."""
-    import bentoml
-
-    os.environ["MODELOPS_MODEL_TAG"] = model_tag  # the service resolves its model at import
-    bento = bentoml.bentos.build(
-        service="services.classifier:Classifier",
-        name="modelops-classifier",
-        include=[
-            "services/*.py",
-            "src/modelops/__init__.py",
-            "src/modelops/serving/*.py",
-            "src/modelops/serving/web/*",  # the page at / (its script and style sheet)
-        ],
-        labels={"model": model_tag},
-        build_ctx=str(root),
-    )
-    return str(bento.tag)
+        served = write_serving_model(model, saved.path, probe)
+        Path(saved.path, MODEL_CARD).write_text(json.dumps(card, indent=1))
+    return str(saved.tag), served
