@@ -17,14 +17,19 @@ ENV UV_COMPILE_BYTECODE=1 \
 RUN python3 -m venv /opt/uv && /opt/uv/bin/pip install --no-cache-dir "uv==${UV_VERSION}"
 WORKDIR /src
 COPY pyproject.toml uv.lock README.md ./
-# Only the project's own dependencies: what inference needs (no pipeline or dev groups).
-RUN /opt/uv/bin/uv sync --frozen --no-default-groups --no-install-project
+# Only the project's own dependencies: what inference needs (no pipeline or dev groups), and
+# scikit-learn only for a winner packaged as a pickled estimator (models/bento.json's
+# serving_format): an XGBoost or linear winner serves without it.
+ARG SERVING_FORMAT=pickle
+RUN /opt/uv/bin/uv sync --frozen --no-default-groups --group "serving-${SERVING_FORMAT}" \
+    --no-install-project
 COPY src/ src/
 # Dead weight at serve time: libraries' own test suites, C/Cython sources and type stubs (tens of
 # MB in scipy, sklearn, numpy), and the debug symbols of extension modules (not of the auditwheel-
 # patched libraries in *.libs/: stripping those breaks their alignment).
 WORKDIR /opt/venv/lib/python3.11/site-packages
-RUN /opt/uv/bin/uv sync --project /src --frozen --no-default-groups --no-editable \
+RUN /opt/uv/bin/uv sync --project /src --frozen --no-default-groups \
+    --group "serving-${SERVING_FORMAT}" --no-editable \
     && find . -depth -type d -name tests -not -path "*/sklearn/utils/*" -exec rm -rf {} + \
     && find . -type f \( -name "*.pyx" -o -name "*.pxd" -o -name "*.pxi" -o -name "*.pyi" \
        -o -name "*.c" -o -name "*.cpp" -o -name "*.h" \) -delete \

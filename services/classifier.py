@@ -16,10 +16,12 @@ Imports only what inference needs: bentoml, pydantic, numpy and the model's own 
 
 from __future__ import annotations
 
+import atexit
 import gc
 import json
 import logging
 import os
+import shutil
 import tempfile
 from itertools import pairwise
 from typing import Annotated, Any
@@ -32,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from modelops.serving.features import Feature
 from modelops.serving.inference import (
     InputError,
     Predictor,
@@ -41,7 +44,6 @@ from modelops.serving.inference import (
     read_model_card,
     service_metadata,
 )
-from modelops.serving.model import Feature
 from services.bentoml_private import CorkDispatcher
 from services.client_errors import bad_request, quiet_client_errors
 from services.fast_path import FastPredict
@@ -51,6 +53,9 @@ from services.speedups import cache_api_callers, no_gc_while_loading
 from services.web import page_routes
 
 log = logging.getLogger("modelops.service")
+# One INFO line per refused request (413, 415, 400) and per start: BentoML's logging leaves
+# loggers at WARNING, which silenced them.
+log.setLevel(logging.INFO)
 use_cancelling_timeout()  # before BentoML builds the app: its own timeout leaks a timer a request
 cache_api_callers()  # BentoML re-inspects the API method's signature on every request
 quiet_client_errors()  # a 4xx is one INFO line without the client's payload, not an ERROR
@@ -58,8 +63,14 @@ quiet_client_errors()  # a 4xx is one INFO line without the client's payload, no
 # BentoML's /metrics reads Prometheus in multiprocess mode from this folder. `bentoml serve` sets
 # it for its workers; a single process (services.serve, the Lambda handler) needs its own, and
 # /tmp is the one writable place on Lambda. Set before prometheus_client is first imported.
+# The folder is this process's own: removed when the service shuts down (they piled up in /tmp;
+# uvicorn ends by re-raising SIGTERM, so atexit alone does not run).
+OWN_METRICS_DIR = None
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="modelops-prometheus-")
+    OWN_METRICS_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
+        prefix="modelops-prometheus-"
+    )
+    atexit.register(shutil.rmtree, OWN_METRICS_DIR, ignore_errors=True)
 
 MODEL_TAG = os.environ.get("MODELOPS_MODEL_TAG", "modelops-classifier:latest")
 MAX_INSTANCES = int(os.environ.get("MODELOPS_MAX_INSTANCES", "1000"))
@@ -207,6 +218,12 @@ class Classifier:
         predictions = self.predictor.predict_encoded(np.vstack(matrices))
         bounds = np.cumsum([0, *(len(m) for m in matrices)])
         return [predictions[a:b] for a, b in pairwise(bounds)]
+
+    @bentoml.on_shutdown
+    def remove_own_metrics_dir(self) -> None:
+        """Remove the Prometheus folder this process made (none under `bentoml serve`)."""
+        if OWN_METRICS_DIR:
+            shutil.rmtree(OWN_METRICS_DIR, ignore_errors=True)
 
     def __is_ready__(self) -> bool:
         return self.predictor is not None
