@@ -65,6 +65,12 @@ def test_serves_the_contract_from_one_process(binary, tmp_path):
             requests.post(f"{url}/predict", json={"instances": [GOOD] * 400}),  # over 20,000 B
         ]
         assert [r.status_code for r in refused] == [415, 413]
+        unknown = [requests.get(f"{url}/probe-{i}", timeout=5) for i in range(30)]
+        assert {(r.status_code, r.text) for r in unknown} == {(404, "Not Found")}
+        assert requests.get(f"{url}/web/page.js", timeout=5).status_code == 200
+        labels = requests.get(f"{url}/metrics", timeout=5).text
+        assert "probe-" not in labels and 'endpoint="/unknown-path"' in labels  # one label
+        assert 'endpoint="/web/page.js"' in labels
     finally:
         stop(process)
     log = (tmp_path / "serve.log").read_text()
