@@ -82,8 +82,8 @@ def main() -> None:
             img.wait_http_ready(container, f"http://127.0.0.1:{port}")
             http_starts.append(time.perf_counter() - started)
 
-    features = {f["name"]: 0.0 for f in _feature_schema(tag)}
-    event = lambda_event("POST", "/predict", json.dumps({"instances": [features]}))
+    row = img.example_row(_card(tag))  # a row the model accepts: every invocation a 200
+    event = lambda_event("POST", "/predict", json.dumps({"instances": [row]}))
     lambda_runs = []
     for _ in range(RUNS):
         timings: dict = {}
@@ -155,9 +155,9 @@ def main() -> None:
     print(f"\nwrote {write_report('image', summary)}")
 
 
-def _feature_schema(tag: str) -> list[dict]:
+def _card(tag: str) -> dict:
     metadata = img.invoke_lambda_handler(tag, [lambda_event("GET", "/metadata")])[0]
-    return json.loads(metadata["body"])["feature_schema"]
+    return json.loads(metadata["body"])
 
 
 if __name__ == "__main__":
