@@ -42,6 +42,12 @@ SCENARIOS = [  # name, rows per request, wrk threads, connections
 ]
 
 
+def store_entry(model_tag: str) -> str:
+    """The folder of a BentoML model-store entry (what the image carries), from its tag."""
+    name, _, version = model_tag.partition(":")
+    return str(Path(os.environ.get("BENTOML_HOME", "bentoml_home"), "models", name, version))
+
+
 def servers(port: int, model_tag: str) -> dict[str, dict]:
     """How to start each server, and the request body it expects for some rows."""
     ours = lambda rows: {"instances": rows}  # noqa: E731
@@ -53,6 +59,8 @@ def servers(port: int, model_tag: str) -> dict[str, dict]:
         },
         "plain FastAPI + same model": {
             "cmd": [*uvicorn, "benchmarks.servers:fastapi_app"], "body": ours, "ready": "/readyz",
+            # the same core over the same packaged serving format as the service
+            "env": {"MODELOPS_MODEL_DIR": store_entry(model_tag)},
         },
         "this service (python -m services.serve)": {
             "cmd": [str(BIN / "python"), "-m", "services.serve", "--port", str(port)],
