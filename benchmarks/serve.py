@@ -120,7 +120,7 @@ def run_wrk(url: str, body: bytes, threads: int, connections: int, seconds: int)
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     os.unlink(script.name)
-    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.MULTILINE))
     if "99" not in percentiles:
         raise RuntimeError(f"wrk reported no latency distribution (no answers?):\n{out}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -202,11 +202,9 @@ def in_process(predictor: Predictor, rows: list[dict]) -> dict:
         return round(statistics.median(times), 4)
 
     matrix = predictor.encode(rows[:1])
-    estimator = predictor.model.estimator
-    predict = estimator.predict if predictor.task == "regression" else estimator.predict_proba
     return {
         "encode_1_row_ms": median_ms(lambda: predictor.encode(rows[:1]), 2000),
-        "estimator_1_row_ms": median_ms(lambda: predict(matrix), 2000),
+        "estimator_1_row_ms": median_ms(lambda: predictor.scorer.scores(matrix), 2000),
         "predictor_1_row_ms": median_ms(lambda: predictor.predict(rows[:1]), 2000),
         "predictor_100_rows_ms": median_ms(lambda: predictor.predict(rows), 300),
     }
@@ -230,7 +228,7 @@ def main() -> None:
         sys.exit("wrk is not installed: apt-get install wrk (make bench-serve does this)")
     use_project_bentoml_home(Path.cwd())  # where the package stage put the model
     bento = json.loads(Path("models/bento.json").read_text())
-    predictor = Predictor.from_directory("models/best")
+    predictor = Predictor.from_directory(store_entry(bento["model_tag"]))  # what the image serves
     rows = bench_rows(predictor.card)
 
     names = [name for name in servers(0, "") if not args.only or args.only.lower() in name.lower()]

@@ -1,6 +1,7 @@
 """`dvc repro` end to end in a copy of the repository: the default mixed-type table, the gate,
 the model card, and bad params."""
 
+import json
 import pickle
 
 import pandas as pd
@@ -31,8 +32,10 @@ def test_repro_builds_everything(reproduced):
     assert bento["model_version"] == "1"
     name, version = bento["model_tag"].split(":")
     entry = root / "bentoml_home/models" / name / version
-    # the xgboost winner is packaged as its native booster (no scikit-learn to serve it)
-    assert bento["serving_format"] == "xgboost" and (entry / "booster.ubj").is_file()
+    # the winner in its serving format: the file serving.json names, next to the card
+    spec = json.loads((entry / "serving.json").read_text())
+    assert spec["format"] == bento["serving_format"] and (entry / spec["file"]).is_file()
+    assert (entry / "model_card.json").is_file()
     assert not list(root.glob("bentoml_home/bentos/*/*/bento.yaml"))  # no Bento: nothing uses one
 
     summary = reproduced.json("reports/validation/summary.json")
