@@ -22,8 +22,12 @@ ENV UV_COMPILE_BYTECODE=1 \
 RUN python3 -m venv /opt/uv && /opt/uv/bin/pip install --no-cache-dir "uv==${UV_VERSION}"
 WORKDIR /src
 COPY pyproject.toml uv.lock README.md ./
-# Only the project's own dependencies: what inference needs (no pipeline or dev groups).
-RUN /opt/uv/bin/uv sync --frozen --no-default-groups --no-install-project
+# Only the project's own dependencies: what inference needs (no pipeline or dev groups), and
+# scikit-learn only for a winner packaged as a pickled estimator (models/bento.json's
+# serving_format): an XGBoost or linear winner serves without it.
+ARG SERVING_FORMAT=pickle
+RUN /opt/uv/bin/uv sync --frozen --no-default-groups --group "serving-${SERVING_FORMAT}" \
+    --no-install-project
 COPY src/ src/
 # Dead weight at serve time: libraries' own test suites, C/Cython sources and type stubs (tens of
 # MB in scipy, sklearn, numpy), and the debug symbols of extension modules (not of the auditwheel-
@@ -32,7 +36,8 @@ WORKDIR /opt/venv/lib/python3.11/site-packages
 # uv_cache.json (uv's note of when it built the project, for its own re-install checks) is the one
 # installed file that holds the build's time: dropped with its RECORD line, so the same commit
 # gives the same bytes.
-RUN /opt/uv/bin/uv sync --project /src --frozen --no-default-groups --no-editable \
+RUN /opt/uv/bin/uv sync --project /src --frozen --no-default-groups \
+    --group "serving-${SERVING_FORMAT}" --no-editable \
     && rm modelops-*.dist-info/uv_cache.json \
     && sed -i '/^modelops-[^/]*\.dist-info\/uv_cache\.json,/d' modelops-*.dist-info/RECORD \
     && find . -depth -type d -name tests -not -path "*/sklearn/utils/*" -exec rm -rf {} + \

@@ -42,6 +42,12 @@ SCENARIOS = [  # name, rows per request, wrk threads, connections
 ]
 
 
+def store_entry(model_tag: str) -> str:
+    """The folder of a BentoML model-store entry (what the image carries), from its tag."""
+    name, _, version = model_tag.partition(":")
+    return str(Path(os.environ.get("BENTOML_HOME", "bentoml_home"), "models", name, version))
+
+
 def servers(port: int, model_tag: str) -> dict[str, dict]:
     """How to start each server, and the request body it expects for some rows."""
     ours = lambda rows: {"instances": rows}  # noqa: E731
@@ -53,6 +59,8 @@ def servers(port: int, model_tag: str) -> dict[str, dict]:
         },
         "plain FastAPI + same model": {
             "cmd": [*uvicorn, "benchmarks.servers:fastapi_app"], "body": ours, "ready": "/readyz",
+            # the same core over the same packaged serving format as the service
+            "env": {"MODELOPS_MODEL_DIR": store_entry(model_tag)},
         },
         "this service (python -m services.serve)": {
             "cmd": [str(BIN / "python"), "-m", "services.serve", "--port", str(port)],
@@ -112,7 +120,7 @@ def run_wrk(url: str, body: bytes, threads: int, connections: int, seconds: int)
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     os.unlink(script.name)
-    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.MULTILINE))
     if "99" not in percentiles:
         raise RuntimeError(f"wrk reported no latency distribution (no answers?):\n{out}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -194,11 +202,9 @@ def in_process(predictor: Predictor, rows: list[dict]) -> dict:
         return round(statistics.median(times), 4)
 
     matrix = predictor.encode(rows[:1])
-    estimator = predictor.model.estimator
-    predict = estimator.predict if predictor.task == "regression" else estimator.predict_proba
     return {
         "encode_1_row_ms": median_ms(lambda: predictor.encode(rows[:1]), 2000),
-        "estimator_1_row_ms": median_ms(lambda: predict(matrix), 2000),
+        "estimator_1_row_ms": median_ms(lambda: predictor.scorer.scores(matrix), 2000),
         "predictor_1_row_ms": median_ms(lambda: predictor.predict(rows[:1]), 2000),
         "predictor_100_rows_ms": median_ms(lambda: predictor.predict(rows), 300),
     }
@@ -222,7 +228,7 @@ def main() -> None:
         sys.exit("wrk is not installed: apt-get install wrk (make bench-serve does this)")
     use_project_bentoml_home(Path.cwd())  # where the package stage put the model
     bento = json.loads(Path("models/bento.json").read_text())
-    predictor = Predictor.from_directory("models/best")
+    predictor = Predictor.from_directory(store_entry(bento["model_tag"]))  # what the image serves
     rows = bench_rows(predictor.card)
 
     names = [name for name in servers(0, "") if not args.only or args.only.lower() in name.lower()]

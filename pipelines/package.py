@@ -1,28 +1,28 @@
-"""Stage `package`: import models/best into the BentoML model store and build the Bento."""
+"""Stage `package`: write models/best in its serving format into the BentoML model store."""
 
 from pathlib import Path
 
-from modelops.delivery.packaging import build_bento, import_model, use_project_bentoml_home
+from modelops.delivery.packaging import import_model, use_project_bentoml_home
 from modelops.pipeline.stage import log, run_stage, stage_parser
-from modelops.serving.inference import Predictor
+from modelops.serving.inference import read_model_card
 from modelops.storage import write_json
 
 
 def main(args):
     home = use_project_bentoml_home(Path.cwd())
-    predictor = Predictor.from_directory(args.best)
-    model_tag = import_model(predictor)
-    card = predictor.card
-    log.info("imported %s version %s as %s", card["name"], card["version"], model_tag)
-    bento_tag = build_bento(Path.cwd(), model_tag)
-    log.info("built bento %s in %s", bento_tag, home)
+    card = read_model_card(args.best)
+    model_tag, served = import_model(args.best)
+    log.info(
+        "packaged %s version %s as %s (%s format) in %s",
+        card["name"], card["version"], model_tag, served, home,
+    )  # fmt: skip
     write_json(
         args.output,
         {
-            "bento_tag": bento_tag,
             "model_tag": model_tag,
-            "model_name": predictor.card["name"],
-            "model_version": str(predictor.card["version"]),
+            "serving_format": served,
+            "model_name": card["name"],
+            "model_version": str(card["version"]),
         },
     )
 
@@ -30,5 +30,5 @@ def main(args):
 if __name__ == "__main__":
     parser = stage_parser("package", __doc__)
     parser.add_argument("--best", required=True, help="the selected model folder")
-    parser.add_argument("--output", required=True, help="JSON record of the built tags")
+    parser.add_argument("--output", required=True, help="JSON record of the packaged model")
     run_stage("package", main, parser)

@@ -16,10 +16,12 @@ Imports only what inference needs: bentoml, pydantic, numpy and the model's own 
 
 from __future__ import annotations
 
+import atexit
 import gc
 import json
 import logging
 import os
+import shutil
 import tempfile
 from itertools import pairwise
 from typing import Annotated, Any
@@ -33,17 +35,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from modelops.serving.capture import Capture
+from modelops.serving.features import Feature
 from modelops.serving.inference import (
-    STORED_MODEL_FILE,
     InputError,
     Predictor,
     card_task,
     instance_schema,
-    load_pickled_model,
     prediction_schema,
+    read_model_card,
     service_metadata,
 )
-from modelops.serving.model import Feature
 from services.bentoml_private import CorkDispatcher
 from services.client_errors import bad_request, quiet_client_errors
 from services.fast_path import FastPredict
@@ -53,6 +54,9 @@ from services.speedups import cache_api_callers, no_gc_while_loading
 from services.web import page_routes
 
 log = logging.getLogger("modelops.service")
+# One INFO line per refused request (413, 415, 400) and per start: BentoML's logging leaves
+# loggers at WARNING, which silenced them.
+log.setLevel(logging.INFO)
 use_cancelling_timeout()  # before BentoML builds the app: its own timeout leaks a timer a request
 cache_api_callers()  # BentoML re-inspects the API method's signature on every request
 quiet_client_errors()  # a 4xx is one INFO line without the client's payload, not an ERROR
@@ -60,8 +64,14 @@ quiet_client_errors()  # a 4xx is one INFO line without the client's payload, no
 # BentoML's /metrics reads Prometheus in multiprocess mode from this folder. `bentoml serve` sets
 # it for its workers; a single process (services.serve, the Lambda handler) needs its own, and
 # /tmp is the one writable place on Lambda. Set before prometheus_client is first imported.
+# The folder is this process's own: removed when the service shuts down (they piled up in /tmp;
+# uvicorn ends by re-raising SIGTERM, so atexit alone does not run).
+OWN_METRICS_DIR = None
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="modelops-prometheus-")
+    OWN_METRICS_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
+        prefix="modelops-prometheus-"
+    )
+    atexit.register(shutil.rmtree, OWN_METRICS_DIR, ignore_errors=True)
 
 MODEL_TAG = os.environ.get("MODELOPS_MODEL_TAG", "modelops-classifier:latest")
 MAX_INSTANCES = int(os.environ.get("MODELOPS_MAX_INSTANCES", "1000"))
@@ -86,7 +96,7 @@ def _load_card() -> tuple[dict[str, Any] | None, str | None]:
         stored = model_ref.stored
         if stored is None:
             return None, f"model {MODEL_TAG} is not in the BentoML model store"
-        return stored.custom_objects["model_card"], None
+        return read_model_card(stored.path), None
     except Exception as exc:  # a corrupt store must not stop the process: /readyz says why
         return None, f"cannot read the card of model {MODEL_TAG}: {exc}"
 
@@ -140,13 +150,6 @@ def metadata(request: Request) -> JSONResponse:
     return JSONResponse(METADATA)
 
 
-def _load_model(stored: bentoml.Model) -> Any:
-    """The pickled TabularModel of a store entry (or an older entry's framework model)."""
-    if stored.info.module:  # saved by a framework saver (bentoml.sklearn) before issue 13
-        return stored.load_model()
-    return load_pickled_model(os.path.join(stored.path, STORED_MODEL_FILE))
-
-
 # Mounted at "/" after BentoML's own routes. Plain Starlette, not FastAPI: importing FastAPI
 # costs ~0.3 s of cold start; services.openapi documents /metadata in the service's OpenAPI.
 extra_routes = Starlette(
@@ -198,7 +201,7 @@ class Classifier:
             return
         try:
             with no_gc_while_loading():  # the model and its libraries (imported on unpickling)
-                self.predictor = Predictor(_load_model(model_ref.stored), CARD)
+                self.predictor = Predictor.from_directory(model_ref.stored.path)
         except Exception as exc:  # report on /readyz and in the log instead of crashing
             self.error = f"cannot load model {MODEL_TAG}: {type(exc).__name__}: {exc}"
             log.error("not ready: %s", self.error)
@@ -218,6 +221,12 @@ class Classifier:
         predictions = self.predictor.predict_encoded(np.vstack(matrices))
         bounds = np.cumsum([0, *(len(m) for m in matrices)])
         return [predictions[a:b] for a, b in pairwise(bounds)]
+
+    @bentoml.on_shutdown
+    def remove_own_metrics_dir(self) -> None:
+        """Remove the Prometheus folder this process made (none under `bentoml serve`)."""
+        if OWN_METRICS_DIR:
+            shutil.rmtree(OWN_METRICS_DIR, ignore_errors=True)
 
     def __is_ready__(self) -> bool:
         return self.predictor is not None

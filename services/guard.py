@@ -8,6 +8,10 @@ import logging
 from typing import Any
 
 DEFAULT_MAX_BODY_BYTES = 1_000_000
+# A body over the limit is read and thrown away, up to this much, before its 413: answering
+# while the client still sends made the server close a connection with unread data, and the
+# client got a reset instead of its 413 (9 of 30 tries with a 3.6 MB body).
+DRAIN_BYTES = 64 * 1024 * 1024
 log = logging.getLogger("modelops.service")
 
 
@@ -35,6 +39,7 @@ class RequestGuard:
             return
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            await _drain(receive)
             await _reply(send, 413, f"body over {self.max_body_bytes} bytes")
             return
         received = 0
@@ -47,6 +52,8 @@ class RequestGuard:
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
                     replied = True
+                    if message.get("more_body", False):
+                        await _drain(receive)
                     await _reply(send, 413, f"body over {self.max_body_bytes} bytes")
                     return {"type": "http.disconnect"}  # the app stops reading and gives up
             return message
@@ -56,6 +63,18 @@ class RequestGuard:
                 await send(message)
 
         await self.app(scope, limited_receive, guarded_send)
+
+
+async def _drain(receive, limit: int = DRAIN_BYTES) -> None:
+    """Read and discard the rest of a request body, up to `limit` bytes."""
+    seen = 0
+    while seen <= limit:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        seen += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 async def _reply(send, status: int, message: str) -> None:

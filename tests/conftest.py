@@ -70,7 +70,6 @@ def packaged(tmp_path_factory):
     from modelops.pipeline.data import generate_dataset
     from modelops.pipeline.selection import raw_rows
     from modelops.pipeline.training import XGBoostParams
-    from modelops.serving.inference import Predictor
     from tests.fitting import fit_table
 
     frame = generate_dataset(TINY.model_copy(update={"n_rows": 300}), DataParams())
@@ -92,7 +91,7 @@ def packaged(tmp_path_factory):
         "model_path": "model/model.pkl",
     }  # fmt: skip
     (best / "model_card.json").write_text(json.dumps(card))
-    tag = import_model(Predictor.from_directory(best))
+    tag, _ = import_model(best)
     x = frame[contract.feature_names]
     with pytest.MonkeyPatch.context() as environment:
         environment.setenv("MODELOPS_MODEL_TAG", tag)

@@ -10,7 +10,7 @@ import requests
 
 from modelops.delivery import image as img
 from modelops.delivery.local_server import free_port
-from modelops.serving.inference import STORED_MODEL_FILE
+from modelops.serving.formats import BOOSTER_FILE, ESTIMATOR_FILE, LINEAR_FILE
 
 pytestmark = [pytest.mark.container, pytest.mark.slow, pytest.mark.xdist_group("container")]
 
@@ -78,10 +78,11 @@ def test_missing_model_is_not_ready_and_says_why(built_image):
 
 def test_corrupt_model_file_is_not_ready_and_says_why(built_image, tmp_path):
     model = img.packaged_model()
-    corrupt = tmp_path / STORED_MODEL_FILE
+    served = MODEL_FILES[model.get("serving_format", "pickle")]
+    corrupt = tmp_path / served
     corrupt.write_bytes(b"\x80\x04 this is not a model")
     corrupt.chmod(0o644)
-    target = f"/app/bentoml_home/models/{model['name']}/{model['version']}/{STORED_MODEL_FILE}"
+    target = f"/app/bentoml_home/models/{model['name']}/{model['version']}/{served}"
     port = free_port()
     args = [*img.http_container_args(port), "-v", f"{corrupt}:{target}:ro"]
     with img.running(built_image, *args) as container:
@@ -94,6 +95,26 @@ def test_corrupt_model_file_is_not_ready_and_says_why(built_image, tmp_path):
         response = requests.post(f"{url}/predict", json={"instances": [row]}, timeout=5)
         assert response.status_code == 503, response.text
         assert "cannot load model" in response.text
+
+
+MODEL_FILES = {"xgboost": BOOSTER_FILE, "linear": LINEAR_FILE, "pickle": ESTIMATOR_FILE}
+
+
+def test_the_image_installs_only_what_the_winners_format_needs(built_image):
+    """An XGBoost or linear winner's image has no scikit-learn or pandas; its Lambda path
+    imports no BentoML or web framework either."""
+    code = (
+        "import importlib.util as u, sys; import services.lambda_handler; "
+        "print(sorted(n for n in ('sklearn', 'pandas') if u.find_spec(n)), "
+        "sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'sklearn', 'pandas', 'bentoml', 'starlette', 'mangum', 'fastapi'}))"
+    )
+    out = img.docker("run", "--rm", "--read-only", "--tmpfs", "/tmp", "--entrypoint", "python",
+                     built_image, "-c", code)  # fmt: skip
+    installed, imported = out.stdout.strip().splitlines()[-1].split("] [")
+    assert imported.strip("[]") == ""
+    if img.packaged_model().get("serving_format", "pickle") != "pickle":
+        assert installed.strip("[]") == ""
 
 
 def assert_not_ready(container, url: str, reason: str, timeout: float = 60.0) -> None:

@@ -1,6 +1,7 @@
 """`dvc repro` end to end in a copy of the repository: the default mixed-type table, the gate,
 the model card, and bad params."""
 
+import json
 import pickle
 
 import pandas as pd
@@ -32,8 +33,13 @@ def test_repro_builds_everything(reproduced):
     bento = reproduced.json("models/bento.json")
     card = reproduced.json("models/best/model_card.json")
     assert bento["model_version"] == card["version"] and len(card["version"]) == 12
-    name, version = bento["bento_tag"].split(":")
-    assert (root / "bentoml_home/bentos" / name / version / "bento.yaml").is_file()
+    name, version = bento["model_tag"].split(":")
+    entry = root / "bentoml_home/models" / name / version
+    # the winner in its serving format: the file serving.json names, next to the card
+    spec = json.loads((entry / "serving.json").read_text())
+    assert spec["format"] == bento["serving_format"] and (entry / spec["file"]).is_file()
+    assert (entry / "model_card.json").is_file()
+    assert not list(root.glob("bentoml_home/bentos/*/*/bento.yaml"))  # no Bento: nothing uses one
 
     summary = reproduced.json("reports/validation/summary.json")
     assert summary["success"] is True and summary["task"] == "binary"

@@ -16,11 +16,16 @@ from services.classifier import Classifier
 with TestClient(Classifier.to_asgi(), follow_redirects=False) as client:
     for line in sys.stdin:
         request = json.loads(line)
-        response = client.request(request["method"], request["path"], json=request.get("json"))
+        if "body" in request:  # raw text with the headers given (content type included)
+            response = client.request(request["method"], request["path"],
+                                      content=request["body"].encode(),
+                                      headers=request.get("headers") or {})  # fmt: skip
+        else:
+            response = client.request(request["method"], request["path"], json=request.get("json"))
         try:
             body = response.json()
         except ValueError:
             body = response.text
-        headers = {name: response.headers.get(name) for name in ("content-type", "server")}
+        headers = {name: response.headers.get(name) for name in ("content-type", "server", "allow")}
         print(json.dumps({"status": response.status_code, "body": body, "headers": headers}),
               flush=True)  # fmt: skip

@@ -27,13 +27,12 @@ class LambdaContext:
 def typed(tmp_path_factory):
     """Per task: the model, its raw rows and card, packaged as `make run` packages it."""
     from modelops.delivery.packaging import import_model
-    from modelops.serving.inference import Predictor
 
     built = {}
     for task in typed_models.TASKS:
         model, rows, card = typed_models.build(task)
         best = typed_models.write_best(tmp_path_factory.mktemp(f"best-{task}"), model, card)
-        tag = import_model(Predictor.from_directory(best))
+        tag, _ = import_model(best)
         built[task] = {"model": model, "rows": rows, "card": card, "tag": tag, "best": best}
     return built
 

@@ -183,12 +183,16 @@ def test_a_corrupt_model_is_not_ready_and_predict_says_why(binary):
     """The card loads but the model file does not: 503 with the reason, never a prediction."""
     import bentoml
 
-    from modelops.delivery.packaging import CARD_OBJECT
-    from modelops.serving.inference import STORED_MODEL_FILE
+    from modelops.serving.formats import SERVING_FILE
+    from modelops.serving.inference import MODEL_CARD
     from tests.service.conftest import run_driver
 
-    with bentoml.models.create("typed-corrupt", custom_objects={CARD_OBJECT: binary["card"]}) as m:
-        Path(m.path, STORED_MODEL_FILE).write_bytes(b"\x80\x04 this is not a model")
+    packaged = Path(bentoml.models.get(binary["tag"]).path)
+    with bentoml.models.create("typed-corrupt") as m:
+        for name in (MODEL_CARD, SERVING_FILE):
+            Path(m.path, name).write_bytes(Path(packaged, name).read_bytes())
+        model_file = json.loads(Path(m.path, SERVING_FILE).read_text())["file"]
+        Path(m.path, model_file).write_bytes(b"\x80\x04 this is not a model")
     row = example_row(binary["model"])
     ready, predict = run_driver(
         "tests.service.asgi_driver",

@@ -152,6 +152,8 @@ def build(base_image: str | None = None, no_cache: bool = False) -> str:
         "MODEL_NAME": model["name"],
         "MODEL_VERSION": model["version"],
         "MODEL_REGISTRY_VERSION": model["model_version"],
+        # scikit-learn is installed only for a pickled winner (older records: assume one)
+        "SERVING_FORMAT": model.get("serving_format", "pickle"),
         "GIT_COMMIT": git_commit(),
         "SOURCE_URL": os.environ.get("SOURCE_URL", "unknown"),
     }

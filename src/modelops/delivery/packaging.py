@@ -1,10 +1,11 @@
-"""Package the selected model for serving: BentoML model store + a built Bento.
+"""Package the selected model for serving: one BentoML model-store entry, the image's artifact.
 
-The model (a `TabularModel`: encoding + estimator) is pickled into a BentoML model-store entry,
-with its model card as a custom object, so the serving process needs neither mlflow nor the
-pipeline's files. `bentoml.models.create` (BentoML's way to save a model of any kind) makes the
-store entry a plain folder holding that pickle, which the service loads itself; the scikit-learn
-framework saver is not used.
+The entry holds the model in its serving format (`modelops.serving.formats`: an XGBoost winner
+as its native booster, a linear one as its coefficients, anything else pickled) and its card as
+`model_card.json`, so the service loads it with only what that format needs, and the Lambda
+reads the same folder without importing BentoML. `bentoml.models.create` is BentoML's public
+way to save a model of any other kind; the image copies exactly this entry. No Bento is built:
+the image is made from `services/`, the locked serving dependencies and this entry.
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ import contextlib
 import hashlib
 import json
 import os
-import pickle
 from pathlib import Path
 from typing import Any
 
-from modelops.serving.inference import STORED_MODEL_FILE, Predictor
+import numpy as np
+
+from modelops.serving.formats import SERVING_FILE, write_serving_model
+from modelops.serving.inference import MODEL_CARD, load_pickled_model, read_model_card
 
 DEFAULT_BENTOML_HOME = "bentoml_home"
 CARD_OBJECT = "model_card"
-BENTO_NAME = "modelops-classifier"
 
 
 def use_project_bentoml_home(root: str | Path) -> str:
@@ -42,66 +44,44 @@ def content_hash(*parts: bytes) -> str:
     return digest.hexdigest()[:16]
 
 
-def import_model(predictor: Predictor) -> str:
-    """Save the model into the BentoML model store; return its tag (name:version).
+def import_model(best: str | Path, probe: np.ndarray | None = None) -> tuple[str, str]:
+    """Save the selected model of `best` (models/best/) into the BentoML model store.
 
     The version is a hash of the model and its card, not BentoML's random one: the same selected
     model gets the same tag (models/bento.json is a DVC output, compared byte for byte), and an
     entry already in the store is reused as it is (its files are what an image copies).
+
+    Args:
+        best: the folder with `model_card.json` and the pickled `TabularModel`.
+        probe: encoded rows (the test split's, say) a light serving format must match on.
+
+    Returns:
+        The tag (name:version) of the store entry and the serving format written.
+
     """
     import bentoml
     from bentoml.exceptions import NotFound
 
-    card: dict[str, Any] = predictor.card
-    model_bytes = pickle.dumps(predictor.model)
-    version = content_hash(model_bytes, json.dumps(card, sort_keys=True).encode())
+    best = Path(best)
+    card: dict[str, Any] = read_model_card(best)
+    model_file = best / card.get("model_path", "model/model.pkl")
+    version = content_hash(model_file.read_bytes(), json.dumps(card, sort_keys=True).encode())
     tag = f"{card['name']}:{version}"
     with contextlib.suppress(NotFound):
-        return str(bentoml.models.get(tag).tag)
+        existing = bentoml.models.get(tag)
+        spec = json.loads(Path(existing.path, SERVING_FILE).read_text())
+        return str(existing.tag), str(spec["format"])
+    model = load_pickled_model(model_file)
     with bentoml.models.create(
         tag,
         labels={"version": str(card["version"]), "candidate": str(card["candidate"])},
         metadata={
             "version": str(card["version"]),  # the card's content version
             "data_hash": str(card["data_hash"]),
-            "task": predictor.task,
-            "features": len(predictor.features),
+            "task": str(card.get("task", "binary")),
+            "features": len(card["feature_schema"]),
         },
-        custom_objects={CARD_OBJECT: card},
     ) as saved:
-        Path(saved.path, STORED_MODEL_FILE).write_bytes(model_bytes)
-    return str(saved.tag)
-
-
-def build_bento(root: str | Path, model_tag: str) -> str:
-    """Build the Bento of `services/` pinned to `model_tag`; return the Bento tag.
-
-    Its version is a hash of the model tag and the files it includes (a Bento already in the
-    store with that version is reused), so the same code and model give the same tag.
-    """
-    import bentoml
-    from bentoml.exceptions import NotFound
-
-    os.environ["MODELOPS_MODEL_TAG"] = model_tag  # the service resolves its model at import
-    include = [
-        "services/*.py",
-        "src/modelops/__init__.py",
-        "src/modelops/serving/*.py",
-        "src/modelops/serving/web/*",  # the page at / (its script and style sheet)
-    ]
-    files = sorted({f for pattern in include for f in Path(root).glob(pattern) if f.is_file()})
-    version = content_hash(
-        model_tag.encode(),
-        *(f"{f.relative_to(root).as_posix()}\0".encode() + f.read_bytes() for f in files),
-    )
-    with contextlib.suppress(NotFound):
-        return str(bentoml.bentos.get(f"{BENTO_NAME}:{version}").tag)
-    bento = bentoml.bentos.build(
-        service="services.classifier:Classifier",
-        name=BENTO_NAME,
-        version=version,
-        include=include,
-        labels={"model": model_tag},
-        build_ctx=str(root),
-    )
-    return str(bento.tag)
+        served = write_serving_model(model, saved.path, probe)
+        Path(saved.path, MODEL_CARD).write_text(json.dumps(card, indent=1))
+    return str(saved.tag), served

@@ -1,16 +1,17 @@
 """Inference: raw rows (numbers, booleans, category strings, nulls) to predictions, for every task.
 
-The `Predictor` is the selected `TabularModel` with its model card. The service, the Lambda
-handler and batch scoring share it; the request and response schemas the service publishes are
-derived here from the card's `feature_schema`, task and classes (never a second hand-kept list).
+The `Predictor` is the packaged model (a scorer in its serving format, `modelops.serving.formats`)
+with its model card. The service, the Lambda handler and batch scoring share it; the request and
+response schemas the service publishes are derived here from the card's `feature_schema`, task
+and classes (never a second hand-kept list). Predictions come out as `Outputs`, computed once and
+shown as an HTTP answer or as columns.
 
-Serving-safe: imports numpy and pydantic only (never mlflow, great_expectations or dvc), so the
-service, the Lambda handler and batch scoring share it without paying for the pipeline's imports.
+Serving-safe: imports numpy and pydantic only (never mlflow, great_expectations, dvc, nor
+scikit-learn or pandas: the model's format imports what it needs).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import pickle
 import warnings
@@ -22,12 +23,19 @@ import numpy as np
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr
 from typing_extensions import TypedDict
 
-from modelops.serving.model import EncodingError, Feature, TabularModel
+from modelops.serving.features import EncodingError, Feature, encode_frame, encode_rows
+from modelops.serving.formats import (
+    SERVING_FILE,
+    EstimatorScorer,
+    FormatError,
+    Scorer,
+    load_scorer,
+    read_spec,
+)
+from modelops.serving.outputs import Outputs, plain
 
 MODEL_CARD = "model_card.json"
-STORED_MODEL_FILE = "model.pkl"  # the pickled TabularModel inside a BentoML model-store entry
 DEFAULT_THRESHOLD = 0.5
-PROBABILITY_DIGITS = 6
 
 FiniteNumber = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 """A JSON number: not a string or a boolean, not NaN or Infinity (an integer is accepted)."""
@@ -124,7 +132,7 @@ def instance_schema(features: Sequence[Feature]) -> type:
 
     Number columns take finite JSON numbers, boolean columns true/false, category columns strings
     (integer-coded ones also integers); unseen categories are accepted. Validated rows stay plain
-    dicts keyed by the real column names, so they go straight to `TabularModel.encode_rows`.
+    dicts keyed by the real column names, so they go straight to `Predictor.encode`.
     """
     instance = TypedDict("Instance", {f.name: _field_type(f) for f in features})  # type: ignore[misc]
     instance.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
@@ -141,7 +149,7 @@ def prediction_schema(task: str, classes: Sequence[Any]) -> type:
     probabilities = TypedDict("Probabilities", dict.fromkeys(keys, probability))  # type: ignore[misc]
     fields: dict[str, Any] = {
         "label": Annotated[
-            Literal[tuple(_plain(c) for c in classes)],  # type: ignore[valid-type]
+            Literal[tuple(plain(c) for c in classes)],  # type: ignore[valid-type]
             Field(description="Predicted class, as the target column names it."),
         ],
         "probabilities": Annotated[
@@ -211,51 +219,26 @@ def example_instance(card: Mapping[str, Any]) -> dict[str, Any]:
 # --- the predictor ---------------------------------------------------------------------------
 
 
-def _single_threaded(estimator: Any) -> Any:
-    """Make the estimator (and every step of a pipeline) predict on one thread.
-
-    Requests are small: a thread pool per call (XGBoost's OpenMP, scikit-learn's joblib) costs
-    more than it saves and lengthens the latency tail (measured with make bench-serve).
-    """
-    try:
-        params = estimator.get_params(deep=True)
-    except (AttributeError, TypeError):
-        return estimator
-    updates = {
-        key: 1
-        for key, value in params.items()
-        if key.rsplit("__", 1)[-1] in ("n_jobs", "nthread", "thread_count") and value != 1
-    }
-    if updates:
-        with contextlib.suppress(TypeError, ValueError):  # an estimator that refuses: as it is
-            estimator.set_params(**updates)
-    return estimator
-
-
-def as_tabular_model(model: Any, card: Mapping[str, Any]) -> TabularModel:
-    """The model as a `TabularModel`; an older binary estimator is wrapped using its card."""
-    if isinstance(model, TabularModel):
-        return model
-    return TabularModel(
-        features=[Feature.from_schema(entry) for entry in card["feature_schema"]],
-        estimator=model,
-        task=card_task(card)[0],  # type: ignore[arg-type]
-        classes=card_task(card)[1],
-        threshold=float(card.get("threshold", DEFAULT_THRESHOLD)),
-    )
-
-
 class Predictor:
-    """The selected model with its card: raw rows in, predictions in the service's shape out."""
+    """The packaged model with its card: raw rows in, `Outputs` out (one prediction path)."""
 
-    def __init__(self, model: Any, card: dict[str, Any]):
-        self.model = as_tabular_model(model, card)
-        _single_threaded(self.model.estimator)
+    def __init__(
+        self,
+        scorer: Scorer,
+        card: dict[str, Any],
+        features: Sequence[Feature] | None = None,
+        threshold: float | None = None,
+    ):
+        self.scorer = scorer
         self.card = card
-        self.task: str = self.model.task
-        self.classes: list[Any] = self.model.classes
-        self.feature_schema: list[Feature] = self.model.features
-        self.features: list[str] = self.model.feature_names
+        self.task, self.classes = card_task(card)
+        self.threshold = float(
+            card.get("threshold", DEFAULT_THRESHOLD) if threshold is None else threshold
+        )
+        if features is None:
+            features = [Feature.from_schema(entry) for entry in card["feature_schema"]]
+        self.feature_schema: list[Feature] = list(features)
+        self.features: list[str] = [feature.name for feature in self.feature_schema]
         self._index = {name: position for position, name in enumerate(self.features)}
         # Rows arrive as arrays in schema order; sklearn would warn on every call that the
         # array has no column names although the order is guaranteed here.
@@ -263,10 +246,30 @@ class Predictor:
 
     @classmethod
     def from_directory(cls, path: str | Path) -> Predictor:
-        """Load `models/best/`-shaped folders: `model_card.json` + `model/model.pkl`."""
+        """Load a serving folder, or a `models/best/`-shaped one.
+
+        A serving folder holds `serving.json` (what the package stage writes); `models/best/`
+        holds `model_card.json` and the pickled model the card's `model_path` names.
+
+        Raises:
+            ModelLoadError: the card or the model is missing or unreadable.
+
+        """
         path = Path(path)
         card = read_model_card(path)
-        return cls(load_pickled_model(path / card.get("model_path", "model/model.pkl")), card)
+        if (path / SERVING_FILE).is_file():
+            try:
+                spec = read_spec(path)
+                scorer = load_scorer(path, spec)
+            except FormatError as exc:
+                raise ModelLoadError(str(exc)) from None
+            features = [Feature.from_schema(entry) for entry in spec["features"]]
+            return cls(scorer, card, features, spec.get("threshold"))
+        model = load_pickled_model(path / card.get("model_path", "model/model.pkl"))
+        if hasattr(model, "scores") and hasattr(model, "features"):  # a TabularModel
+            return cls(EstimatorScorer(model.estimator, model.task), card, model.features,
+                       model.threshold)  # fmt: skip
+        return cls(EstimatorScorer(model, card_task(card)[0]), card)  # an older bare estimator
 
     @property
     def model_info(self) -> dict[str, str]:
@@ -301,46 +304,33 @@ class Predictor:
             if len(row) != width or any(name not in self._index for name in row):
                 self.check_columns(row)
         try:
-            return self.model.encode_rows(rows)
+            return encode_rows(self.feature_schema, rows)
         except EncodingError as exc:
             raise InputError(str(exc)) from None
 
-    def predict_encoded(self, matrix: np.ndarray) -> list[dict[str, Any]]:
-        """One prediction per row of an encoded matrix, in the service's response shape."""
+    def encode_frame(self, frame: Any) -> np.ndarray:
+        """A DataFrame with (at least) the feature columns to the float matrix.
+
+        Raises:
+            EncodingError: a missing column, or a value that cannot stand in its column.
+
+        """
+        return encode_frame(self.feature_schema, frame)
+
+    def outputs(self, matrix: np.ndarray) -> Outputs:
+        """The predictions of an encoded matrix: the one place the model is asked."""
         if matrix.ndim != 2 or matrix.shape[1] != len(self.features):
             raise InputError(f"expected {len(self.features)} features per row")
-        return self.model.predict_encoded(matrix)
+        return Outputs.of(self.task, self.classes, self.threshold, self.scorer.scores(matrix))
+
+    def predict_encoded(self, matrix: np.ndarray) -> list[dict[str, Any]]:
+        """One prediction per row of an encoded matrix, in the service's response shape."""
+        return self.outputs(matrix).records()
 
     def predict(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Predict rows given as {feature: raw value} mappings."""
         return self.predict_encoded(self.encode(rows))
 
     def prediction_columns(self, matrix: np.ndarray) -> dict[str, np.ndarray]:
-        """The predictions of an encoded matrix as columns, for batch scoring.
-
-        Classification: `label` (original class values), `probability` (binary: of the positive
-        class) and `proba_<class>` per class; regression: `value`. Same numbers as
-        `predict_encoded`, without a dict per row.
-        """
-        estimator = self.model.estimator
-        if self.task == "regression":
-            return {"value": np.asarray(estimator.predict(matrix), dtype=np.float64).reshape(-1)}
-        probabilities = np.asarray(estimator.predict_proba(matrix), dtype=np.float64)
-        if self.task == "binary":
-            chosen = (probabilities[:, 1] >= self.model.threshold).astype(int)
-        else:
-            chosen = probabilities.argmax(axis=1)
-        labels = np.empty(len(self.classes), dtype=object)
-        labels[:] = [_plain(c) for c in self.classes]
-        columns: dict[str, np.ndarray] = {"label": labels[chosen]}
-        rounded = probabilities.round(PROBABILITY_DIGITS)
-        if self.task == "binary":
-            columns["probability"] = rounded[:, 1]
-        for position, label in enumerate(self.classes):
-            columns[f"proba_{label}"] = rounded[:, position]
-        return columns
-
-
-def _plain(value: Any) -> Any:
-    """A NumPy scalar as the Python value JSON can carry."""
-    return value.item() if isinstance(value, np.generic) else value
+        """The predictions of an encoded matrix as columns, for batch scoring."""
+        return self.outputs(matrix).columns()

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from modelops.serving.features import EncodingError
 from modelops.serving.inference import InputError, Predictor
-from modelops.serving.model import EncodingError
 from modelops.storage import atomic_path
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -83,11 +83,11 @@ def score_file(
                 if chunk.empty:  # a header-only CSV: nothing to type-check or score
                     continue
                 try:
-                    matrix = predictor.model.encode_frame(chunk)
+                    matrix = predictor.encode_frame(chunk)
                 except EncodingError as exc:
                     rows = f"rows {total}-{total + len(chunk) - 1}"
                     raise InputError(f"INPUT {source}, {rows}: {exc}") from None
-                scored = chunk.assign(**predictor.prediction_columns(matrix))
+                scored = chunk.assign(**predictor.outputs(matrix).columns())
                 writer = _write(scored, tmp, out_kind, writer, first=index == 0)
                 total += len(chunk)
                 if progress is not None:

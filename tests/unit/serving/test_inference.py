@@ -10,6 +10,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 from sklearn.linear_model import LogisticRegression
 
+from modelops.serving.formats import EstimatorScorer
 from modelops.serving.inference import (
     DEFAULT_THRESHOLD,
     InputError,
@@ -50,7 +51,7 @@ def test_predictions_match_the_model_and_keep_row_order(built):
 
 def test_the_estimator_predicts_on_one_thread(built):
     predictor = Predictor.from_directory(built["folder"])
-    jobs = {k: v for k, v in predictor.model.estimator.get_params().items() if "n_jobs" in k}
+    jobs = {k: v for k, v in predictor.scorer.estimator.get_params().items() if "n_jobs" in k}
     assert set(jobs.values()) <= {1, None}  # built with n_jobs=2 (xgboost, random forest)
     if built["task"] != "regression":
         assert 2 not in jobs.values() and jobs
@@ -125,7 +126,7 @@ def test_an_older_all_numeric_binary_model_is_served_as_binary_0_1():
     estimator = LogisticRegression().fit(x, (x[:, 0] > 0).astype(int))
     schema = [{"name": "a", "dtype": "float64"}, {"name": "b", "dtype": "float64"}]
     card = {"name": "old", "version": "1", "feature_schema": schema}
-    predictor = Predictor(estimator, card)
+    predictor = Predictor(EstimatorScorer(estimator, "binary"), card)
     [prediction] = predictor.predict([{"a": 2.0, "b": 0.0}])
     assert prediction["label"] == 1 and set(prediction["probabilities"]) == {"0", "1"}
     metadata = service_metadata(card, 10)
@@ -296,7 +297,9 @@ def test_example_instance_is_a_row_the_schema_accepts(built):
     schema = TypeAdapter(instance_schema([Feature.from_schema(f) for f in card["feature_schema"]]))
     for row in (example_instance(card), built_row):
         assert schema.validate_python(row) == row
-        assert Predictor(built["model"], card).predict([row])
+        assert Predictor(EstimatorScorer(built["model"].estimator, built["task"]), card).predict(
+            [row]
+        )
 
 
 class FixedProbabilities:
@@ -327,14 +330,18 @@ OLD_CARD = {"name": "old", "version": "1", "feature_schema": [{"name": "a", "dty
 
 def test_a_probability_at_the_threshold_is_the_positive_class_in_rows_and_columns():
     estimator = FixedProbabilities([[0.25, 0.75], [0.5, 0.5], [0.6, 0.4]])  # exact in float32
-    predictor = Predictor(estimator, OLD_CARD | {"threshold": 0.75})  # the card's threshold
+    predictor = Predictor(
+        EstimatorScorer(estimator, "binary"), OLD_CARD | {"threshold": 0.75}
+    )  # the card's threshold
     matrix = predictor.encode([{"a": 1.0}] * 3)
     assert [p["label"] for p in predictor.predict_encoded(matrix)] == [1, 0, 0]
     columns = predictor.prediction_columns(matrix)
     assert columns["label"].tolist() == [1, 0, 0]
     assert columns["probability"].tolist() == pytest.approx([0.75, 0.5, 0.4])
     assert {c.dtype for c in columns.values() if c.dtype != object} == {np.dtype(np.float64)}
-    default = Predictor(estimator, OLD_CARD)  # no threshold on the card: 0.5
+    default = Predictor(
+        EstimatorScorer(estimator, "binary"), OLD_CARD
+    )  # no threshold on the card: 0.5
     assert default.prediction_columns(matrix)["label"].tolist() == [1, 1, 0]
 
 
@@ -342,10 +349,13 @@ def test_a_probability_at_the_threshold_is_the_positive_class_in_rows_and_column
 def test_every_thread_setting_of_an_estimator_is_set_to_one_and_a_refusal_is_harmless(refusal):
     threads = {"nthread": 4, "model__thread_count": 8, "pipe__model__n_jobs": -1, "n_jobs": 1}
     estimator = FixedProbabilities([[0.5, 0.5]], threads)
-    Predictor(estimator, OLD_CARD)
+    EstimatorScorer(estimator, "binary")
     assert estimator.threads == dict.fromkeys(threads, 1)
     stubborn = FixedProbabilities([[0.2, 0.8]], {"nthread": 4}, refuse=refusal)
-    assert Predictor(stubborn, OLD_CARD).predict([{"a": 0.0}])[0]["label"] == 1
+    assert (
+        Predictor(EstimatorScorer(stubborn, "binary"), OLD_CARD).predict([{"a": 0.0}])[0]["label"]
+        == 1
+    )
     assert stubborn.threads == {"nthread": 4}
 
 
@@ -356,7 +366,7 @@ def test_arrays_without_column_names_do_not_warn_on_every_prediction():
     estimator = LogisticRegression().fit(frame, [0, 0, 1, 1])  # fitted with names
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        predictor = Predictor(estimator, OLD_CARD)
+        predictor = Predictor(EstimatorScorer(estimator, "binary"), OLD_CARD)
         predictor.predict([{"a": 2.5}])
         warnings.warn("a warning of its own", UserWarning, stacklevel=1)
     assert [str(w.message) for w in caught] == ["a warning of its own"]  # others still show
@@ -387,7 +397,9 @@ class FixedValues:
 
 
 def test_regression_columns_are_one_float64_value_per_row():
-    predictor = Predictor(FixedValues(), OLD_CARD | {"task": "regression"})
+    predictor = Predictor(
+        EstimatorScorer(FixedValues(), "regression"), OLD_CARD | {"task": "regression"}
+    )
     columns = predictor.prediction_columns(predictor.encode([{"a": 1.0}] * 3))
     assert list(columns) == ["value"] and columns["value"].dtype == np.float64
     assert columns["value"].tolist() == [0.0, 0.25, 0.5]

@@ -1,0 +1,252 @@
+"""HTTP answers of the service without a web framework: what the Lambda handler serves directly.
+
+`Service.answer(method, path, headers, body)` gives the status, headers and body of every route
+the container service has, from the core alone (card, validation, `Outputs`, the page): the
+Lambda serves Function URL events with it and imports neither BentoML nor a web framework. The
+bodies are the container's, byte for byte where it matters to a client: the same 400 shape
+(`{"error": "<n> validation error for Input", "detail": [{"type", "loc", "msg"...}]}`, pydantic's
+own errors of the same request model), 413/415/503 `{"error": ...}`, plain-text 404/405.
+`tests/service/test_adapters.py` sends one list of requests to both and compares.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import mimetypes
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError, create_model
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from modelops.serving.capture import Capture
+from modelops.serving.features import Feature
+from modelops.serving.inference import (
+    InputError,
+    ModelLoadError,
+    Predictor,
+    card_task,
+    instance_schema,
+    read_model_card,
+    service_metadata,
+)
+from modelops.serving.page import ASSETS, DOCS_PAGE, render_page
+
+log = logging.getLogger("modelops.service")
+JSON = "application/json"
+TEXT = "text/plain; charset=utf-8"
+HTML = "text/html; charset=utf-8"
+NOT_READY = "Service is not ready because .__is_ready__() returns False."
+# Routes by path: the methods each takes. Metrics are labelled by these paths only (and "other"),
+# so unknown paths cannot grow them.
+ROUTES = {
+    "/predict": ("POST",),
+    "/metadata": ("GET", "HEAD"),
+    "/": ("GET",),
+    "/docs": ("GET",),
+    "/docs.json": ("GET",),
+    "/livez": ("GET", "HEAD"),
+    "/readyz": ("GET", "HEAD"),
+    "/metrics": ("GET",),
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One HTTP answer: status, body and the headers that matter (content type, allow)."""
+
+    status: int
+    body: bytes = b""
+    content_type: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def header_map(self) -> dict[str, str]:
+        """The headers as a dict, content type first."""
+        found = {"content-type": self.content_type} if self.content_type else {}
+        return found | dict(self.headers)
+
+
+def compact_json(data: Any, status: int = 200) -> Answer:
+    """A JSON answer written as Starlette's JSONResponse writes it (BentoML's error bodies)."""
+    body = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return Answer(status, body.encode(), JSON)
+
+
+def error(status: int, message: str) -> Answer:
+    """`{"error": message}` as the request guard writes it (413, 415)."""
+    return Answer(status, json.dumps({"error": message}).encode(), JSON)
+
+
+def bad_request(message: str, loc: tuple[Any, ...] = ("instances",)) -> ValidationError:
+    """A 400 in the service's one error shape, from the model's input check `message`."""
+    detail: InitErrorDetails = {
+        "type": PydanticCustomError("invalid_input", "{message}", {"message": message}),
+        "loc": loc,
+        "input": None,
+    }
+    return ValidationError.from_exception_data("Input", [detail])
+
+
+def validation_answer(exc: ValidationError) -> Answer:
+    """The 400 of a request the schema refuses, as BentoML's API route writes it."""
+    return compact_json(
+        {
+            "error": f"{exc.error_count()} validation error for {exc.title}",
+            "detail": exc.errors(include_context=False, include_input=False),
+        },
+        400,
+    )
+
+
+def request_model(features: list[Feature], max_instances: int) -> type:
+    """The body of `POST /predict`: `{"instances": [1..max_instances rows]}`, named Input."""
+    instance = instance_schema(features)
+    rows = Annotated[list[instance], Field(min_length=1, max_length=max_instances)]  # type: ignore[valid-type]
+    return create_model("Input", instances=(rows, ...))
+
+
+class Service:
+    """The service's routes over a packaged model folder, framework-free."""
+
+    def __init__(self, folder: str | Path | None, max_instances: int, max_body_bytes: int):
+        self.max_instances = max_instances
+        self.max_body_bytes = max_body_bytes
+        self.card: dict[str, Any] | None = None
+        self.predictor: Predictor | None = None
+        self.error: str | None = None
+        self.counts: Counter[tuple[str, str, int]] = Counter()
+        try:
+            if folder is None:
+                raise ModelLoadError("no model folder given")
+            self.card = read_model_card(folder)
+        except ModelLoadError as exc:
+            self.error = f"cannot read the model card: {exc}"
+        features = [Feature.from_schema(f) for f in (self.card or {}).get("feature_schema", [])]
+        self.input = request_model(features, max_instances)
+        if self.card is not None:
+            try:
+                self.predictor = Predictor.from_directory(folder)  # type: ignore[arg-type]
+            except ModelLoadError as exc:
+                self.error = f"cannot load model: {exc}"
+        if self.error:
+            log.error("not ready: %s", self.error)
+        self.metadata = service_metadata(self.card, max_instances) if self.card else None
+        # Prediction capture for the monitor: off unless MODELOPS_CAPTURE(_DIR) asks
+        # (docs/monitoring.md); on Lambda MODELOPS_CAPTURE=log writes one JSON line per record.
+        self.capture = Capture.from_environment(self.card) if self.card else None
+
+    # --- routes -------------------------------------------------------------------------------
+
+    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
+        """The answer to one request (`headers` with lower-case names)."""
+        method = method.upper()
+        route = path if path in ROUTES else "/web" if path.startswith("/web/") else "other"
+        answer = self._route(method, path, headers, body)
+        self.counts[(route, method if route != "other" else "other", answer.status)] += 1
+        return answer
+
+    def _route(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
+        if path.startswith("/web/") and method in ("GET", "HEAD"):
+            return self.asset(path.removeprefix("/web/"))
+        methods = ROUTES.get(path)
+        if methods is None:
+            return Answer(404, b"Not Found", TEXT)
+        if method not in methods:
+            return Answer(405, b"Method Not Allowed", TEXT, (("allow", ", ".join(methods)),))
+        if path == "/predict":
+            return self.predict(headers, body)
+        if path == "/metadata":
+            if self.metadata is None:
+                return compact_json({"error": self.error}, 503)
+            return compact_json(self.metadata)
+        if path == "/":
+            return Answer(
+                200 if self.card else 503,
+                render_page(self.card, self.max_instances, self.error).encode(),
+                HTML,
+            )
+        if path == "/docs":
+            return Answer(200, DOCS_PAGE.encode(), HTML)
+        if path == "/docs.json":
+            return compact_json(self.openapi())
+        if path == "/livez":
+            return Answer(200, b"\n", TEXT)
+        if path == "/readyz":
+            if self.predictor is None:
+                return Answer(503, NOT_READY.encode(), TEXT)
+            return Answer(200, b"\n", TEXT)
+        return Answer(200, self.metrics().encode(), "text/plain; version=0.0.4; charset=utf-8")
+
+    def predict(self, headers: dict[str, str], body: bytes) -> Answer:
+        """`POST /predict`: 415, 413, 400 (naming the column), 503 or the predictions."""
+        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != JSON:
+            log.info("client error 415 on /predict: not application/json")
+            return error(415, "send the body as JSON with content-type: application/json")
+        if len(body) > self.max_body_bytes:
+            log.info("client error 413 on /predict: body over %s bytes", self.max_body_bytes)
+            return error(413, f"body over {self.max_body_bytes} bytes")
+        try:
+            instances = self.input.model_validate_json(body or b"{}").instances
+            if self.predictor is None:
+                return compact_json({"error": self.error or "model not loaded"}, 503)
+            try:
+                outputs = self.predictor.outputs(self.predictor.encode(instances))
+            except InputError as exc:
+                raise bad_request(str(exc)) from exc
+        except ValidationError as exc:
+            log.info(
+                "client error 400 on /predict: ValidationError, %s error(s)", exc.error_count()
+            )
+            return validation_answer(exc)
+        records = outputs.records()
+        if self.capture is not None:
+            self.capture.record(instances, records, headers.get("x-request-id"))
+        answer = {"predictions": records, "model": self.predictor.model_info}
+        return Answer(200, json.dumps(answer).encode(), JSON)
+
+    def asset(self, name: str) -> Answer:
+        """A file of the page (its script and style sheet); nothing outside that folder."""
+        path = (ASSETS / name).resolve()
+        if not path.is_relative_to(ASSETS.resolve()) or not path.is_file():
+            return Answer(404, b"Not Found", TEXT)
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        charset = "; charset=utf-8" if kind.startswith("text/") else ""
+        return Answer(200, path.read_bytes(), kind + charset)
+
+    def openapi(self) -> dict[str, Any]:
+        """A small OpenAPI document of `/predict` and `/metadata`, from the request model."""
+        task, _ = card_task(self.card) if self.card else ("binary", [])
+        name = (self.card or {}).get("name", "model")
+        return {
+            "openapi": "3.0.2",
+            "info": {"title": str(name), "version": str((self.card or {}).get("version"))},
+            "paths": {
+                "/predict": {
+                    "post": {
+                        "summary": f"Predict ({task}) from raw rows",
+                        "requestBody": {
+                            "required": True,
+                            "content": {JSON: {"schema": self.input.model_json_schema()}},
+                        },
+                    }
+                },
+                "/metadata": {"get": {"summary": "The model card"}},
+            },
+        }
+
+    def metrics(self) -> str:
+        """Request counts in Prometheus' text format, labelled by route (bounded)."""
+        lines = [
+            "# HELP modelops_requests_total Requests answered, by route, method and status.",
+            "# TYPE modelops_requests_total counter",
+        ]
+        for (route, method, status), count in sorted(self.counts.items()):
+            lines.append(
+                f'modelops_requests_total{{route="{route}",method="{method}",'
+                f'status="{status}"}} {count}'
+            )
+        return "\n".join(lines) + "\n"
