@@ -291,7 +291,7 @@ class ComputeParams(_Section):
     """Which engine runs the data stages: `local` (pandas, one process) or `spark`."""
 
     engine: Literal["local", "spark"] = "local"
-    spark: SparkParams = Field(default_factory=SparkParams)
+    spark: SparkParams = Field(default_factory=lambda: SparkParams.model_validate({}))
 
 
 SECTIONS: dict[str, type[_Section]] = {

@@ -62,7 +62,7 @@ def score_table(predictor: Predictor, frame: DataFrame, source: str = "INPUT") -
             if batch.empty:
                 continue
             try:
-                matrix = predictor.model.encode_frame(batch)
+                matrix = predictor.encode_frame(batch)
             except EncodingError as exc:
                 raise InputError(f"{source}: {exc}") from None
             yield batch.assign(**predictor.prediction_columns(matrix))
