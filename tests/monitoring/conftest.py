@@ -7,17 +7,18 @@ import pytest
 import yaml
 
 from modelops.monitoring.reference import reference_of_split
-from modelops.params import DataParams, GenerateParams, XGBoostParams
+from modelops.params import DataParams, GenerateParams
 from modelops.pipeline.contract import write_contract
 from modelops.pipeline.data import generate_dataset, split_dataset
+from modelops.pipeline.training import XGBoostParams
 
 
 @pytest.fixture(scope="session")
 def loop_model(tmp_path_factory):
     """A model trained on 2,400 generated rows (default params), its reference and test split."""
     from modelops.delivery.packaging import import_model
-    from modelops.pipeline.training import fit_table
     from modelops.serving.inference import Predictor
+    from tests.fitting import fit_table
 
     frame = generate_dataset(GenerateParams(n_rows=3000), DataParams())
     train, test = split_dataset(frame, "target", 0.2, 42, stratify=True)

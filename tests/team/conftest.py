@@ -116,10 +116,11 @@ def team_project(team_servers, tmp_path_factory) -> TeamProject:
 
 
 def file_hashes(root: Path, *folders: str) -> dict[str, str]:
-    """sha256 of every file under the folders, by path relative to root."""
+    """sha256 of every file under the folders (or of a file named), by path relative to root."""
     hashes = {}
     for folder in folders:
-        for path in sorted((root / folder).rglob("*")):
+        top = root / folder
+        for path in [top] if top.is_file() else sorted(top.rglob("*")):
             if path.is_file():
                 hashes[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
     return hashes

@@ -91,8 +91,11 @@ class FakeGitHub:
                 if state.failures:
                     status = state.failures.pop(0)
                     return self._send(status, {"message": f"fake failure {status}"})
-                # what `gh api` sends (and GitHub accepts): `token <token>`
-                if self.headers.get("Authorization") != f"token {fake.token}":
+                # GitHub's REST API accepts `token <token>` (what `gh api` sends) and
+                # `Bearer <token>` (what a requests client sends) alike
+                if self.headers.get("Authorization") not in (
+                    f"token {fake.token}", f"Bearer {fake.token}"
+                ):
                     return self._send(401, {"message": "Bad credentials"})
                 route = fake.route(method, parts.path, parse_qs(parts.query), body)
                 self._send(*route)

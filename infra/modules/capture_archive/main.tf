@@ -58,6 +58,18 @@ variable "tags" {
 }
 
 data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  # Built from its parts, not read from the resource: the policy that lets Logs write to the
+  # stream is then known on a first plan (terraform-compliance reads the planned document).
+  stream_name = "${var.name}-capture"
+  stream_arn = join(":", [
+    "arn", data.aws_partition.current.partition, "firehose", data.aws_region.current.region,
+    data.aws_caller_identity.current.account_id, "deliverystream/${local.stream_name}",
+  ])
+}
 
 module "bucket" {
   source      = "../bucket"
@@ -104,7 +116,7 @@ resource "aws_iam_role_policy" "firehose_write" {
 }
 
 resource "aws_kinesis_firehose_delivery_stream" "capture" {
-  name        = "${var.name}-capture"
+  name        = local.stream_name
   destination = "extended_s3"
 
   server_side_encryption {
@@ -146,7 +158,7 @@ resource "aws_iam_role" "logs" {
 data "aws_iam_policy_document" "logs_put" {
   statement {
     actions   = ["firehose:PutRecord", "firehose:PutRecordBatch"]
-    resources = [aws_kinesis_firehose_delivery_stream.capture.arn]
+    resources = [local.stream_arn]
   }
 }
 

@@ -1,4 +1,6 @@
 data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
 
 locals {
   name      = "${var.project}-${var.environment}-spark"
@@ -43,11 +45,21 @@ data "aws_iam_policy_document" "assume" {
       type        = "Service"
       identifiers = ["emr-serverless.amazonaws.com"]
     }
-    # only this application's job runs may assume the role (confused-deputy guard)
+    # only job runs of this account's EMR Serverless applications may assume the role
+    # (confused-deputy guard). The ARN is built from its parts, not read from the application
+    # (whose id AWS assigns at create): the trust policy is then known on a first plan.
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
     condition {
       test     = "ArnLike"
       variable = "aws:SourceArn"
-      values   = ["${aws_emrserverless_application.this.arn}/jobruns/*"]
+      values = [join(":", [
+        "arn", local.partition, "emr-serverless", data.aws_region.current.region,
+        data.aws_caller_identity.current.account_id, "/applications/*/jobruns/*",
+      ])]
     }
   }
 }

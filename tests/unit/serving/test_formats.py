@@ -13,14 +13,9 @@ import sys
 import numpy as np
 import pytest
 
-from modelops.params import (
-    DataParams,
-    GenerateParams,
-    LinearParams,
-    RandomForestParams,
-    XGBoostParams,
-)
+from modelops.params import DataParams, GenerateParams
 from modelops.pipeline.data import generate_dataset
+from modelops.pipeline.training import LinearParams, RandomForestParams, XGBoostParams
 from modelops.serving.formats import (
     BOOSTER_FILE,
     SERVING_FILE,
@@ -41,7 +36,7 @@ KINDS = {
 
 
 def packaged(task, kind, folder):
-    from modelops.pipeline.training import fit_table
+    from tests.fitting import fit_table
 
     data = DataParams(task=task)
     frame = generate_dataset(MIXED, data)
