@@ -29,13 +29,16 @@ def test_the_job_role_reaches_the_two_buckets_and_the_key_only():
     assert "data_bucket" not in policy["ReadWriteDvcRemote"]
 
 
-def test_only_this_applications_job_runs_assume_the_role():
+def test_only_this_accounts_job_runs_assume_the_role():
+    """EMR Serverless job runs of this account only (the confused-deputy guard), with an ARN
+    built from its parts: the application's own ARN is unknown until it exists, and a trust
+    policy unknown on the first plan fails the policy check."""
     text = (MODULE / "main.tf").read_text()
     assume = re.search(r'data "aws_iam_policy_document" "assume" \{(.*?)\n\}', text, re.S).group(1)
     assert '"emr-serverless.amazonaws.com"' in assume
-    assert (
-        "aws:SourceArn" in assume and "aws_emrserverless_application.this.arn}/jobruns/*" in assume
-    )
+    assert "aws:SourceAccount" in assume and "data.aws_caller_identity.current.account_id" in assume
+    assert "aws:SourceArn" in assume and '"/applications/*/jobruns/*"' in assume
+    assert "aws_emrserverless_application.this.arn" not in assume
 
 
 def test_the_application_runs_the_locked_spark_and_stops_when_idle():

@@ -49,7 +49,7 @@ def loop_model(tmp_path_factory):
     }
     (best / "model_card.json").write_text(json.dumps(card))
     predictor = Predictor.from_directory(best)
-    tag = import_model(predictor)
+    tag, _ = import_model(best)
     (folder / "reference.json").write_text(
         json.dumps(reference_of_split(train, test, predictor, bins=100))
     )
