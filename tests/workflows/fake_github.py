@@ -94,7 +94,8 @@ class FakeGitHub:
                 # GitHub's REST API accepts `token <token>` (what `gh api` sends) and
                 # `Bearer <token>` (what a requests client sends) alike
                 if self.headers.get("Authorization") not in (
-                    f"token {fake.token}", f"Bearer {fake.token}"
+                    f"token {fake.token}",
+                    f"Bearer {fake.token}",
                 ):
                     return self._send(401, {"message": "Bad credentials"})
                 route = fake.route(method, parts.path, parse_qs(parts.query), body)
