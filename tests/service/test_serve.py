@@ -35,12 +35,15 @@ def test_bad_worker_counts_are_refused_naming_the_value(value, monkeypatch):
 def test_serves_the_contract_from_one_process(binary, tmp_path):
     scratch = tmp_path / "tmp"  # the server's TMPDIR: what it leaves there is seen
     scratch.mkdir()
+    # An in-process service test on this worker sets PROMETHEUS_MULTIPROC_DIR in os.environ
+    # (services.classifier does at import); the server must make its own folder, as it does alone.
+    inherited = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
 
     def start(port: int) -> subprocess.Popen:
         with open(tmp_path / "serve.log", "ab") as log:
             return subprocess.Popen(
                 [sys.executable, "-m", "services.serve", "--port", str(port)],
-                env={**os.environ, "MODELOPS_MODEL_TAG": binary["tag"], "PORT": "1",
+                env={**inherited, "MODELOPS_MODEL_TAG": binary["tag"], "PORT": "1",
                      "TMPDIR": str(scratch)},
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
