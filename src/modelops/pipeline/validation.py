@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -168,10 +169,14 @@ def build_expectations(contract: Contract, frame: pd.DataFrame) -> list[Any]:
     return expectations
 
 
-def validate_dataset(
-    frame: pd.DataFrame, contract: Contract, docs_dir: str | Path | None = None
-) -> ValidationReport:
-    """Run the contract's suite on `frame`; optionally render HTML data docs into `docs_dir`."""
+def run_suite(
+    engine: str, expectations: Iterable[Any], view: Any, docs_dir: str | Path | None = None
+) -> list[Any]:
+    """Run `expectations` on `view` through GX's `engine` datasource ("pandas" or "spark").
+
+    One ephemeral context, suite and checkpoint for both engines; HTML data docs go to `docs_dir`
+    when given. Returns GX's per-expectation outcomes.
+    """
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no phoning home from a pipeline
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -194,13 +199,11 @@ def validate_dataset(
             },
         )
         actions.append(gx.checkpoint.UpdateDataDocsAction(name="data_docs"))
-    batch = (
-        context.data_sources.add_pandas("pandas")
-        .add_dataframe_asset(name="dataset")
-        .add_batch_definition_whole_dataframe("whole")
-    )
+    sources = context.data_sources
+    source = sources.add_spark(engine) if engine == "spark" else sources.add_pandas(engine)
+    batch = source.add_dataframe_asset(name="dataset").add_batch_definition_whole_dataframe("whole")
     suite = context.suites.add(gx.ExpectationSuite(name=SUITE_NAME))
-    for expectation in build_expectations(contract, frame):
+    for expectation in expectations:
         suite.add_expectation(expectation)
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name="dataset", data=batch, suite=suite)
@@ -213,8 +216,17 @@ def validate_dataset(
             result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
         )
     )
-    result = checkpoint.run(batch_parameters={"dataframe": validation_view(frame, contract)})
-    outcomes = [r for run in result.run_results.values() for r in run.results]
+    result = checkpoint.run(batch_parameters={"dataframe": view})
+    return [r for run in result.run_results.values() for r in run.results]
+
+
+def validate_dataset(
+    frame: pd.DataFrame, contract: Contract, docs_dir: str | Path | None = None
+) -> ValidationReport:
+    """Run the contract's suite on `frame`; optionally render HTML data docs into `docs_dir`."""
+    outcomes = run_suite(
+        "pandas", build_expectations(contract, frame), validation_view(frame, contract), docs_dir
+    )
     failures = [_failure(outcome) for outcome in outcomes if not outcome.success]
     target_nulls = int(frame[contract.target].isna().sum()) if contract.target in frame else 0
     return ValidationReport(

@@ -76,16 +76,20 @@ def test_the_served_model_predicts_as_the_trained_one_on_the_test_split(task, ki
 def test_an_xgboost_winner_serves_without_scikit_learn_or_pandas(tmp_path):
     """Loaded as the Lambda loads it, with scikit-learn and pandas not importable.
 
-    The serving image of an XGBoost winner does not install them; here `sys.modules[name] =
-    None` makes their import fail as if they were absent (Python's documented way to block an
-    import), in a child process of its own.
+    The serving image of an XGBoost winner does not install them; here a finder first on
+    `sys.meta_path` (importlib's documented import hook) refuses them as if they were absent,
+    in a child process of its own.
     """
     _, test, served = packaged("binary", "xgboost", tmp_path)
     assert served == "xgboost" and (tmp_path / BOOSTER_FILE).is_file()
     row = {k: (None if v != v else v) for k, v in test.iloc[0].to_dict().items()}
     code = (
         "import sys, json\n"
-        "for name in ('sklearn', 'pandas'): sys.modules[name] = None\n"
+        "class Absent:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('sklearn', 'pandas'):\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Absent())\n"
         "from modelops.serving.inference import Predictor\n"
         f"predictor = Predictor.from_directory({str(tmp_path)!r})\n"
         f"print(json.dumps(predictor.predict([{row!r}])))\n"

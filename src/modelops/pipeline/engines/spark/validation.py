@@ -10,8 +10,6 @@ both engines.
 
 from __future__ import annotations
 
-import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +20,10 @@ from pyspark.sql import types as T
 
 from modelops.pipeline.contract import Contract
 from modelops.pipeline.validation import (
-    SUITE_NAME,
     ValidationReport,
     _failure,  # the local engine's one-line message for a failed expectation
     build_expectations,
+    run_suite,
 )
 
 SPARK_NUMERIC_TYPES = ["NumericType"]  # pyspark.types: Byte/Short/Integer/Long/Float/Double/Decimal
@@ -102,50 +100,9 @@ def validate_table(
     frame: DataFrame, contract: Contract, docs_dir: str | Path | None = None
 ) -> ValidationReport:
     """Run the contract's suite on a Spark DataFrame; optionally render HTML data docs."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     schema = pandas_schema(frame)
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    actions = []
-    if docs_dir is not None:
-        context.add_data_docs_site(
-            site_name="local",
-            site_config={
-                "class_name": "SiteBuilder",
-                "store_backend": {
-                    "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(Path(docs_dir).resolve()),
-                },
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            },
-        )
-        actions.append(gx.checkpoint.UpdateDataDocsAction(name="data_docs"))
-    batch = (
-        context.data_sources.add_spark("spark")
-        .add_dataframe_asset(name="dataset")
-        .add_batch_definition_whole_dataframe("whole")
-    )
-    suite = context.suites.add(gx.ExpectationSuite(name=SUITE_NAME))
-    for expectation in spark_expectations(contract, schema):
-        suite.add_expectation(expectation)
-    definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name="dataset", data=batch, suite=suite)
-    )
-    checkpoint = context.checkpoints.add(
-        gx.Checkpoint(
-            name="validate",
-            validation_definitions=[definition],
-            actions=actions,
-            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
-        )
-    )
     view = validation_view(frame, contract)
-    result = checkpoint.run(batch_parameters={"dataframe": view})
-    outcomes = [r for run in result.run_results.values() for r in run.results]
+    outcomes = run_suite("spark", spark_expectations(contract, schema), view, docs_dir)
     failures = []
     for outcome in outcomes:
         if outcome.success:
