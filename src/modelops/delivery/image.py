@@ -22,8 +22,10 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from modelops.delivery.lambda_runtime import FakeLambdaRuntime, lambda_event
 from modelops.delivery.local_server import free_port, wait_ready
@@ -35,7 +37,9 @@ BENTO_RECORD = REPO / "models" / "bento.json"
 IMAGE_NAME = os.environ.get("IMAGE_NAME", "modelops-classifier")
 
 
-def docker(*args: str, check: bool = True, capture: bool = True) -> subprocess.CompletedProcess:
+def docker(
+    *args: str, check: bool = True, capture: bool = True
+) -> subprocess.CompletedProcess[str]:
     """Run the docker CLI in the project folder (any engine DOCKER_HOST names)."""
     return subprocess.run(
         ["docker", *args], cwd=REPO, check=check, text=True,
@@ -52,7 +56,7 @@ def engine_unavailable() -> str | None:
     return None
 
 
-def packaged_model() -> dict:
+def packaged_model() -> dict[str, Any]:
     """The model the package stage imported, or a clear error naming what produces it."""
     if not BENTO_RECORD.is_file():
         raise ImageError(f"{BENTO_RECORD} not found: run 'make run' first")
@@ -81,7 +85,7 @@ def git_commit() -> str:
     return out.stdout.strip() if out.returncode == 0 else "unknown"
 
 
-def image_tag(model: dict) -> str:
+def image_tag(model: dict[str, Any]) -> str:
     """`<name>:<commit>-v<registry version>`: which code and which model, from the tag alone."""
     return f"{IMAGE_NAME}:{git_commit()[:12]}-v{model['model_version']}"
 
@@ -181,7 +185,7 @@ def build(base_image: str | None = None, no_cache: bool = False) -> str:
 
 def image_id(tag: str) -> str:
     """The image's id (the digest of its configuration, which names every layer's digest)."""
-    return docker("image", "inspect", "--format", "{{.Id}}", tag).stdout.strip()
+    return str(docker("image", "inspect", "--format", "{{.Id}}", tag).stdout).strip()
 
 
 def attestation_flags() -> list[str]:
@@ -270,14 +274,14 @@ def pushed_digest(push_output: str, remote: str, repository: str) -> str:
     """The manifest digest the registry stored: from `docker push`'s last line, else RepoDigests."""
     for line in reversed(push_output.splitlines()):
         if "digest:" in line and (found := DIGEST.search(line)):
-            return found.group()
+            return str(found.group())
     digests = json.loads(
         docker("image", "inspect", remote, "--format", "{{json .RepoDigests}}").stdout
     )
     for entry in digests or []:
         name, _, digest = entry.partition("@")
         if name == repository and DIGEST.fullmatch(digest):
-            return digest
+            return str(digest)
     raise ImageError(f"pushed {remote}, but the engine reported no digest for it")
 
 
@@ -300,7 +304,7 @@ class Container:
 
 
 @contextmanager
-def running(image: str, *run_args: str):
+def running(image: str, *run_args: str) -> Iterator[Container]:
     """`docker run -d` the image; always `docker rm -f` it afterwards."""
     started = docker("run", "-d", "--label", OWNER_LABEL, *run_args, image)
     container = Container(started.stdout.strip())
@@ -348,7 +352,7 @@ def lambda_container_args(runtime: FakeLambdaRuntime) -> list[str]:
             "-e", f"AWS_LAMBDA_RUNTIME_API={runtime.address}"]  # fmt: skip
 
 
-def example_row(card: dict) -> dict:
+def example_row(card: dict[str, Any]) -> dict[str, Any]:
     """A row the model accepts: the card's input example, else one value of each feature's type."""
     return example_instance(card)  # the serving wing's, so the image and the smoke suite agree
 
@@ -408,7 +412,9 @@ for line in sys.stdin:
 """
 
 
-def invoke_lambda_handler(tag: str, events: list[dict], timings: dict | None = None) -> list[dict]:
+def invoke_lambda_handler(
+    tag: str, events: list[dict[str, Any]], timings: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """Call the image's Lambda handler with `events` in one container (one cold start).
 
     `timings`, if given, receives the handler module's import (cold start) seconds and each

@@ -20,8 +20,8 @@ class FakeLambdaRuntime:
     """Serve events to one Lambda runtime client and collect its responses."""
 
     def __init__(self) -> None:
-        self.events: queue.Queue[tuple[str, dict]] = queue.Queue()
-        self.responses: dict[str, queue.Queue] = {}
+        self.events: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+        self.responses: dict[str, queue.Queue[tuple[str, bytes]]] = {}
         self.init_errors: list[Any] = []
         self.polled = threading.Event()  # set when a runtime client asks for its first event
         runtime = self
@@ -29,7 +29,7 @@ class FakeLambdaRuntime:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # the runtime client keeps its connection open
 
-            def log_message(self, *args) -> None:  # keep test output clean
+            def log_message(self, *args: Any) -> None:  # keep test output clean
                 pass
 
             def do_GET(self) -> None:
@@ -77,11 +77,11 @@ class FakeLambdaRuntime:
         self.thread.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
 
-    def invoke(self, event: dict, timeout: float = 60.0) -> dict:
+    def invoke(self, event: dict[str, Any], timeout: float = 60.0) -> dict[str, Any]:
         """Queue `event`, wait for the function's answer; raise if it reported an error."""
         request_id = str(uuid.uuid4())
         self.responses[request_id] = queue.Queue()
@@ -96,10 +96,13 @@ class FakeLambdaRuntime:
             raise RuntimeError(
                 f"the function reported an error: {payload.decode(errors='replace')}"
             )
-        return json.loads(payload)
+        answer: dict[str, Any] = json.loads(payload)
+        return answer
 
 
-def lambda_event(method: str, path: str, body: str | None = None, headers=None) -> dict:
+def lambda_event(
+    method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     """A Lambda Function URL event (payload format 2.0), as AWS sends it."""
     return {
         "version": "2.0",

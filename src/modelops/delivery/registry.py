@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 
 class ImageError(RuntimeError):
@@ -24,7 +25,7 @@ ECR_REPOSITORY = re.compile(
 )
 
 
-def ecr_client(repository: str, client=None):
+def ecr_client(repository: str, client: Any = None) -> tuple[Any, str, str] | None:
     """(boto3 ECR client, registry id, repository name) of an ECR repository URI, else None."""
     found = ECR_REPOSITORY.match(repository)
     if not found:
@@ -36,7 +37,7 @@ def ecr_client(repository: str, client=None):
     return client, found.group("registry"), found.group("name")
 
 
-def manifest_media_type(repository: str, digest: str, client=None) -> str | None:
+def manifest_media_type(repository: str, digest: str, client: Any = None) -> str | None:
     """The media type ECR stored for `digest` (None: not an ECR repository, not checked)."""
     ecr = ecr_client(repository, client)
     if ecr is None:
@@ -51,12 +52,13 @@ def manifest_media_type(repository: str, digest: str, client=None) -> str | None
     if not images:
         raise ImageError(f"{repository}@{digest} is not in the registry after the push")
     image = images[0]
-    return image.get("imageManifestMediaType") or json.loads(image["imageManifest"]).get(
-        "mediaType"
-    )
+    media_type: str | None = image.get("imageManifestMediaType") or json.loads(
+        image["imageManifest"]
+    ).get("mediaType")
+    return media_type
 
 
-def check_lambda_manifest(repository: str, digest: str, client=None) -> str | None:
+def check_lambda_manifest(repository: str, digest: str, client: Any = None) -> str | None:
     """Raise ImageError unless the pushed manifest is one Lambda runs; return its media type."""
     media_type = manifest_media_type(repository, digest, client)
     if media_type is not None and media_type not in LAMBDA_MANIFEST_TYPES:
@@ -68,7 +70,7 @@ def check_lambda_manifest(repository: str, digest: str, client=None) -> str | No
     return media_type
 
 
-def existing_image(repository: str, tag: str, client=None) -> str | None:
+def existing_image(repository: str, tag: str, client: Any = None) -> str | None:
     """`<repository>@<digest>` of `tag` if the ECR repository already has it, else None.
 
     Tags are IMMUTABLE in the project's repository, and builds are not bit-for-bit reproducible:

@@ -188,7 +188,7 @@ class ConcurrencyGroups:
         return nxt
 
 
-def ci_concurrency_group(workflow: dict, sha: str, ref: str = "refs/heads/main") -> str:
+def ci_concurrency_group(workflow: dict[str, Any], sha: str, ref: str = "refs/heads/main") -> str:
     """The group of ci.yml for a push to main, from its `concurrency.group` expression."""
     expression = workflow["concurrency"]["group"]
     if "github.sha" in expression:
@@ -217,7 +217,7 @@ class DocumentedLambda:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
 
-    def publish_version(self, **kwargs: Any) -> dict:
+    def publish_version(self, **kwargs: Any) -> dict[str, Any]:
         """AWS's PublishVersion: the last version again when nothing changed."""
         name = kwargs["FunctionName"]
         latest = self._client.get_function_configuration(FunctionName=name)
@@ -229,8 +229,9 @@ class DocumentedLambda:
         if versions:
             newest = max(versions, key=lambda v: int(v["Version"]))
             if all(newest.get(key) == latest.get(key) for key in self.COMPARED):
-                return newest
-        return self._client.publish_version(**kwargs)
+                return dict(newest)
+        published: dict[str, Any] = self._client.publish_version(**kwargs)
+        return published
 
 
 def condition_holds(test: str, expected: list[str] | str, value: str | None) -> bool:
@@ -248,7 +249,9 @@ def condition_holds(test: str, expected: list[str] | str, value: str | None) -> 
     raise RehearsalFailed(f"trust policy uses condition {test}, which the rehearsal cannot read")
 
 
-def trust_allows(policy: dict, provider_arn: str, claims: dict[str, str]) -> tuple[bool, str]:
+def trust_allows(
+    policy: dict[str, Any], provider_arn: str, claims: dict[str, str]
+) -> tuple[bool, str]:
     """Whether AssumeRoleWithWebIdentity with `claims` passes the role's trust policy."""
     for statement in policy.get("Statement", []):
         if statement.get("Effect") != "Allow":
@@ -310,10 +313,10 @@ class Aws:
             RoleArn=role_arn, RoleSessionName="GitHubActions", WebIdentityToken="token"
         )["Credentials"]
         self.issued[credentials["AccessKeyId"]] = credentials
-        return credentials
+        return dict(credentials)
 
 
-def plan_resources(plan: dict) -> dict[str, dict]:
+def plan_resources(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Address -> resource change of a plan (what `terraform show -json` writes)."""
     return {item["address"]: item for item in plan["resource_changes"]}
 
@@ -329,7 +332,7 @@ POLICY_ATTRIBUTES = {
 }
 
 
-def unknown_policies(plan: dict) -> list[str]:
+def unknown_policies(plan: dict[str, Any]) -> list[str]:
     """Policy documents a first plan cannot show: what a policy check cannot read."""
     found = []
     for address, item in plan_resources(plan).items():
@@ -339,12 +342,12 @@ def unknown_policies(plan: dict) -> list[str]:
     return found
 
 
-def deferred_reads(plan: dict) -> list[str]:
+def deferred_reads(plan: dict[str, Any]) -> list[str]:
     """Data sources Terraform defers to the apply (action read, dependency pending)."""
     return [address for address, item in plan_resources(plan).items() if item.get("mode") == "data"]
 
 
-def apply_bootstrap(aws: Aws, plan: dict) -> dict[str, Any]:
+def apply_bootstrap(aws: Aws, plan: dict[str, Any]) -> dict[str, Any]:
     """Create what the bootstrap's first plan creates, in an order IAM accepts; the outputs."""
     resources = plan_resources(plan)
     iam, ecr, s3 = aws.client("iam"), aws.client("ecr"), aws.client("s3")
@@ -420,7 +423,7 @@ def apply_bootstrap(aws: Aws, plan: dict) -> dict[str, Any]:
     return outputs
 
 
-def dvc_remote_grants(plan: dict, environment: str) -> set[str]:
+def dvc_remote_grants(plan: dict[str, Any], environment: str) -> set[str]:
     """The S3 actions a deploy role's policy grants on the DVC bucket itself (not objects)."""
     policy = json.loads(
         plan_resources(plan)[f'aws_iam_role_policy.deploy["{environment}"]']["change"]["after"][
@@ -474,7 +477,9 @@ class FunctionUrls:
         """The loopback URL standing in for the alias's function URL."""
         return f"{self.base}/{function}/{alias}"
 
-    def signature_ok(self, method: str, url: str, headers: dict, body: bytes) -> str | None:
+    def signature_ok(
+        self, method: str, url: str, headers: dict[str, Any], body: bytes
+    ) -> str | None:
         """None if the request carries a valid SigV4 signature for `lambda`, else why not."""
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
@@ -508,14 +513,14 @@ class FunctionUrls:
         )
         return None if expected == signature else "signature does not match"
 
-    def _handler(self):
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
         urls = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: object) -> None:
                 pass
 
-            def _answer(self, status: int, payload: dict) -> None:
+            def _answer(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -545,7 +550,16 @@ class FunctionUrls:
 
         return Handler
 
-    def invoke(self, function, alias, method, path, headers, body, url) -> tuple[int, dict]:
+    def invoke(
+        self,
+        function: str,
+        alias: str,
+        method: str,
+        path: str,
+        headers: dict[str, Any],
+        body: bytes,
+        url: str,
+    ) -> tuple[int, dict[str, Any]]:
         """What Lambda answers for a request to the alias's function URL."""
         client = self.aws.client("lambda")
         config = client.get_function_url_config(FunctionName=function, Qualifier=alias)
@@ -578,14 +592,16 @@ class FunctionUrls:
         return 404, {"detail": "not found"}
 
 
-def smoke(url: str, auth: str, expect_version: str | None, credentials: dict) -> str | None:
+def smoke(
+    url: str, auth: str, expect_version: str | None, credentials: dict[str, Any]
+) -> str | None:
     """The deploy's smoke steps over HTTP, signed as `make smoke AUTH=` signs: None if passed."""
     import requests
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
-    def call(method: str, path: str, payload: dict | None = None) -> requests.Response:
+    def call(method: str, path: str, payload: dict[str, Any] | None = None) -> requests.Response:
         data = json.dumps(payload).encode() if payload is not None else None
         headers = {"Content-Type": "application/json"} if data else {}
         if auth == "aws_iam":
@@ -622,7 +638,9 @@ def smoke(url: str, auth: str, expect_version: str | None, credentials: dict) ->
 # --- the workflows ----------------------------------------------------------------------------
 
 
-def github_condition(expression: str, outcomes: dict, failed: bool, inputs: dict) -> bool:
+def github_condition(
+    expression: str, outcomes: dict[str, Any], failed: bool, inputs: dict[str, Any]
+) -> bool:
     """Evaluate a deploy.yml step `if:` (the forms it uses) the way GitHub does."""
     if not expression:
         return not failed
@@ -655,7 +673,7 @@ class World:
     aws: Aws
     urls: FunctionUrls
     images: dict[str, Image]
-    plans: dict[str, dict]
+    plans: dict[str, dict[str, Any]]
     repo: GitHubRepository
     variables: dict[str, str] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
@@ -663,7 +681,7 @@ class World:
     deployed: dict[str, str] = field(default_factory=dict)  # environment -> commit
     tags: dict[str, str] = field(default_factory=dict)  # image tag -> digest pushed
     registry: dict[str, str] = field(default_factory=dict)  # tracking server's versions
-    outcomes: dict[str, dict] = field(default_factory=dict)  # the last deploy's steps
+    outcomes: dict[str, dict[str, Any]] = field(default_factory=dict)  # the last deploy's steps
 
 
 def push_image(world: World, tag: str, model_version: str, index: bool = False) -> str:
@@ -686,7 +704,9 @@ def push_image(world: World, tag: str, model_version: str, index: bool = False) 
     return digest
 
 
-def apply_stack(world: World, environment: str, image_uri: str, credentials: dict) -> dict:
+def apply_stack(
+    world: World, environment: str, image_uri: str, credentials: dict[str, Any]
+) -> dict[str, Any]:
     """`make apply ENV=`: the first apply creates the stack of the first plan.
 
     Later applies keep it: the image, aliases and routing belong to the release CLI
@@ -756,7 +776,7 @@ def run_deploy(
     function = f"modelops-{environment}"
     release = Release(DocumentedLambda(world.aws.client("lambda", credentials)), function, 1)
     inputs = {"environment": environment, "model_version": version}
-    outcomes: dict[str, dict] = {}
+    outcomes: dict[str, dict[str, Any]] = {}
     failed = False
     for step in steps:
         name = step.get("id") or make_target(step["run"])
@@ -765,7 +785,7 @@ def run_deploy(
             continue
         target = make_target(step["run"])
         outputs: dict[str, str] = {}
-        error = None
+        failure: str | None = None
         try:
             if target == "apply":
                 outputs = apply_stack(world, environment, image_uri, credentials)
@@ -786,25 +806,25 @@ def run_deploy(
                 alias = "candidate" if "CANDIDATE_URL" in step.get("env", {}) else "live"
                 expect = version if "SMOKE_EXPECT_VERSION" in step.get("env", {}) else None
                 auth = outcomes["apply"]["outputs"]["smoke_auth"]
-                error = smoke(world.urls.local(function, alias), auth, expect, credentials)
+                failure = smoke(world.urls.local(function, alias), auth, expect, credentials)
             elif target == "promote":
                 if version in world.registry:
                     outputs = {"champion": version}
                 elif "IF_REGISTERED=1" not in step["run"]:
-                    error = f"the tracking server has no version {version}: champion not moved"
+                    failure = f"the tracking server has no version {version}: champion not moved"
         except (ReleaseError, RehearsalFailed) as exc:
-            error = str(exc)
-        if error:
+            failure = str(exc)
+        if failure:
             failed = True
-            outcomes[name] = {"outcome": "failure", "outputs": outputs, "error": error}
+            outcomes[name] = {"outcome": "failure", "outputs": outputs, "error": failure}
             if expect_failure:  # the scenario's own step reports it
                 print(
-                    f"  · {environment} {commit[:12]}: step {name} failed: {error}",
+                    f"  · {environment} {commit[:12]}: step {name} failed: {failure}",
                     file=world.journal.out,
                 )
             else:
                 world.journal.check(
-                    f"{environment} {commit[:12]}: {name}", False, error, "rollback"
+                    f"{environment} {commit[:12]}: {name}", False, failure, "rollback"
                 )
             continue
         outcomes[name] = {"outcome": "success", "outputs": outputs}
@@ -821,7 +841,7 @@ def run_cd(
     main_tip: str,
     failing: bool = False,
     index: bool = False,
-) -> dict:
+) -> dict[str, Any]:
     # a failing image is a scenario that expects its deploy to fail
     """cd.yml for a commit whose CI succeeded: preflight, image (lookup/build/push), deploys."""
     decision = decide(world.variables, commit, main_tip)
@@ -910,7 +930,7 @@ def policy_check(world: World, compliance: str | None, workdir: Path) -> None:
     )
 
 
-def dvc_journey(world: World, workdir: Path, credentials: dict) -> None:
+def dvc_journey(world: World, workdir: Path, credentials: dict[str, Any]) -> None:
     """CI on main's first push against an empty DVC remote, then CD's strict pull."""
     project = workdir / "project"
     project.mkdir()
@@ -927,7 +947,7 @@ def dvc_journey(world: World, workdir: Path, credentials: dict) -> None:
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
 
-    def run(*args: str, cwd: Path = project) -> subprocess.CompletedProcess:
+    def run(*args: str, cwd: Path = project) -> subprocess.CompletedProcess[str]:
         return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
     remote = [sys.executable, "-m", "pipelines.remote"]
@@ -1102,7 +1122,7 @@ def journey(world: World, workdir: Path, compliance: str | None) -> None:
     )
     journal.require(
         "first merge, CD: staging and prod released and smoked",
-        result.get("staging") and result.get("prod"),
+        bool(result.get("staging") and result.get("prod")),
         f"deployed {world.deployed}",
         "publish",
     )
@@ -1128,7 +1148,7 @@ def journey(world: World, workdir: Path, compliance: str | None) -> None:
     live = Release(world.aws.client("lambda"), "modelops-prod").status()
     journal.require(
         "second merge: canary then promote to a new version",
-        result.get("prod") and live.live_version == "2" and live.previous_version == "1",
+        bool(result.get("prod") and live.live_version == "2" and live.previous_version == "1"),
         f"prod live v{live.live_version}, previous v{live.previous_version}",
         "publish",
     )
@@ -1143,10 +1163,12 @@ def journey(world: World, workdir: Path, compliance: str | None) -> None:
     ]
     journal.check(
         "re-run of the same CD: digest re-used, nothing moved",
-        rerun.get("deployed")
-        and not rerun["pushed"]
-        and rerun["image_uri"].endswith(digest_before)
-        and not moved,
+        bool(
+            rerun.get("deployed")
+            and not rerun["pushed"]
+            and rerun["image_uri"].endswith(digest_before)
+            and not moved
+        ),
         f"pushed={rerun.get('pushed')}, steps that moved live: {moved or 'none'}",
         "immutable",
     )
@@ -1223,7 +1245,7 @@ def journey(world: World, workdir: Path, compliance: str | None) -> None:
     result = run_cd(world, "7" * 40, "2", "7" * 40)
     journal.check(
         "Free plan, private: staging deploys without environments, prod waits",
-        result.get("staging") and "prod" not in result,
+        bool(result.get("staging") and "prod" not in result),
         "DEPLOY_ENVIRONMENTS=false: sub ref:refs/heads/main, staging role trusts it; "
         "prod role trusts only environment:prod",
         "environments",
@@ -1244,7 +1266,15 @@ def rehearse_canary_failure(world: World, commit: str, version: str) -> tuple[bo
     image = world.images[world.tags[f"{commit[:12]}-v{version}"]]
     original = world.urls.invoke
 
-    def invoke(function, alias, method, path, headers, body, url):
+    def invoke(
+        function: str,
+        alias: str,
+        method: str,
+        path: str,
+        headers: dict[str, Any],
+        body: bytes,
+        url: str,
+    ) -> tuple[int, dict[str, Any]]:
         status, payload = original(function, alias, method, path, headers, body, url)
         if alias == "live" and path.startswith("/predict"):
             live = world.aws.client("lambda").get_alias(FunctionName=function, Name="live")
@@ -1252,7 +1282,7 @@ def rehearse_canary_failure(world: World, commit: str, version: str) -> tuple[bo
                 return 500, {"detail": "candidate version failing under live traffic"}
         return status, payload
 
-    world.urls.invoke = invoke  # type: ignore[method-assign]
+    world.urls.invoke = invoke  # type: ignore[method-assign]  # the fault goes into this instance only, restored below
     try:
         repository = world.variables["ECR_REPOSITORY"]
         image_uri = f"{repository}@{world.tags[f'{commit[:12]}-v{version}']}"
@@ -1261,7 +1291,7 @@ def rehearse_canary_failure(world: World, commit: str, version: str) -> tuple[bo
         outcomes = world.outcomes
         after = Release(world.aws.client("lambda"), "modelops-staging").status()
     finally:
-        world.urls.invoke = original  # type: ignore[method-assign]
+        world.urls.invoke = original  # type: ignore[method-assign]  # puts back the method the fault replaced
         image.failing = False
     rolled = outcomes.get("release-rollback", {}).get("outcome") == "success"
     held = not ok and rolled and after.live_version == before and after.canary_weight == 0

@@ -114,7 +114,8 @@ class Release:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            return getattr(self.client, operation)(**kwargs)
+            answer: dict[str, Any] = getattr(self.client, operation)(**kwargs)
+            return answer
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
             message = error.response.get("Error", {}).get("Message", str(error))
@@ -141,7 +142,8 @@ class Release:
             )
         except ClientError:  # an alias without a URL is allowed: the state just has none
             return None
-        return config.get("FunctionUrl")
+        url: str | None = config.get("FunctionUrl")
+        return url
 
     def _versions(self) -> list[dict[str, Any]]:
         paginator = self.client.get_paginator("list_versions_by_function")
@@ -162,7 +164,7 @@ class Release:
         wanted = VERSION_DESCRIPTION_PREFIX + image_uri
         for version in versions:  # published by this CLI: the description names the image
             if version.get("Description") == wanted:
-                return version["Version"]
+                return str(version["Version"])
         # Otherwise (Terraform's version 1, described as the function is): the image a version
         # runs, from GetFunction with that version as qualifier (ResolvedImageUri is the digest
         # form Lambda resolved). The newest versions first; older ones are rollback targets.
@@ -171,7 +173,7 @@ class Release:
                 "get_function", FunctionName=self.function_name, Qualifier=version["Version"]
             ).get("Code", {})
             if image_uri in (code.get("ResolvedImageUri"), code.get("ImageUri")):
-                return version["Version"]
+                return str(version["Version"])
         return None
 
     def _image_of(self, version: str | None) -> str | None:
@@ -179,7 +181,7 @@ class Release:
             return None
         for item in self._versions():
             if item["Version"] == version:
-                description = item.get("Description", "")
+                description = str(item.get("Description", ""))
                 if description.startswith(VERSION_DESCRIPTION_PREFIX):
                     return description[len(VERSION_DESCRIPTION_PREFIX) :]
         return None

@@ -131,7 +131,8 @@ class _Versions:
     def read(self, fs: Any, path: str, committed: bool) -> bytes | None:
         """A file's bytes: from DVC (cache), else git (metrics with cache: false)."""
         try:
-            return fs.read_bytes(path)
+            data: bytes = fs.read_bytes(path)
+            return data
         except Exception:  # not in the cache (a fresh clone) or not tracked by DVC
             pass
         if committed:
