@@ -9,6 +9,7 @@ import subprocess
 
 import pytest
 
+from modelops.delivery.infra import Terraform
 from tests.infra.tools import ROOT, tool
 
 INFRA = ROOT / "infra"
@@ -138,9 +139,12 @@ def test_each_environment_passes_its_settings_from_tfvars():
         assert not re.search(r"^environment\s*=", tfvars, re.M)  # it comes from ENV only
     assert "use_lockfile = true" in main and "key " not in main.split("backend")[1].split("}")[0]
     assert re.search(r"^\s+environment\s+= var\.environment$", main, re.M)
+    # the command line make's plan runs (tests/unit/delivery/test_infra.py runs it on a fake)
+    plan = Terraform("prod")
+    assert plan.environ()["TF_DATA_DIR"] == ".terraform-prod"
+    assert plan.command("plan") == ["terraform", "-chdir=infra/envs", "plan"]
     makefile = (ROOT / "Makefile").read_text()
-    assert "-var-file=$(ENV).tfvars -var environment=$(ENV)" in makefile
-    assert "TF_DATA_DIR=.terraform-$(ENV)" in makefile
+    assert '--env "$(ENV)"' in makefile and '--env-dir "$(ENV_DIR)"' in makefile
     assert not (INFRA / "envs" / "staging").exists() and not (INFRA / "envs" / "prod").exists()
 
 
@@ -352,9 +356,17 @@ def test_plan_and_apply_wait_for_the_state_lock(tmp_path):
     """CI's staging plan and CD's apply share one state lock: the second waits, not fails."""
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^LOCK_TIMEOUT \?= \d+m$", makefile, re.M)
-    for command in ("plan -input=false", "apply -input=false"):
-        line = next(x for x in makefile.splitlines() if f"$(TF_ENV) {command}" in x)
-        assert "-lock-timeout=$(LOCK_TIMEOUT)" in line, line
+    assert '--lock-timeout "$(LOCK_TIMEOUT)"' in makefile
+    log = tmp_path / "calls.log"
+    script = tmp_path / "terraform"
+    script.write_text(f'#!/bin/sh\necho "$*" >> {log}\n')
+    script.chmod(0o755)
+    tf = Terraform("staging", str(script), tmp_path, "10m")
+    tf.plan("repo@sha256:" + "a" * 64)
+    tf.apply()
+    plan, _, apply = log.read_text().splitlines()
+    assert "plan -input=false -lock-timeout=10m" in plan
+    assert "apply -input=false -lock-timeout=10m" in apply
 
 
 def test_every_local_module_source_resolves():

@@ -307,7 +307,10 @@ def test_the_comment_job_stays_light():
     for target in ("pr-comment", "pr-comment-outdated"):
         rule = re.search(rf"^{target}:(.*)$", makefile, re.M).group(1)
         assert "$(SYNCED)" not in rule, target
-    assert re.search(r"^COMMENT_PYTHON = PYTHONPATH=\$\(CURDIR\)/src \$\(PYTHON\)$", makefile, re.M)
+    assert re.search(r"^STDLIB_PYTHON = PYTHONPATH=\$\(CURDIR\)/src \$\(PYTHON\)$", makefile, re.M)
+    for target in ("pr-comment", "pr-comment-outdated"):
+        recipe = makefile[makefile.index(f"\n{target}:") :].split("\n\n")[0]
+        assert "$(STDLIB_PYTHON) -m modelops.review.pr_comment" in recipe, target
     job = load(ROOT / ".github/workflows/report-comment.yml")["jobs"]["comment"]
     targets = [next(iter(make_targets_called(s["run"]))) for s in job["steps"] if "run" in s]
     assert targets == ["pr-comment", "pr-comment-outdated"]

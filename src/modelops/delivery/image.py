@@ -453,7 +453,10 @@ def main() -> None:
     parser.add_argument("--repository", help="push: <registry>/<name>, e.g. an ECR repository URI")
     args = parser.parse_args()
     if args.command in ("push", "lookup") and not args.repository:
-        parser.error(f"{args.command} needs --repository <registry>/<name>")
+        example = " (e.g. an ECR repository URI)" if args.command == "push" else ""
+        print(f"usage: make image-{args.command} REPOSITORY=<registry>/<name>{example}",
+              file=sys.stderr)  # fmt: skip
+        sys.exit(2)
     reason = None if args.command == "lookup" else engine_unavailable()
     try:
         if reason:

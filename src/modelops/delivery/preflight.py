@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -93,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sha", required=True, help="the commit CI checked")
     parser.add_argument("--main-ref", default="origin/main", help="main's tip in this checkout")
     args = parser.parse_args(argv)
+    if not args.sha:
+        print("usage: make cd-preflight SHA=<commit>", file=sys.stderr)
+        return 2
     try:
         decision = decide(os.environ, args.sha, main_tip(args.main_ref))
     except ValueError as error:

@@ -35,7 +35,10 @@ import os
 import re
 import sys
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
+
+from modelops.delivery.infra import InfraError, Terraform, function_settings
 
 LIVE = "live"
 CANDIDATE = "candidate"
@@ -366,12 +369,22 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--endpoint-url", default=None, help="AWS endpoint (default: $AWS_ENDPOINT_URL or AWS's)"
     )
+    parser.add_argument(
+        "--env",
+        default=None,
+        help="staging or prod: the function (and region) from that stack's terraform output "
+        "unless FUNCTION_NAME (AWS_REGION) is set",
+    )
+    parser.add_argument("--terraform", default="terraform", help="the terraform CLI (with --env)")
+    parser.add_argument(
+        "--env-dir", type=Path, default=Path("infra/envs"), help="the Terraform root (with --env)"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("status", help="show where live and candidate point")
     candidate = commands.add_parser("candidate", help="publish IMAGE_URI, point candidate at it")
-    candidate.add_argument("image_uri", help="<repository uri>@sha256:<digest>")
+    candidate.add_argument("image_uri", nargs="?", default="", help="<repository>@sha256:<digest>")
     canary = commands.add_parser("canary", help="route WEIGHT (0..1) of live to the candidate")
-    canary.add_argument("weight", type=float)
+    canary.add_argument("weight", nargs="?", default="", help="a number between 0 and 1")
     commands.add_parser("promote", help="send all of live's traffic to the candidate")
     commands.add_parser("rollback", help="put live back on the version before")
     return parser
@@ -379,7 +392,30 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one release command; print its state as JSON. Exit 1 with a reason on failure."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    usage = {
+        "candidate": ("image_uri", "IMAGE_URI=<repo>@sha256:<digest>"),
+        "canary": ("weight", "WEIGHT=<0..1>"),
+    }
+    if args.command in usage and not getattr(args, usage[args.command][0]):
+        print(f"usage: make release-{args.command} ENV=<env> {usage[args.command][1]}",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    if args.command == "canary":
+        try:
+            args.weight = float(args.weight)
+        except ValueError:
+            parser.error(f"argument weight: invalid float value: {args.weight!r}")
+    if args.env is not None:
+        try:
+            args.function_name, region = function_settings(
+                Terraform(args.env, args.terraform, args.env_dir), os.environ
+            )
+        except InfraError as error:
+            print(error, file=sys.stderr)
+            return error.code
+        args.region = region or args.region
     if not args.function_name:
         print("error: no function name: pass --function-name or set FUNCTION_NAME", file=sys.stderr)
         return 2
