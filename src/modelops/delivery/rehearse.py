@@ -463,6 +463,8 @@ class FunctionUrls:
     def __init__(self, aws: Aws, images: dict[str, Image]):
         self.aws, self.images = aws, images
         self.requests = 0
+        # A fault the rehearsal injects: predictions on `live` fail while it routes a canary.
+        self.live_canary_fails = False
         self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), self._handler())
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -574,6 +576,8 @@ class FunctionUrls:
         for other, weight in weights.items():  # deterministic share of the requests
             if (self.requests * weight) % 1 < weight:
                 version = other
+        if self.live_canary_fails and alias == "live" and weights and path.startswith("/predict"):
+            return 500, {"detail": "candidate version failing under live traffic"}
         code = client.get_function(FunctionName=function, Qualifier=version)["Code"]
         # deployed by digest: ImageUri is it (moto 5.2 makes up a ResolvedImageUri)
         digest = (code.get("ImageUri") or code["ResolvedImageUri"]).rsplit("@", 1)[-1]
@@ -1264,25 +1268,7 @@ def rehearse_canary_failure(world: World, commit: str, version: str) -> tuple[bo
     moved live: canary changed=true) must put live back where it was.
     """
     image = world.images[world.tags[f"{commit[:12]}-v{version}"]]
-    original = world.urls.invoke
-
-    def invoke(
-        function: str,
-        alias: str,
-        method: str,
-        path: str,
-        headers: dict[str, Any],
-        body: bytes,
-        url: str,
-    ) -> tuple[int, dict[str, Any]]:
-        status, payload = original(function, alias, method, path, headers, body, url)
-        if alias == "live" and path.startswith("/predict"):
-            live = world.aws.client("lambda").get_alias(FunctionName=function, Name="live")
-            if (live.get("RoutingConfig") or {}).get("AdditionalVersionWeights"):
-                return 500, {"detail": "candidate version failing under live traffic"}
-        return status, payload
-
-    world.urls.invoke = invoke  # type: ignore[method-assign]  # the fault goes into this instance only, restored below
+    world.urls.live_canary_fails = True
     try:
         repository = world.variables["ECR_REPOSITORY"]
         image_uri = f"{repository}@{world.tags[f'{commit[:12]}-v{version}']}"
@@ -1291,7 +1277,7 @@ def rehearse_canary_failure(world: World, commit: str, version: str) -> tuple[bo
         outcomes = world.outcomes
         after = Release(world.aws.client("lambda"), "modelops-staging").status()
     finally:
-        world.urls.invoke = original  # type: ignore[method-assign]  # puts back the method the fault replaced
+        world.urls.live_canary_fails = False
         image.failing = False
     rolled = outcomes.get("release-rollback", {}).get("outcome") == "success"
     held = not ok and rolled and after.live_version == before and after.canary_weight == 0
