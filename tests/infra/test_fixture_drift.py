@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from modelops.delivery.rehearse import POLICY_ATTRIBUTES  # the documents the policies read
 from tests.infra.tools import ROOT, TOOLS
 
 INFRA = ROOT / "infra"
@@ -39,14 +40,6 @@ STACKS = {
 ABSENT = {
     "module.serving.aws_lambda_permission.public_url": "count: only for url_auth_type NONE",
     "module.serving.aws_lambda_permission.public_url_invoke": "count: only for url_auth_type NONE",
-}
-# The policy documents the policies read (what the check cannot do without).
-POLICY_ATTRIBUTES = {
-    "aws_iam_role": "assume_role_policy",
-    "aws_iam_role_policy": "policy",
-    "aws_iam_policy": "policy",
-    "aws_ecr_repository_policy": "policy",
-    "aws_s3_bucket_policy": "policy",
 }
 MANAGED_REF = re.compile(r"(?<![\w.])(aws_[a-z0-9_]+)\.([a-z0-9_]+)(?:\[[^\]]*\])?\.([a-z_]+)")
 DATA_REF = re.compile(r"(?<![\w.])data\.([a-z0-9_]+)\.([a-z0-9_]+)")

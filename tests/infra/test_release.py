@@ -16,6 +16,7 @@ import uuid
 import boto3
 import pytest
 
+from modelops.delivery.rehearse import DocumentedLambda
 from modelops.delivery.release import (
     CANDIDATE,
     LIVE,
@@ -51,47 +52,38 @@ def aws_env(moto_url, monkeypatch):
     return moto_url
 
 
-# What a new version is compared on: the code and the configuration PublishVersion looks at.
-PUBLISHED_CONFIGURATION = (
-    "CodeSha256",
-    "MemorySize",
-    "Timeout",
-    "Environment",
-    "Role",
-    "Architectures",
-)
-
-
-class AwsPublishVersion:
-    """A boto3 Lambda client whose PublishVersion follows AWS's documentation, not moto's.
-
-    AWS: "Lambda doesn't publish a version if the function's configuration and code haven't
-    changed since the last version" -- it returns the last version instead, with its own
-    description. Everything else goes to moto unchanged.
-    """
+class PublishRecorder:
+    """Moto's client, recording the versions moto really publishes (under DocumentedLambda)."""
 
     def __init__(self, client):
         self._client = client
-        self.published = []  # versions moto really published through this wrapper
+        self.published = []
 
     def __getattr__(self, name):
         return getattr(self._client, name)
 
     def publish_version(self, **kwargs):
-        name = kwargs["FunctionName"]
-        latest = self._client.get_function_configuration(FunctionName=name)
-        versions = [
-            v
-            for v in self._client.list_versions_by_function(FunctionName=name)["Versions"]
-            if v["Version"] != "$LATEST"
-        ]
-        if versions:
-            newest = max(versions, key=lambda v: int(v["Version"]))
-            if all(newest.get(key) == latest.get(key) for key in PUBLISHED_CONFIGURATION):
-                return newest
         response = self._client.publish_version(**kwargs)
         self.published.append(response["Version"])
         return response
+
+
+class AwsPublishVersion(DocumentedLambda):
+    """A boto3 Lambda client whose PublishVersion follows AWS's documentation, not moto's.
+
+    AWS: "Lambda doesn't publish a version if the function's configuration and code haven't
+    changed since the last version" -- it returns the last version instead, with its own
+    description (the rehearsal's DocumentedLambda). Everything else goes to moto unchanged;
+    `published` lists the versions moto really published through it.
+    """
+
+    def __init__(self, client):
+        self.recorder = PublishRecorder(client)
+        super().__init__(self.recorder)
+
+    @property
+    def published(self):
+        return self.recorder.published
 
 
 @pytest.fixture

@@ -846,8 +846,10 @@ def run_cd(
     failing: bool = False,
     index: bool = False,
 ) -> dict[str, Any]:
-    # a failing image is a scenario that expects its deploy to fail
-    """cd.yml for a commit whose CI succeeded: preflight, image (lookup/build/push), deploys."""
+    """cd.yml for a commit whose CI succeeded: preflight, image (lookup/build/push), deploys.
+
+    A `failing` image is a scenario that expects its deploy to fail.
+    """
     decision = decide(world.variables, commit, main_tip)
     if not decision.deploy:
         return {"deployed": False, "reason": decision.reason}
