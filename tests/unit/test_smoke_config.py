@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from modelops.delivery.tasks import smoke_command
 from tests.smoke.conftest import smoke_auth
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,10 +43,12 @@ def make_smoke(*args: str) -> str:
 
 def test_make_smoke_passes_url_and_auth_and_runs_only_the_smoke_suite():
     command = make_smoke("URL=https://x.lambda-url.eu-west-1.on.aws", "AUTH=aws_iam")
-    assert 'SMOKE_BASE_URL="https://x.lambda-url.eu-west-1.on.aws"' in command
-    assert 'SMOKE_AUTH="aws_iam"' in command
-    assert command.rstrip().endswith("tests/smoke")
-    assert 'SMOKE_AUTH="none"' in make_smoke("URL=http://127.0.0.1:3000")
+    assert 'smoke --url "https://x.lambda-url.eu-west-1.on.aws" --auth "aws_iam"' in command
+    # what it then runs (SMOKE_BASE_URL, SMOKE_AUTH, tests/smoke only)
+    suite, env = smoke_command("https://x.lambda-url.eu-west-1.on.aws", "aws_iam", {})
+    assert env["SMOKE_BASE_URL"] == "https://x.lambda-url.eu-west-1.on.aws"
+    assert env["SMOKE_AUTH"] == "aws_iam" and suite[-1] == "tests/smoke"
+    assert smoke_command("http://127.0.0.1:3000", "", {})[1]["SMOKE_AUTH"] == "none"
 
 
 def test_the_smoke_folder_holds_only_endpoint_checks():

@@ -71,7 +71,7 @@ def test_mlflow_server_names_both_settings_and_never_prints_the_store_credential
     err = capsys.readouterr().err
     assert "MLFLOW_BACKEND_STORE_URI=postgresql://" in err and "MLFLOW_ARTIFACTS_DESTINATION" in err
     environ = {
-        "MLFLOW_BACKEND_STORE_URI": "postgresql://ann:secret@db:5432/mlflow",
+        "MLFLOW_BACKEND_STORE_URI": "postgresql://ann:pw@db/mlflow",  # pragma: allowlist secret
         "MLFLOW_ARTIFACTS_DESTINATION": "s3://bucket/mlflow",
     }
     command = tasks.mlflow_server_command("0.0.0.0", 5001, 4, "basic-auth", environ)
@@ -81,7 +81,7 @@ def test_mlflow_server_names_both_settings_and_never_prints_the_store_credential
         "--workers", "4", "--app-name", "basic-auth",
     ]  # fmt: skip
     out = capsys.readouterr().out
-    assert "store: postgresql://..." in out and "secret" not in out
+    assert "store: postgresql://..." in out and "pw@" not in out
     assert "--app-name" not in tasks.mlflow_server_command("h", 1, 1, "", environ)
 
 
