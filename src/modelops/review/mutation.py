@@ -3,7 +3,8 @@
 `make mutation` runs mutmut over the modules that decide (the gate, the metrics, contract
 inference and validation, inference, the model's encoding and outputs, the client;
 `[tool.mutmut]` in pyproject.toml), then this module, which writes `summary.json` (score,
-counts per status and per module, the survivors' names) and `survivors.md` (each survivor's diff, grouped by function) to the output folder.
+counts per status and per module, the survivors' names) and `survivors.md` (each survivor's
+diff, grouped by function) to the output folder.
 
 A survivor is a change to the code that no test noticed: read its diff, then add the test
 that fails on it (or mark the line `# pragma: no mutate` when the change is harmless).
