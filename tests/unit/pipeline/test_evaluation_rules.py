@@ -16,10 +16,7 @@ import numpy as np
 from sklearn import metrics as sk
 
 from modelops.pipeline import evaluation
-
-LABELS = [0, 0, 0, 1, 1, 1]
-# positives at 0.3, 0.8, 0.9; negatives at 0.1, 0.2, 0.7
-SCORES = [0.1, 0.2, 0.7, 0.3, 0.8, 0.9]
+from tests.unit.pipeline.test_plot_data import LABELS, SCORES  # positives at 0.3, 0.8, 0.9
 
 
 def test_precision_recall_points_follow_the_interpolated_envelope_on_the_recall_grid():
