@@ -265,3 +265,13 @@ def test_a_regression_model_predicts_values_and_has_no_probabilities():
     assert model.predict_encoded(np.zeros((1, 1))) == [{"value": 2.5}]
     with pytest.raises(AttributeError, match=r"^a regression model has no predict_proba$"):
         model.predict_proba(frame)
+
+
+def test_regression_scores_are_one_float_per_row_whatever_the_regressor_returns():
+    # with an integer constant, DummyRegressor predicts integers
+    estimator = DummyRegressor(strategy="constant", constant=2).fit(np.zeros((2, 1)), [1, 3])
+    assert estimator.predict(np.zeros((3, 1))).dtype == np.int64
+    scores = TabularModel([NUM], estimator, "regression").scores(np.zeros((3, 1)))
+    assert scores.shape == (3,)
+    assert scores.dtype == np.float64
+    assert scores.tolist() == [2.0, 2.0, 2.0]
