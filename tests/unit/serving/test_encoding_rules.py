@@ -280,7 +280,7 @@ def test_regression_scores_are_one_float_per_row_whatever_the_regressor_returns(
 def test_outputs_refuse_probabilities_that_do_not_fit_the_classes_or_the_rows():
     # an estimator with three probability columns for a two-class model: no class is dropped
     with pytest.raises(ValueError, match="zip"):
-        Outputs.of("multiclass", ["a", "b"], 0.5, np.array([[0.2, 0.3, 0.5]])).records()
+        Outputs.of("multiclass", ["a", "b"], 0.5, np.array([[0.5, 0.3, 0.2]])).records()
     rows = Outputs("binary", ("a", "b"), chosen=np.array([0]), probabilities=np.ones((2, 2)) / 2)
     with pytest.raises(ValueError, match="zip"):
         rows.records()
