@@ -284,3 +284,10 @@ def test_outputs_refuse_probabilities_that_do_not_fit_the_classes_or_the_rows():
     rows = Outputs("binary", ("a", "b"), chosen=np.array([0]), probabilities=np.ones((2, 2)) / 2)
     with pytest.raises(ValueError, match="zip"):
         rows.records()
+
+
+def test_integer_scores_are_read_as_float_probabilities_and_regression_keeps_its_task():
+    out = Outputs.of("binary", ["a", "b"], 0.5, np.array([[1, 0], [0, 1]]))
+    assert out.probabilities.dtype == np.float64
+    assert [type(p) for p in out.records()[0]["probabilities"].values()] == [float, float]
+    assert Outputs.of("regression", [], 0.5, np.array([1.0])).task == "regression"
