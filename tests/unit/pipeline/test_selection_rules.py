@@ -83,4 +83,5 @@ def test_the_card_says_where_and_in_which_format_the_model_is():
 
 
 def test_the_content_version_is_the_first_twelve_hex_digits_of_the_model_id():
-    assert content_version("0123456789abcdef0123456789abcdef") == "0123456789ab"
+    model_id = "0123456789ab" + "cdef" * 5  # a content id: 32 hex digits
+    assert content_version(model_id) == "0123456789ab"
