@@ -136,3 +136,12 @@ def test_binary_probabilities_are_clipped_at_1e_15_from_either_end():
     scores = evaluation.compute_metrics([1, 0], [1.0, 0.0])
     assert scores["log_loss"] == round(sk.log_loss([1, 0], [1 - 1e-15, 1e-15]), 6)
     assert scores["roc_auc"] == 1.0
+
+
+def test_predicted_vs_actual_rounds_both_values_to_six_digits():
+    points = evaluation.predicted_vs_actual_points([1.23456789, 0.5], [2.00000049, 1.0], 5)
+    assert points == [
+        {"actual": 0.5, "predicted": 1.0},
+        {"actual": 1.234568, "predicted": 2.0},
+    ]
+    assert type(points[0]["actual"]) is float
