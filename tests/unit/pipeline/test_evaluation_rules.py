@@ -145,3 +145,9 @@ def test_predicted_vs_actual_rounds_both_values_to_six_digits():
         {"actual": 1.234568, "predicted": 2.0},
     ]
     assert type(points[0]["actual"]) is float
+
+
+def test_a_model_that_predicts_no_positive_has_precision_zero_not_one():
+    # no probability reaches 0.5: precision is 0/0, which the gate must read as 0
+    scores = evaluation.compute_metrics([0, 1, 1], [0.1, 0.2, 0.3])
+    assert (scores["precision"], scores["recall"], scores["f1"]) == (0.0, 0.0, 0.0)
