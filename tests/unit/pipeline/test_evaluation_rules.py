@@ -151,3 +151,11 @@ def test_a_model_that_predicts_no_positive_has_precision_zero_not_one():
     # no probability reaches 0.5: precision is 0/0, which the gate must read as 0
     scores = evaluation.compute_metrics([0, 1, 1], [0.1, 0.2, 0.3])
     assert (scores["precision"], scores["recall"], scores["f1"]) == (0.0, 0.0, 0.0)
+
+
+def test_macro_f1_counts_a_class_neither_present_nor_predicted_as_zero():
+    # classes a, b right every time, c never seen: the macro average is over all three
+    probabilities = np.array([[0.9, 0.05, 0.05], [0.1, 0.8, 0.1]])
+    scores = evaluation.multiclass_metrics([0, 1], probabilities, ["a", "b", "c"])
+    assert scores["f1_macro"] == round(2 / 3, 6)
+    assert scores["per_class"]["c"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
