@@ -159,3 +159,15 @@ def test_macro_f1_counts_a_class_neither_present_nor_predicted_as_zero():
     scores = evaluation.multiclass_metrics([0, 1], probabilities, ["a", "b", "c"])
     assert scores["f1_macro"] == round(2 / 3, 6)
     assert scores["per_class"]["c"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+
+
+def test_binary_task_metrics_threshold_defaults_to_one_half():
+    scores = np.array([[0.5, 0.5], [0.6, 0.4], [0.2, 0.8]])
+    metrics = evaluation.task_metrics("binary", [1, 0, 1], scores, ["n", "y"])
+    assert metrics == evaluation.compute_metrics([1, 0, 1], [0.5, 0.4, 0.8], 0.5)
+    assert metrics["recall"] == 1.0
+
+
+def test_label_indices_of_no_values_are_still_integers():
+    model = SimpleNamespace(task="binary", classes=["a", "b"])
+    assert evaluation.label_indices(model, []).dtype == np.int64
