@@ -13,6 +13,7 @@ import math
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 from sklearn import metrics as sk
 
 from modelops.pipeline import evaluation
@@ -171,3 +172,23 @@ def test_binary_task_metrics_threshold_defaults_to_one_half():
 def test_label_indices_of_no_values_are_still_integers():
     model = SimpleNamespace(task="binary", classes=["a", "b"])
     assert evaluation.label_indices(model, []).dtype == np.int64
+
+
+def test_full_recall_reached_only_at_the_lowest_score_keeps_its_own_precision():
+    # the one positive scores lowest: full recall comes at precision 1/2 (then 1/3), not at
+    # the precision of a lower recall
+    assert evaluation.precision_recall_points([0, 1], [0.9, 0.1], 2) == [
+        {"recall": 0.0, "precision": 1.0},
+        {"recall": 1.0, "precision": 0.5},
+    ]
+    assert evaluation.precision_recall_points([0, 0, 1], [0.9, 0.5, 0.1], 2)[1] == {
+        "recall": 1.0,
+        "precision": 0.333333,
+    }
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.UndefinedMetricWarning")
+def test_a_test_set_of_positives_only_still_has_a_log_loss_over_both_classes():
+    scores = evaluation.compute_metrics([1, 1], [0.8, 0.9])
+    assert math.isnan(scores["roc_auc"])
+    assert scores["log_loss"] == round(sk.log_loss([1, 1], [0.8, 0.9], labels=[0, 1]), 6)
