@@ -192,3 +192,11 @@ def test_a_test_set_of_positives_only_still_has_a_log_loss_over_both_classes():
     scores = evaluation.compute_metrics([1, 1], [0.8, 0.9])
     assert math.isnan(scores["roc_auc"])
     assert scores["log_loss"] == round(sk.log_loss([1, 1], [0.8, 0.9], labels=[0, 1]), 6)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.UndefinedMetricWarning")
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_test_set_without_positives_scores_zero_on_the_positive_class_metrics():
+    scores = evaluation.compute_metrics([0, 0], [0.1, 0.2])
+    assert (scores["precision"], scores["recall"], scores["f1"]) == (0.0, 0.0, 0.0)
+    assert scores["accuracy"] == 1.0
