@@ -178,7 +178,7 @@ MUTATION_DIR ?= reports/mutation
 MUTANTS ?=
 
 .PHONY: mutation
-mutation: $(SYNCED) ## Mutation testing of the decision modules (gate, metrics, contract, validation, inference, client) -> reports/mutation/ per module
+mutation: $(SYNCED) ## Mutation testing of the decision modules (gate, metrics, contract, validation, inference, model encoding/outputs, client) -> reports/mutation/ per module
 	MODELOPS_PRELOAD_IMPORTS=1 OMP_NUM_THREADS=1 mutmut run --max-children $(MUTATION_JOBS) $(if $(MUTANTS),'$(MUTANTS)')
 	python -m modelops.review.mutation --output $(MUTATION_DIR) $(if $(MUTANTS),--matching '$(MUTANTS)') $(if $(MIN_SCORE),--min-score $(MIN_SCORE))
 

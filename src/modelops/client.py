@@ -28,10 +28,11 @@ import os
 import re
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pandas as pd
 import requests
@@ -144,12 +145,13 @@ class SigV4Auth(requests.auth.AuthBase):
         import botocore.session  # only for aws_iam: the client imports without botocore
 
         self.region = region
-        self.credentials = credentials or botocore.session.get_session().get_credentials()
-        if self.credentials is None:
+        found = credentials or botocore.session.get_session().get_credentials()
+        if found is None:
             raise ClientError(
                 "auth='aws_iam' but no AWS credentials were found "
                 "(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or an instance role)"
             )
+        self.credentials = found
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         """Add Authorization, X-Amz-Date (and X-Amz-Security-Token) to `request`."""
@@ -169,7 +171,7 @@ class SigV4Auth(requests.auth.AuthBase):
 
 def region_of(url: str) -> str | None:
     """The AWS region of a Lambda function URL, else AWS_REGION / AWS_DEFAULT_REGION."""
-    host = requests.utils.urlparse(url).hostname or ""
+    host = urllib.parse.urlparse(url).hostname or ""
     match = FUNCTION_URL_REGION.search(host)
     if match:
         return match.group(1)
@@ -400,7 +402,7 @@ class Client:
             ServerUnreachable: the connection failed while reading.
 
         """
-        chunks = []
+        chunks: list[bytes] = []
         try:
             while True:
                 if time.monotonic() >= deadline:
@@ -580,7 +582,7 @@ def _reason(exc: Exception) -> str:
 class ProgressBar:
     """A one-line progress bar on stderr (no dependency): rows done, of total, rows/s."""
 
-    def __init__(self, total: int, stream=None, width: int = 30):
+    def __init__(self, total: int, stream: TextIO | None = None, width: int = 30):
         self.total, self.done, self.width = total, 0, width
         self.stream = stream or sys.stderr
         self.started = time.monotonic()

@@ -62,6 +62,7 @@ class Column:
 
     def feature(self) -> Feature:
         """The model's view of this column."""
+        # `type` is a FeatureType: inference writes only those, and from_dict rejects any other
         return Feature(self.name, self.type, self.categories, nullable=True)  # type: ignore[arg-type]
 
 
@@ -510,7 +511,7 @@ def _category_column(
     out for its many levels: that is a problem to fix, not a column to drop without a word.
     """
     values = series.dropna()
-    keys = sorted({category_key(v) for v in values})
+    keys = sorted({key for v in values if (key := category_key(v)) is not None})
     unique_share = len(keys) / len(values)
     is_text = not _is_numeric(series)
     identifier = is_text and len(values) >= 20 and unique_share >= bounds.identifier_fraction

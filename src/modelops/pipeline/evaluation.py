@@ -95,7 +95,8 @@ def confusion_rows(labels: Any, predicted: Any, classes: Any = None) -> str:
 
     def name(value: Any) -> str:
         text = str(classes[int(value)]) if classes is not None else str(value)
-        return f'"{text}"' if "," in text or '"' in text else text
+        # CSV quoting: a label with a comma or a quote is quoted, its quotes doubled
+        return '"' + text.replace('"', '""') + '"' if "," in text or '"' in text else text
 
     body = "\n".join(
         f"{name(a)},{name(p)}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -178,21 +179,17 @@ def content_version(model_uuid: str) -> str:
 
 
 def raw_rows(frame: Any, columns: list[str], limit: int = 5) -> list[dict[str, Any]]:
-    """The first rows of a frame as JSON-ready raw dicts (NaN/NA as None, NumPy as Python)."""
-    import math
+    """The first rows of a frame as JSON-ready raw dicts (NaN/NA/NaT and infinities as None).
 
-    rows = []
-    for record in frame[columns].head(limit).to_dict(orient="records"):
-        row = {}
-        for key, value in record.items():
-            if hasattr(value, "item") and not isinstance(value, str):
-                value = value.item()
-            try:
-                missing = value is None or bool(value != value)
-            except TypeError:  # pandas.NA
-                missing = True
-            row[str(key)] = (
-                None if missing or (isinstance(value, float) and math.isinf(value)) else value
-            )
-        rows.append(row)
-    return rows
+    `to_dict` already gives Python scalars (NumPy and nullable pandas values boxed); what is
+    left is to write every missing or infinite value as None.
+    """
+    import pandas as pd
+
+    def raw(value: Any) -> Any:
+        missing = pd.isna(value) or (isinstance(value, float) and math.isinf(value))
+        return None if missing else value
+
+    # pandas lower-cases `orient`, so a change of its case is the same call
+    records = frame[columns].head(limit).to_dict(orient="records")  # pragma: no mutate
+    return [{str(key): raw(value) for key, value in record.items()} for record in records]

@@ -185,7 +185,7 @@ def run_suite(
     logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    actions = []
+    actions: list[gx.checkpoint.ValidationAction] = []
     if docs_dir is not None:
         context.add_data_docs_site(
             site_name="local",
@@ -330,4 +330,4 @@ def _render(observed: dict[str, Any]) -> str:
         )
     if "observed_value" in observed:
         return str(observed["observed_value"])
-    return observed.get("error", "no details")
+    return str(observed.get("error", "no details"))

@@ -1,10 +1,10 @@
 """Summarise a mutmut run: the mutation score and every surviving mutant with its diff.
 
 `make mutation` runs mutmut over the modules that decide (the gate, the metrics, contract
-inference and validation, inference, the client; `[tool.mutmut]` in pyproject.toml), then this
-module, which writes
-`summary.json` (score, counts per status and per module, the survivors' names) and
-`survivors.md` (each survivor's diff, grouped by function) to the output folder.
+inference and validation, inference, the model's encoding and outputs, the client;
+`[tool.mutmut]` in pyproject.toml), then this module, which writes `summary.json` (score,
+counts per status and per module, the survivors' names) and `survivors.md` (each survivor's
+diff, grouped by function) to the output folder.
 
 A survivor is a change to the code that no test noticed: read its diff, then add the test
 that fails on it (or mark the line `# pragma: no mutate` when the change is harmless).
@@ -23,6 +23,7 @@ import textwrap
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from modelops.storage import write_json, write_text
 
@@ -102,9 +103,9 @@ def mutant_diff(mutant: Mutant, mutants_dir: Path, cache: dict[Path, dict[str, s
     return "\n".join(list(lines)[2:])  # without the ---/+++ header
 
 
-def summarise(mutants: list[Mutant]) -> dict:
+def summarise(mutants: list[Mutant]) -> dict[str, Any]:
     """Score, counts per status and per module, and the names of the missed mutants."""
-    by_module: dict[str, Counter] = defaultdict(Counter)
+    by_module: dict[str, Counter[str]] = defaultdict(Counter)
     for mutant in mutants:
         by_module[mutant.module][mutant.status] += 1
     unchecked = sum(m.status == "not checked" for m in mutants)
@@ -121,7 +122,7 @@ def summarise(mutants: list[Mutant]) -> dict:
     }
 
 
-def survivors_markdown(mutants: list[Mutant], mutants_dir: Path, summary: dict) -> str:
+def survivors_markdown(mutants: list[Mutant], mutants_dir: Path, summary: dict[str, Any]) -> str:
     """Every missed mutant's diff, grouped by function."""
     shown = "n/a" if summary["score"] is None else f"{summary['score']:.1%}"
     out = [
@@ -145,7 +146,7 @@ def survivors_markdown(mutants: list[Mutant], mutants_dir: Path, summary: dict) 
     return "\n".join(out) + "\n"
 
 
-def summary_markdown(summary: dict) -> str:
+def summary_markdown(summary: dict[str, Any]) -> str:
     """The score and a table per module, for a CI job summary."""
     shown = "n/a" if summary["score"] is None else f"{summary['score']:.1%}"
     lines = [

@@ -9,7 +9,13 @@ import pandas as pd
 import pytest
 
 from modelops.params import SelectParams
-from modelops.pipeline.selection import build_model_card, decide, rank_candidates, raw_rows
+from modelops.pipeline.selection import (
+    build_model_card,
+    content_version,
+    decide,
+    rank_candidates,
+    raw_rows,
+)
 
 
 @pytest.mark.parametrize("metric", ["roc_auc", "log_loss"])
@@ -74,3 +80,8 @@ def test_the_card_says_where_and_in_which_format_the_model_is():
     )  # fmt: skip
     assert "classes" not in card and "threshold" not in card and "positive_class" not in card
     assert card["data"] == {}
+
+
+def test_the_content_version_is_the_first_twelve_hex_digits_of_the_model_id():
+    model_id = "0123456789ab" + "cdef" * 5  # a content id: 32 hex digits
+    assert content_version(model_id) == "0123456789ab"
