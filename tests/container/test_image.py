@@ -70,10 +70,11 @@ def test_image_smoke_over_http_and_lambda(built_image):
 
 def test_missing_model_is_not_ready_and_says_why(built_image):
     port = free_port()
-    args = [*img.http_container_args(port), "-e", "MODELOPS_MODEL_DIR=/app/no-such-model"]
+    missing = "/app/absent"
+    args = [*img.http_container_args(port), "-e", f"MODELOPS_MODEL_DIR={missing}"]
     with img.running(built_image, *args) as container:
         url = f"http://127.0.0.1:{port}"
-        assert_not_ready(container, url, "MODELOPS_MODEL_DIR=/app/no-such-model does not exist")
+        assert_not_ready(container, url, f"MODELOPS_MODEL_DIR={missing} does not exist")
 
 
 def test_corrupt_model_file_is_not_ready_and_says_why(built_image, tmp_path):
