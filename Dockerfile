@@ -69,12 +69,14 @@ ENV PATH=/opt/venv/bin:$PATH \
 COPY --from=builder /opt/venv /opt/venv
 WORKDIR /app
 COPY services/ services/
-# Exactly the packaged model, in a BentoML store of its own.
-COPY bentoml_home/models/${MODEL_NAME}/${MODEL_VERSION}/ bentoml_home/models/${MODEL_NAME}/${MODEL_VERSION}/
+# Exactly what the package stage wrote (models/serving/, a DVC output: the serving files and the
+# card, the same bytes for the same model), not a BentoML store entry (whose model.yaml holds the
+# time it was made). The service and the Lambda handler load it from MODELOPS_MODEL_DIR.
+COPY models/serving/ model/
+ENV MODELOPS_MODEL_DIR=/app/model
 # BentoML creates these at start-up; the service user (and Lambda's read-only file system)
 # cannot, so they exist already, and its scratch folder points at the writable /tmp.
-RUN echo "${MODEL_VERSION}" > "bentoml_home/models/${MODEL_NAME}/latest" \
-    && mkdir -p bentoml_home/bentos bentoml_home/envs \
+RUN mkdir -p bentoml_home/models bentoml_home/bentos bentoml_home/envs \
     && ln -s /tmp bentoml_home/tmp \
     && python -m compileall -q --invalidation-mode unchecked-hash services \
     && chmod 0555 services/entrypoint.sh

@@ -41,7 +41,7 @@ LOADS = {
     "anchor": "from anchor.lambda_anchor import handler",
     "floor": (
         "import numpy, xgboost, glob\n"
-        "found = glob.glob('/app/bentoml_home/models/*/*/booster.ubj')\n"
+        "found = glob.glob('/app/model/booster.ubj')\n"
         "booster = xgboost.Booster(model_file=found[0])\n"
         "def handler(event, context):\n"
         "    booster.inplace_predict(numpy.zeros((1, booster.num_features())))\n"

@@ -3,7 +3,8 @@
 Routes: `POST /predict`, `GET /metadata` (the model card and `max_instances`), `/` (a page to try
 the model, services/web.py), `/docs` (Swagger UI), and BentoML's own `/livez`, `/readyz`,
 `/metrics` (Prometheus) and `/docs.json` (OpenAPI).
-Configured by environment: MODELOPS_MODEL_TAG (default `modelops-classifier:latest` in
+Configured by environment: MODELOPS_MODEL_DIR (the packaged model folder, models/serving/: what
+the image sets) or else MODELOPS_MODEL_TAG (default `modelops-classifier:latest` in
 BENTOML_HOME), MODELOPS_MAX_INSTANCES (rows per request, default 1000), MODELOPS_MAX_BODY_BYTES
 (default 1 MB), MODELOPS_MAX_BATCH_ROWS, MODELOPS_MAX_LATENCY_MS and MODELOPS_BATCH_BELOW_ROWS
 (adaptive batching of requests smaller than that),
@@ -87,16 +88,30 @@ BATCH_BELOW_ROWS = int(os.environ.get("MODELOPS_BATCH_BELOW_ROWS", "16"))
 # exporter is configured in BentoML's config: every URL is excluded unless MODELOPS_TRACING=1.
 TRACING = os.environ.get("MODELOPS_TRACING") == "1"
 
-model_ref = bentoml.models.BentoModel(MODEL_TAG)
+# The image's model is the package stage's folder, byte for byte (a BentoML store entry holds a
+# model.yaml stamped with its creation time): MODELOPS_MODEL_DIR names it; without it, the model
+# comes from the BentoML model store by tag (`bentoml serve` on a workstation).
+MODEL_DIR = os.environ.get("MODELOPS_MODEL_DIR")
+model_ref = None if MODEL_DIR else bentoml.models.BentoModel(MODEL_TAG)
+
+
+def _model_path() -> str | None:
+    """The folder of the model to serve, or None when it is missing."""
+    if model_ref is None:
+        return MODEL_DIR if MODEL_DIR and os.path.isdir(MODEL_DIR) else None
+    stored = model_ref.stored
+    return None if stored is None else str(stored.path)
 
 
 def _load_card() -> tuple[dict[str, Any] | None, str | None]:
     """The model card, read at import so the request schema names the real features."""
     try:
-        stored = model_ref.stored
-        if stored is None:
+        path = _model_path()
+        if path is None:
+            if MODEL_DIR:
+                return None, f"model folder MODELOPS_MODEL_DIR={MODEL_DIR} does not exist"
             return None, f"model {MODEL_TAG} is not in the BentoML model store"
-        return read_model_card(stored.path), None
+        return read_model_card(path), None
     except Exception as exc:  # a corrupt store must not stop the process: /readyz says why
         return None, f"cannot read the card of model {MODEL_TAG}: {exc}"
 
@@ -201,7 +216,7 @@ class Classifier:
             return
         try:
             with no_gc_while_loading():  # the model and its libraries (imported on unpickling)
-                self.predictor = Predictor.from_directory(model_ref.stored.path)
+                self.predictor = Predictor.from_directory(_model_path())
         except Exception as exc:  # report on /readyz and in the log instead of crashing
             self.error = f"cannot load model {MODEL_TAG}: {type(exc).__name__}: {exc}"
             log.error("not ready: %s", self.error)

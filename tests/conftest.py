@@ -95,7 +95,7 @@ def packaged(tmp_path_factory):
     x = frame[contract.feature_names]
     with pytest.MonkeyPatch.context() as environment:
         environment.setenv("MODELOPS_MODEL_TAG", tag)
-        yield {"tag": tag, "card": card, "model": model, "rows": x}
+        yield {"tag": tag, "card": card, "model": model, "rows": x, "best": best}
 
 
 def start_server(model_tag: str, log: Path) -> tuple[subprocess.Popen, str]:

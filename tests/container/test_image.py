@@ -70,10 +70,11 @@ def test_image_smoke_over_http_and_lambda(built_image):
 
 def test_missing_model_is_not_ready_and_says_why(built_image):
     port = free_port()
-    args = [*img.http_container_args(port), "-e", "MODELOPS_MODEL_TAG=modelops-classifier:missing"]
+    missing = "/app/absent"
+    args = [*img.http_container_args(port), "-e", f"MODELOPS_MODEL_DIR={missing}"]
     with img.running(built_image, *args) as container:
         url = f"http://127.0.0.1:{port}"
-        assert_not_ready(container, url, "is not in the BentoML model store")
+        assert_not_ready(container, url, f"MODELOPS_MODEL_DIR={missing} does not exist")
 
 
 def test_corrupt_model_file_is_not_ready_and_says_why(built_image, tmp_path):
@@ -82,7 +83,7 @@ def test_corrupt_model_file_is_not_ready_and_says_why(built_image, tmp_path):
     corrupt = tmp_path / served
     corrupt.write_bytes(b"\x80\x04 this is not a model")
     corrupt.chmod(0o644)
-    target = f"/app/bentoml_home/models/{model['name']}/{model['version']}/{served}"
+    target = f"/app/model/{served}"  # the image's copy of models/serving/
     port = free_port()
     args = [*img.http_container_args(port), "-v", f"{corrupt}:{target}:ro"]
     with img.running(built_image, *args) as container:

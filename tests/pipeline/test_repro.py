@@ -34,11 +34,17 @@ def test_repro_builds_everything(reproduced):
     card = reproduced.json("models/best/model_card.json")
     assert bento["model_version"] == card["version"] and len(card["version"]) == 12
     name, version = bento["model_tag"].split(":")
+    # the winner in its serving format (the file serving.json names) next to its card: exactly
+    # what the image copies; the local BentoML store entry holds the same files (and model.yaml)
+    serving = root / "models/serving"
+    spec = json.loads((serving / "serving.json").read_text())
+    assert spec["format"] == bento["serving_format"]
+    assert sorted(p.name for p in serving.iterdir()) == sorted(
+        ["serving.json", spec["file"], "model_card.json"]
+    )
     entry = root / "bentoml_home/models" / name / version
-    # the winner in its serving format: the file serving.json names, next to the card
-    spec = json.loads((entry / "serving.json").read_text())
-    assert spec["format"] == bento["serving_format"] and (entry / spec["file"]).is_file()
-    assert (entry / "model_card.json").is_file()
+    for packaged in serving.iterdir():
+        assert (entry / packaged.name).read_bytes() == packaged.read_bytes(), packaged.name
     assert not list(root.glob("bentoml_home/bentos/*/*/bento.yaml"))  # no Bento: nothing uses one
 
     summary = reproduced.json("reports/validation/summary.json")

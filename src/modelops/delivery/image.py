@@ -34,6 +34,7 @@ from modelops.serving.inference import example_instance
 
 REPO = Path(__file__).resolve().parents[3]  # the project: src/modelops/delivery/ -> .
 BENTO_RECORD = REPO / "models" / "bento.json"
+SERVING_FOLDER = REPO / "models" / "serving"  # the package stage's output, copied into the image
 IMAGE_NAME = os.environ.get("IMAGE_NAME", "modelops-classifier")
 
 
@@ -62,11 +63,10 @@ def packaged_model() -> dict[str, Any]:
         raise ImageError(f"{BENTO_RECORD} not found: run 'make run' first")
     record = json.loads(BENTO_RECORD.read_text())
     name, version = record["model_tag"].split(":")
-    store = REPO / "bentoml_home" / "models" / name / version
-    if not (store / "model.yaml").is_file():
+    if not (SERVING_FOLDER / "serving.json").is_file():
         raise ImageError(
-            f"model {record['model_tag']} is not in bentoml_home/: "
-            "run 'dvc repro --force package' (make run) to package it again"
+            f"{SERVING_FOLDER} (the packaged model the image copies) is missing: "
+            "run 'dvc repro package' (make run), or 'dvc pull' it"
         )
     return {**record, "name": name, "version": version}
 
