@@ -165,11 +165,7 @@ def render_html(report: Mapping[str, Any], reference: Mapping[str, Any], window:
     ]:
         if name == "prediction":
             entry, ref = report["prediction"], reference["prediction"]
-            values: Any = (
-                [p.get("value") for p in window.predictions]
-                if ref["kind"] == "value"
-                else entry["frequencies"]
-            )
+            values: Any = list(window.values) if ref["kind"] == "value" else entry["frequencies"]
             ref = {**ref, "type": "value" if ref["kind"] == "value" else "label"}
             title = "predictions"
         else:
