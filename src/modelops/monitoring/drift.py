@@ -29,7 +29,7 @@ from modelops.params import MonitorParams
 JS_BASE = 2
 
 
-def as_numbers(values: Sequence[Any]) -> tuple[np.ndarray, int]:
+def as_numbers(values: Sequence[Any] | np.ndarray) -> tuple[np.ndarray, int]:
     """Floats (NaN for missing) and how many cells were not numbers at all (also NaN)."""
     try:
         return np.array(values, dtype=float), 0
@@ -68,7 +68,7 @@ def _test(name: str, value: float, threshold: float) -> dict[str, Any]:
 
 
 def numeric_drift(
-    reference: Mapping[str, Any], values: Sequence[Any], params: MonitorParams
+    reference: Mapping[str, Any], values: Sequence[Any] | np.ndarray, params: MonitorParams
 ) -> dict[str, Any]:
     """Statistics of one numeric feature."""
     numbers, not_numbers = as_numbers(values)

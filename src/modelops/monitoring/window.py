@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from modelops.serving.capture import CAPTURE_KIND
 
@@ -211,7 +211,9 @@ def _days(since: datetime, until: datetime) -> set[str]:
     return days
 
 
-def read_folder(folder: str | Path, since: datetime, until: datetime) -> Iterator[dict | None]:
+def read_folder(
+    folder: str | Path, since: datetime, until: datetime
+) -> Iterator[dict[str, Any] | None]:
     """Records under `folder` (`date=YYYY-MM-DD/*.jsonl[.gz]`, or any *.jsonl beneath it)."""
     folder = Path(folder)
     if not folder.is_dir():
@@ -233,14 +235,14 @@ def read_lines(path: Path) -> Iterator[dict[str, Any] | None]:
     with path.open("rb") as raw:
         gzipped = raw.read(2) == b"\x1f\x8b"
         raw.seek(0)
-        stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if gzipped else raw
-        for line in stream:
+        lines: Iterable[bytes] = gzip.GzipFile(fileobj=raw) if gzipped else raw
+        for line in lines:
             yield from parse_text(line.decode("utf-8", errors="replace"))
 
 
 def read_s3(
     url: str, since: datetime, until: datetime, client: Any = None
-) -> Iterator[dict | None]:
+) -> Iterator[dict[str, Any] | None]:
     """Records of the objects under `s3://bucket/prefix` modified in [since, until + 1 h]."""
     bucket, _, prefix = url.removeprefix("s3://").partition("/")
     if not bucket:
@@ -273,7 +275,7 @@ def read_cloudwatch(
     client: Any = None,
     poll_seconds: float = 1.0,
     timeout_seconds: float = 600.0,
-) -> Iterator[dict | None]:
+) -> Iterator[dict[str, Any] | None]:
     """Records in a log group, through Logs Insights queries.
 
     A query returns at most INSIGHTS_LIMIT rows: a time range that fills it is split in two and
@@ -294,7 +296,8 @@ def read_cloudwatch(
             while True:
                 answer = client.get_query_results(queryId=query_id)
                 if answer["status"] == "Complete":
-                    return answer["results"]
+                    results: list[list[dict[str, str]]] = answer["results"]
+                    return results
                 if answer["status"] in ("Failed", "Cancelled", "Timeout", "Unknown"):
                     raise SourceError(f"logs://{log_group}: query {answer['status'].lower()}")
                 if time.monotonic() > deadline:
@@ -319,7 +322,7 @@ def read_cloudwatch(
 
 def open_source(
     source: str, since: datetime, until: datetime, **clients: Any
-) -> Iterator[dict | None]:
+) -> Iterator[dict[str, Any] | None]:
     """The records of `source`: a folder path, `s3://bucket/prefix` or `logs://<log group>`."""
     if source.startswith("s3://"):
         return read_s3(source, since, until, clients.get("s3"))
