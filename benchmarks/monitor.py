@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -96,6 +95,19 @@ def write_captures(folder: Path, n: int) -> None:
     capture.flush()
 
 
+def peak_rss_mib() -> float:
+    """Peak resident memory of the running process (VmHWM), in MiB.
+
+    Not getrusage's ru_maxrss: Linux carries that across fork and exec, so a child started by
+    this benchmark's parent (which held the rows it wrote, ~1 GB at 1M) reported the parent's
+    peak, not its own: the 1.17 GiB measured before was the writer's, not the monitor's.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError("/proc/self/status has no VmHWM (Linux only)")
+
+
 def measure(folder: Path, reference_path: Path) -> dict:
     """One size, in this process: read + compare; seconds and peak RSS."""
     from modelops.monitoring.drift import compare
@@ -112,7 +124,7 @@ def measure(folder: Path, reference_path: Path) -> dict:
     report = compare(reference, window, params)
     total = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB on Linux
+    peak = peak_rss_mib()
     return {
         "rows": window.rows,
         "read_seconds": round(read, 2),

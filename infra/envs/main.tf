@@ -38,4 +38,20 @@ module "serving" {
   log_retention_days   = var.log_retention_days
   url_auth_type        = var.url_auth_type
   cors_allow_origins   = var.cors_allow_origins
+  capture_sample_rate  = var.capture_sample_rate
+  capture_exclude      = var.capture_exclude
+}
+
+# --- prediction capture archive (docs/monitoring.md), off by default ---
+# The function's capture log events -> subscription filter -> Firehose -> S3 under
+# captures/date=YYYY-MM-DD/, for volumes where Logs Insights costs more than reading objects.
+# `terraform output capture_source` is what `make monitor SOURCE=` then reads.
+module "capture_archive" {
+  source = "../modules/capture_archive"
+  count  = var.capture_archive ? 1 : 0
+
+  name           = "${var.project}-${var.environment}"
+  log_group_name = module.serving.log_group_name
+  kms_key_arn    = var.capture_archive_kms_key_arn
+  tags           = module.serving.tags
 }

@@ -22,3 +22,8 @@ output "function_url_auth_type" {
   description = "AWS_IAM (smoke tests and callers sign with SigV4) or NONE: `make smoke AUTH=` follows it."
   value       = module.serving.url_auth_type
 }
+
+output "capture_source" {
+  description = "What `make monitor SOURCE=` reads: the capture archive's S3 prefix, or the function's log group when the archive is off."
+  value       = var.capture_archive ? module.capture_archive[0].source : "logs://${module.serving.log_group_name}"
+}

@@ -67,3 +67,33 @@ variable "cors_allow_origins" {
   type        = list(string)
   default     = []
 }
+
+# --- prediction capture (docs/monitoring.md) ---
+variable "capture_sample_rate" {
+  description = "Share of requests the function captures as JSON log lines for `make monitor` (0 = off, 1 = every request)."
+  type        = number
+  default     = 1
+}
+
+variable "capture_exclude" {
+  description = "Feature columns never captured (personal data)."
+  type        = list(string)
+  default     = []
+}
+
+variable "capture_archive" {
+  description = "Also archive the captures to S3 through Firehose (infra/modules/capture_archive); off by default."
+  type        = bool
+  default     = false
+}
+
+variable "capture_archive_kms_key_arn" {
+  description = "Customer-managed KMS key of the capture archive's stream and bucket (the bootstrap's kms_key_arn output); required when capture_archive is true."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = !var.capture_archive || var.capture_archive_kms_key_arn != null
+    error_message = "capture_archive = true needs capture_archive_kms_key_arn (terraform -chdir=infra/bootstrap output kms_key_arn)."
+  }
+}

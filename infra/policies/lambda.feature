@@ -27,3 +27,19 @@ Feature: Lambda function sizing
     Given I have aws_lambda_function defined
     Then it must contain reserved_concurrent_executions
     And its value must not be 0
+
+  # Prediction capture (docs/monitoring.md): the service prints each captured request as a JSON
+  # line; with the JSON log format it is one structured event Logs Insights and the capture
+  # archive's subscription filter read. Lambda gives such a line (no "level" key) the level
+  # INFO, so a coarser application log level would silently drop every capture.
+  Scenario: The function logs JSON, so captured predictions are structured events
+    Given I have aws_lambda_function defined
+    Then it must contain logging_config
+    And it must contain log_format
+    And its value must be JSON
+
+  Scenario: The application log level keeps the captured predictions
+    Given I have aws_lambda_function defined
+    Then it must contain logging_config
+    And it must contain application_log_level
+    And its value must match the "^(TRACE|DEBUG|INFO)$" regex

@@ -120,7 +120,7 @@ def test_every_policy_feature_has_a_violation_case():
 # Scenarios each plan evaluates; the rest skip because the plan has nothing they check (an env
 # stack has no bucket, ECR repository or deploy role; the bootstrap no function; none has a
 # public URL or an aws_iam_policy).
-PASSED = {"bootstrap_first": 19, **{name: 13 for name in PLANS if not name.startswith("boot")}}
+PASSED = {"bootstrap_first": 19, **{name: 15 for name in PLANS if not name.startswith("boot")}}
 
 
 @pytest.mark.parametrize("name", sorted(PLANS))
@@ -336,6 +336,12 @@ def sse_key(key_id):
 
 REPO = "repo:acme/modelops"
 # (plan, feature, how the plan is broken, the failure message terraform-compliance must print)
+LOGGING = {
+    "log_format": "JSON",
+    "application_log_level": "INFO",
+    "system_log_level": "INFO",
+    "log_group": "/aws/lambda/modelops-prod",
+}
 VIOLATIONS = [
     (
         "bootstrap_first",
@@ -361,6 +367,19 @@ VIOLATIONS = [
         "ecr.feature",
         violate(ECR, "image_scanning_configuration", [{"scan_on_push": False}]),
         "scan_on_push property in aws_ecr_repository.service resource does not match with ^true$",
+    ),
+    (  # Text logs: the capture lines would not be structured events Logs Insights can read
+        "prod_first",
+        "lambda.feature",
+        violate(FN, "logging_config", [{**LOGGING, "log_format": "Text"}]),
+        f"log_format property in {FN} resource does not match with ^JSON$ case insensitive regex. "
+        "It is set to Text",
+    ),
+    (  # WARN: Lambda would drop every capture line (it gives them the level INFO)
+        "staging_update",
+        "lambda.feature",
+        violate(FN, "logging_config", [{**LOGGING, "application_log_level": "WARN"}]),
+        "does not match with ^(TRACE|DEBUG|INFO)$",
     ),
     (
         "staging_first",

@@ -1,20 +1,26 @@
 """One retrain PR (or issue) per drift, against a fake GitHub API on loopback.
 
-The fake is tests/workflows/fake_github.py, extended here with the issue, pull-request and ref
-endpoints the monitor uses, as GitHub documents them: `GET /pulls?head=owner:branch&state=all`
-lists closed PRs with `merged_at`, `GET /issues` also lists pull requests (marked by a
-`pull_request` key), `POST /pulls` is refused (422) while an open PR has the same head.
+The fake is tests/workflows/fake_github.py, extended here with the issue, pull-request, ref and
+Git Data endpoints the monitor uses, as GitHub documents them:
+`GET /pulls?head=owner:branch&state=all` lists closed PRs with `merged_at`, `GET /issues` also
+lists pull requests (marked by a `pull_request` key), `POST /pulls` is refused (422) while an
+open PR has the same head, `POST /git/trees` takes `base_tree` and entries with `content` (or
+`sha: null` to delete), `POST /git/commits` takes `tree` and `parents`, `GET /git/commits/{sha}`
+gives its message.
 """
 
 import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from modelops.monitoring.refresh import LabelledSource, Prepared
 from modelops.monitoring.retrain import (
     BRANCH,
+    COMMIT_MESSAGE,
     LABEL,
     REQUEST_FILE,
     GitHub,
@@ -22,11 +28,13 @@ from modelops.monitoring.retrain import (
     act,
     decide,
     fingerprint_of,
+    resolve_mode,
     retrying_session,
 )
 from tests.workflows.fake_github import FakeGitHub
 
 REPO = "acme/models"
+MAIN_FILES = {"dvc.lock": "old lock\n", "data/external/labels.csv.dvc": "md5: old\n"}
 
 
 class FakeGitHubWithIssues(FakeGitHub):
@@ -35,6 +43,14 @@ class FakeGitHubWithIssues(FakeGitHub):
     def __init__(self):
         super().__init__()
         self.state.issues = []  # issues and pull requests share numbers, as on GitHub
+        main = self.state.refs["main"]
+        self.state.trees = {"tree-0": dict(MAIN_FILES)}
+        self.state.commit_objects = {main: {"tree": "tree-0", "parents": [], "message": "init"}}
+
+    def files_on(self, branch):
+        """The files of `branch`'s head commit."""
+        commit = self.state.commit_objects[self.state.refs[branch]]
+        return self.state.trees[commit["tree"]]
 
     def new_number(self):
         return len(self.state.issues) + 1
@@ -95,6 +111,36 @@ class FakeGitHubWithIssues(FakeGitHub):
             }
             state.issues.append(pull)
             return 201, pull
+        if rest == "/git/trees" and method == "POST":
+            if body["base_tree"] not in state.trees:
+                return 422, {"message": "base_tree is not a tree"}
+            files = dict(state.trees[body["base_tree"]])
+            for entry in body["tree"]:
+                if "content" in entry:
+                    files[entry["path"]] = entry["content"]
+                elif entry.get("sha", "") is None:
+                    files.pop(entry["path"], None)
+            sha = f"tree-{len(state.trees)}"
+            state.trees[sha] = files
+            return 201, {"sha": sha}
+        if rest == "/git/commits" and method == "POST":
+            if body["tree"] not in state.trees or not all(
+                p in state.commit_objects for p in body["parents"]
+            ):
+                return 422, {"message": "tree or parent does not exist"}
+            sha = f"{len(state.commit_objects):040x}"
+            state.commit_objects[sha] = {k: body[k] for k in ("tree", "parents", "message")}
+            return 201, {"sha": sha}
+        if (m := re.fullmatch(r"/git/commits/([0-9a-f]{40})", rest)) and method == "GET":
+            if m[1] not in state.commit_objects:
+                return 404, {"message": "Not Found"}
+            commit = state.commit_objects[m[1]]
+            return 200, {
+                "sha": m[1],
+                "message": commit["message"],
+                "tree": {"sha": commit["tree"]},
+                "parents": [{"sha": p} for p in commit["parents"]],
+            }
         if (m := re.fullmatch(r"/git/refs/heads/(.+)", rest)) and method == "PATCH":
             if m[1] not in state.refs:
                 return 422, {"message": "Reference does not exist"}
@@ -148,34 +194,107 @@ def test_issue_mode_opens_one_issue_then_updates_it(api):
     assert len(api.state.calls_of("POST")) == 1
 
 
+SOURCE = LabelledSource(
+    "data/external/labels.csv", "data/external/labels.csv.dvc", "s3://labels/customers.csv"
+)
+
+
+def refreshed(lock="new lock\n", error=None):
+    """A refresh that found new labels: the import's new hash and the rerun's dvc.lock."""
+    files = {"dvc.lock": lock, "data/external/labels.csv.dvc": "md5: new\n"}
+    return lambda: Prepared(files, error)
+
+
+def never():
+    raise AssertionError("refreshed the data although nothing was to be opened or updated")
+
+
 def test_closing_without_merging_silences_that_drift_until_it_changes(api):
     client = github(api)
-    opened = act(client, report(), "pr", None)
+    opened = act(client, report(), "pr", None, refreshed(), SOURCE)
     assert opened.action == "open"
     pull = api.state.issues[0]
     assert pull["head"]["label"] == f"acme:{BRANCH}"
-    committed = json.loads(api.state.files[(BRANCH, REQUEST_FILE)])
+    branch = api.files_on(BRANCH)
+    assert branch["dvc.lock"] == "new lock\n"  # the refreshed data and the pipeline's rerun
+    assert branch["data/external/labels.csv.dvc"] == "md5: new\n"
+    committed = json.loads(branch[REQUEST_FILE])
     assert committed["fingerprint"] == "abc123" and committed["drifted_features"] == ["num_00"]
+    head = api.state.commit_objects[api.state.refs[BRANCH]]
+    assert head["parents"] == [api.state.refs["main"]]  # ONE commit on the default branch
+    assert (
+        "`data/external/labels.csv` (a DVC import of `s3://labels/customers.csv`)" in (pull["body"])
+    )
+    assert "`dvc.lock`" in pull["body"] and "gate decides" in pull["body"]
 
     pull["state"] = "closed"  # a person closes it without merging
-    again = act(client, report(), "pr", None)
+    again = act(client, report(), "pr", None, never, SOURCE)
     assert again.action == "silenced" and again.number == pull["number"]
     assert len(api.state.issues) == 1
 
-    changed = act(client, report(features=("num_01",), fingerprint="fff000"), "pr", None)
+    changed = act(client, report(features=("num_01",), fingerprint="fff000"), "pr", None,
+                  refreshed("newer lock\n"), SOURCE)  # fmt: skip
     assert changed.action == "open" and changed.number == 2
-    # the leftover branch was moved back onto main before the new commit
+    assert api.files_on(BRANCH)["dvc.lock"] == "newer lock\n"
+    # the leftover branch was moved onto the new commit, not left on the closed PR's
     assert any(
         c.method == "PATCH" and c.path.endswith(f"/git/refs/heads/{BRANCH}")
         for c in api.state.calls
     )
 
 
+def test_without_new_labels_no_pull_request_is_opened(api):
+    decision = act(github(api), report(), "pr", None, lambda: None, SOURCE)
+    assert decision.action == "waiting" and decision.number is None
+    assert api.state.calls_of("POST") == [] and BRANCH not in api.state.refs
+
+
+def test_an_open_retrain_gets_the_new_labels_unless_a_person_pushed_to_it(api):
+    client = github(api)
+    act(client, report(), "pr", None, refreshed(), SOURCE)
+    update = act(client, report(), "pr", None, refreshed("second lock\n"), SOURCE)
+    assert update.action == "update" and "newly refreshed" in update.reason
+    assert api.files_on(BRANCH)["dvc.lock"] == "second lock\n"
+    assert len(api.state.issues) == 1
+
+    # a person raises select.max_regression on the branch
+    person = "f" * 40
+    state = api.state
+    state.commit_objects[person] = {
+        "tree": "tree-0", "parents": [state.refs[BRANCH]], "message": "accept the regression",
+    }  # fmt: skip
+    state.refs[BRANCH] = person
+    kept = act(client, report(), "pr", None, refreshed("third lock\n"), SOURCE)
+    assert kept.action == "update" and "left as it is" in kept.reason
+    assert state.refs[BRANCH] == person
+    assert "New labels arrived" in state.issues[0]["body"]
+
+    same = act(client, report(), "pr", None, lambda: None, SOURCE)
+    assert same.action == "update" and state.refs[BRANCH] == person
+    assert "has no new version" in state.issues[0]["body"]
+
+
+def test_a_pipeline_failure_in_the_monitor_run_is_shown_in_the_pull_request(api):
+    act(github(api), report(), "pr", None, refreshed(error="select: gate refused"), SOURCE)
+    body = api.state.issues[0]["body"]
+    assert "`dvc repro` failed in the monitor's run" in body and "select: gate refused" in body
+
+
 def test_a_merged_retrain_does_not_silence_a_drift_that_persists(api):
     client = github(api)
-    act(client, report(), "pr", None)
+    act(client, report(), "pr", None, refreshed(), SOURCE)
     api.state.issues[0].update(state="closed", merged_at="2026-12-02T10:00:00Z")
-    assert act(client, report(), "pr", None).action == "open"
+    assert act(client, report(), "pr", None, refreshed(), SOURCE).action == "open"
+
+
+def test_the_mode_follows_the_labelled_source():
+    assert resolve_mode("auto", SOURCE) == "pr"
+    assert resolve_mode("auto", None) == "issue"
+    assert resolve_mode("issue", SOURCE) == "issue"
+    with pytest.raises(GitHubError, match="DVC import"):
+        resolve_mode("pr", None)
+    with pytest.raises(GitHubError, match="expected auto, pr or issue"):
+        resolve_mode("always", SOURCE)
 
 
 def test_other_issues_with_the_label_are_left_alone(api):
@@ -241,3 +360,39 @@ def test_the_monitor_workflow_runs_on_a_schedule_with_read_only_aws_and_the_make
     assert aws["with"]["role-to-assume"] == "${{ vars.MONITOR_ROLE_ARN }}"
     upload = next(s for s in job["steps"] if "upload-artifact" in s.get("uses", ""))
     assert upload["if"] == "always()" and upload["with"]["path"] == "reports/monitor/"
+
+
+def test_the_cli_refreshes_a_dvc_import_and_opens_the_retrain_pull_request(api, tmp_path):
+    """`make monitor-pr` in a real git + DVC project whose data.source is a DVC import."""
+    from tests.monitoring.labelled_repo import make_labelled_repo, write_labels
+
+    root = tmp_path / "project"
+    labels = make_labelled_repo(root, rows=3)
+    drift = tmp_path / "drift.json"
+    drift.write_text(json.dumps(report()))
+    env = {
+        "GITHUB_TOKEN": "test-token",
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_API_URL": api.url,
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",  # the venv's python, as make's
+        "HOME": str(tmp_path),
+    }
+    command = [sys.executable, "-m", "modelops.monitoring.retrain", "--report", str(drift),
+               "--params", str(root / "params.yaml")]  # fmt: skip
+
+    def monitor_pr():
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+
+    waiting = monitor_pr()  # the labels have not changed since the last pipeline run
+    assert waiting.returncode == 0, waiting.stderr
+    assert "monitor-pr (pr): waiting" in waiting.stdout and api.state.issues == []
+
+    write_labels(labels, 6)  # new labels arrive at the source
+    done = monitor_pr()
+    assert done.returncode == 0, done.stderr
+    assert "monitor-pr (pr): open #1" in done.stdout
+    branch = api.files_on(BRANCH)
+    assert branch["metrics.json"] == '{"rows": 6}'  # the pipeline reran on the new labels
+    for path in ("dvc.lock", "data/external/labels.csv.dvc"):
+        assert branch[path] == (root / path).read_text()
+    assert api.state.commit_objects[api.state.refs[BRANCH]]["message"] == COMMIT_MESSAGE

@@ -2,9 +2,7 @@
 # log events -> a CloudWatch Logs subscription filter -> Firehose -> S3, partitioned by date, for
 # volumes where Logs Insights queries cost more than reading objects. `make monitor
 # SOURCE=s3://<bucket>/captures/` reads what lands there (Firehose keeps the subscription's gzip
-# batches as they are; the reader unpacks them). Not wired into an environment: add
-#   module "capture_archive" { source = "../../modules/capture_archive" ... }
-# to the environment that captures (MODELOPS_CAPTURE=log, log_format = "JSON").
+# batches as they are; the reader unpacks them). infra/envs adds it when capture_archive = true.
 terraform {
   required_version = ">= 1.10"
 
@@ -32,8 +30,9 @@ variable "log_group_name" {
 }
 
 variable "bucket_name" {
-  description = "Globally unique name of the archive bucket."
+  description = "Globally unique name of the archive bucket; null (default): <name>-captures-<account id>."
   type        = string
+  default     = null
 }
 
 variable "kms_key_arn" {
@@ -62,6 +61,7 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
 locals {
+  bucket_name = coalesce(var.bucket_name, "${var.name}-captures-${data.aws_caller_identity.current.account_id}")
   # Built from its parts, not read from the resource: the policy that lets Logs write to the
   # stream is then known on a first plan (terraform-compliance reads the planned document).
   stream_name = "${var.name}-capture"
@@ -73,17 +73,23 @@ locals {
 
 module "bucket" {
   source      = "../bucket"
-  name        = var.bucket_name
+  name        = local.bucket_name
   kms_key_arn = var.kms_key_arn
   tags        = var.tags
 }
 
+# Firehose's documented trust: its service principal, for this account only (sts:ExternalId).
 data "aws_iam_policy_document" "firehose_assume" {
   statement {
     actions = ["sts:AssumeRole"]
     principals {
       type        = "Service"
       identifiers = ["firehose.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "sts:ExternalId"
+      values   = [data.aws_caller_identity.current.account_id]
     }
   }
 }
@@ -101,11 +107,23 @@ data "aws_iam_policy_document" "firehose_write" {
   }
   statement {
     actions   = ["s3:PutObject", "s3:GetObject"]
-    resources = ["${module.bucket.arn}/*"]
+    resources = ["${module.bucket.arn}/captures/*", "${module.bucket.arn}/errors/*"]
   }
+  # The key only through S3, for this bucket (with S3 Bucket Keys the encryption context is the
+  # bucket's ARN, without them the object's).
   statement {
     actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
     resources = [var.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${data.aws_region.current.region}.amazonaws.com"]
+    }
+    condition {
+      test     = "StringLike"
+      variable = "kms:EncryptionContext:aws:s3:arn"
+      values   = [module.bucket.arn, "${module.bucket.arn}/*"]
+    }
   }
 }
 
@@ -139,12 +157,22 @@ resource "aws_kinesis_firehose_delivery_stream" "capture" {
   tags = var.tags
 }
 
+# CloudWatch Logs' documented trust for a subscription to Firehose: its regional principal,
+# acting for log groups of this account and region only (aws:SourceArn, no confused deputy).
 data "aws_iam_policy_document" "logs_assume" {
   statement {
     actions = ["sts:AssumeRole"]
     principals {
       type        = "Service"
       identifiers = ["logs.${data.aws_region.current.region}.amazonaws.com"]
+    }
+    condition {
+      test     = "StringLike"
+      variable = "aws:SourceArn"
+      values = [join(":", [
+        "arn", data.aws_partition.current.partition, "logs", data.aws_region.current.region,
+        data.aws_caller_identity.current.account_id, "*",
+      ])]
     }
   }
 }
@@ -179,5 +207,5 @@ resource "aws_cloudwatch_log_subscription_filter" "capture" {
 
 output "source" {
   description = "What `make monitor SOURCE=` reads."
-  value       = "s3://${var.bucket_name}/captures/"
+  value       = "s3://${local.bucket_name}/captures/"
 }

@@ -34,5 +34,7 @@ output "settings" {
     log_retention_days   = var.log_retention_days
     url_auth_type        = var.url_auth_type
     cors_allow_origins   = var.cors_allow_origins
+    capture_sample_rate  = var.capture_sample_rate
+    capture_exclude      = var.capture_exclude
   }
 }

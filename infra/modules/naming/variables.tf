@@ -122,3 +122,26 @@ variable "repository" {
     error_message = "repository must be a GitHub owner/name."
   }
 }
+
+# --- prediction capture (docs/monitoring.md) ---
+variable "capture_sample_rate" {
+  description = "Share of requests whose rows the service captures as JSON log lines for `make monitor` (decided by request id): 0 turns capture off, 1 (default) captures every request."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.capture_sample_rate >= 0 && var.capture_sample_rate <= 1
+    error_message = "capture_sample_rate must be between 0 (capture off) and 1 (every request)."
+  }
+}
+
+variable "capture_exclude" {
+  description = "Feature columns never captured (personal data): they never reach the logs."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for column in var.capture_exclude : length(column) > 0 && !strcontains(column, ",")])
+    error_message = "capture_exclude entries must be non-empty column names without commas (the service reads them comma-separated)."
+  }
+}

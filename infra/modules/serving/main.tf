@@ -12,6 +12,8 @@ module "naming" {
   log_retention_days   = var.log_retention_days
   url_auth_type        = var.url_auth_type
   cors_allow_origins   = var.cors_allow_origins
+  capture_sample_rate  = var.capture_sample_rate
+  capture_exclude      = var.capture_exclude
   extra_tags           = var.extra_tags
 }
 
@@ -97,19 +99,35 @@ resource "aws_lambda_function" "service" {
   reserved_concurrent_executions = local.settings.reserved_concurrency
   publish                        = true
 
+  # Prediction capture (docs/monitoring.md): one JSON line per captured request on stdout, which
+  # the JSON log format below stores as a structured event that Logs Insights (make monitor
+  # SOURCE=logs://...) and the optional capture archive's subscription filter read.
   environment {
     variables = merge(var.environment_variables, {
-      MODELOPS_ENVIRONMENT = var.environment
-    })
+      MODELOPS_ENVIRONMENT         = var.environment
+      MODELOPS_CAPTURE             = local.settings.capture_sample_rate > 0 ? "log" : "off"
+      MODELOPS_CAPTURE_SAMPLE_RATE = tostring(local.settings.capture_sample_rate)
+      }, length(local.settings.capture_exclude) > 0 ? {
+      MODELOPS_CAPTURE_EXCLUDE = join(",", local.settings.capture_exclude)
+    } : {})
   }
 
   tracing_config {
     mode = "Active"
   }
 
+  # JSON: the runtime's own lines become structured too, and a line the code prints as a JSON
+  # object (a capture record) is one event Logs Insights discovers the fields of. Lambda gives a
+  # printed JSON line without a "level" key the level INFO (AWS Lambda developer guide,
+  # "Log-level filtering"), so the application level must stay at INFO or finer, or Lambda drops
+  # the captures.
   logging_config {
-    log_format = "Text"
-    log_group  = aws_cloudwatch_log_group.function.name
+    log_format            = "JSON"
+    application_log_level = "INFO"
+    system_log_level      = "INFO"
+    # the name, known on a first plan (the policy check reads this block); depends_on below
+    # still creates the group first
+    log_group = module.naming.log_group_name
   }
 
   tags = local.tags
@@ -122,7 +140,9 @@ resource "aws_lambda_function" "service" {
     ignore_changes = [image_uri]
   }
 
-  depends_on = [aws_iam_role_policy.logs, aws_iam_role_policy_attachment.xray]
+  depends_on = [
+    aws_cloudwatch_log_group.function, aws_iam_role_policy.logs, aws_iam_role_policy_attachment.xray,
+  ]
 }
 
 # Both aliases start on the version the first apply published. The CLI moves them afterwards

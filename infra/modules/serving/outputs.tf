@@ -22,3 +22,8 @@ output "log_group_name" {
   description = "CloudWatch log group of the function."
   value       = aws_cloudwatch_log_group.function.name
 }
+
+output "tags" {
+  description = "The tags every resource of this environment carries (for modules beside this one)."
+  value       = local.tags
+}

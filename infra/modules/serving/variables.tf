@@ -64,6 +64,18 @@ variable "cors_allow_origins" {
   default     = []
 }
 
+variable "capture_sample_rate" {
+  description = "Share of requests captured for drift monitoring as JSON log lines (MODELOPS_CAPTURE=log); 0 turns capture off."
+  type        = number
+  default     = 1
+}
+
+variable "capture_exclude" {
+  description = "Feature columns never captured (personal data)."
+  type        = list(string)
+  default     = []
+}
+
 variable "environment_variables" {
   description = "Extra environment variables for the service (no secrets: use SSM/Secrets Manager)."
   type        = map(string)

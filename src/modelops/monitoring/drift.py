@@ -29,7 +29,7 @@ from modelops.params import MonitorParams
 JS_BASE = 2
 
 
-def as_numbers(values: Sequence[Any]) -> tuple[np.ndarray, int]:
+def as_numbers(values: Sequence[Any] | np.ndarray) -> tuple[np.ndarray, int]:
     """Floats (NaN for missing) and how many cells were not numbers at all (also NaN)."""
     try:
         return np.array(values, dtype=float), 0
@@ -68,7 +68,7 @@ def _test(name: str, value: float, threshold: float) -> dict[str, Any]:
 
 
 def numeric_drift(
-    reference: Mapping[str, Any], values: Sequence[Any], params: MonitorParams
+    reference: Mapping[str, Any], values: Sequence[Any] | np.ndarray, params: MonitorParams
 ) -> dict[str, Any]:
     """Statistics of one numeric feature."""
     numbers, not_numbers = as_numbers(values)
@@ -138,15 +138,15 @@ def categorical_drift(
 
 
 def prediction_drift(
-    reference: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]], params: MonitorParams
+    reference: Mapping[str, Any], window: Window, params: MonitorParams
 ) -> dict[str, Any]:
     """The predictions' shift, and the label-free performance estimates for classifiers."""
     if reference["kind"] == "value":
-        result = numeric_drift(reference, [p.get("value") for p in predictions], params)
+        result = numeric_drift(reference, np.asarray(window.values, dtype=float), params)
         result["tests"] = [t for t in result["tests"] if t["test"] != "null_rate_change"]
         return result
-    shares, _, _ = frequencies(key_counts("category", [p.get("label") for p in predictions]))
-    confidence = np.array([p.get("confidence", np.nan) for p in predictions], dtype=float)
+    shares, _, _ = frequencies(key_counts("category", window.labels))
+    confidence = np.asarray(window.confidences, dtype=float)
     confidence = confidence[~np.isnan(confidence)]
     return {
         "type": "label",
@@ -234,7 +234,7 @@ def compare(
         else:
             features[name] = categorical_drift(ref, window.columns[name], params)
         features[name]["drift"] = any(t["drift"] for t in features[name]["tests"])
-    prediction = prediction_drift(reference["prediction"], window.predictions, params)
+    prediction = prediction_drift(reference["prediction"], window, params)
     prediction["drift"] = any(t["drift"] for t in prediction["tests"])
     enough = window.rows >= params.min_rows
     if not enough:  # the statistics stay, for a person to read; the verdicts are withheld

@@ -34,7 +34,7 @@ def value_key(kind: str, value: Any) -> str | None:
     return category_key(value)
 
 
-def key_counts(kind: str, values: Sequence[Any]) -> Counter:
+def key_counts(kind: str, values: Sequence[Any]) -> Counter[str | None]:
     """How often each key occurs in a column of raw cells.
 
     Raw values are counted first and only the distinct ones turned into keys: a million cells
@@ -44,7 +44,7 @@ def key_counts(kind: str, values: Sequence[Any]) -> Counter:
         raw = Counter(values)
     except TypeError:  # an unhashable cell (a list in a malformed record): count one by one
         return Counter(value_key(kind, v) if _hashable(v) else repr(v) for v in values)
-    counts: Counter = Counter()
+    counts: Counter[str | None] = Counter()
     for value, count in raw.items():
         counts[value_key(kind, value)] += count
     return counts
@@ -58,7 +58,9 @@ def _hashable(value: Any) -> bool:
     return True
 
 
-def frequencies(keys: Iterable[str | None] | Counter) -> tuple[dict[str, float], int, int]:
+def frequencies(
+    keys: Iterable[str | None] | Counter[str | None],
+) -> tuple[dict[str, float], int, int]:
     """(share of each non-missing key, non-missing count, missing count)."""
     counts = Counter(keys)
     missing = counts.pop(None, 0)
@@ -107,7 +109,9 @@ def categorical_summary(kind: str, values: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-def prediction_summary(task: str, predictions: Sequence[Mapping[str, Any]], bins: int) -> dict:
+def prediction_summary(
+    task: str, predictions: Sequence[Mapping[str, Any]], bins: int
+) -> dict[str, Any]:
     """The predictions' distribution: labels and mean confidence, or values."""
     if task == "regression":
         values = np.array([p.get("value") for p in predictions], dtype=float)

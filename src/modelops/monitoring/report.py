@@ -86,7 +86,9 @@ def _png(figure: Any) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def plot_feature(name: str, reference: Mapping[str, Any], values: list[Any]) -> str:
+def plot_feature(
+    name: str, reference: Mapping[str, Any], values: list[Any] | Mapping[str, float]
+) -> str:
     """A PNG (base64) of the reference against the window for one feature."""
     import matplotlib
 
@@ -95,7 +97,8 @@ def plot_feature(name: str, reference: Mapping[str, Any], values: list[Any]) -> 
 
     figure, axis = plt.subplots(figsize=(6.4, 3.2))
     try:
-        if reference["type"] in ("number", "value") and reference.get("histogram"):
+        numeric = reference["type"] in ("number", "value") and reference.get("histogram")
+        if numeric and isinstance(values, list):  # the window's values of a number
             numbers, _ = as_numbers(values)
             present = numbers[~np.isnan(numbers)]
             edges = np.asarray(reference["histogram"]["edges"])
@@ -126,7 +129,8 @@ def plot_feature(name: str, reference: Mapping[str, Any], values: list[Any]) -> 
             axis.set_xlabel(name)
         else:
             ref = reference["frequencies"]
-            window = values  # frequencies, passed in by the caller for categories
+            # frequencies, passed in by the caller for categories and predicted labels
+            window = values if isinstance(values, Mapping) else {}
             keys = sorted(set(ref) | set(window), key=lambda k: (k not in ref, k))
             x = np.arange(len(keys))
             axis.bar(
@@ -165,11 +169,7 @@ def render_html(report: Mapping[str, Any], reference: Mapping[str, Any], window:
     ]:
         if name == "prediction":
             entry, ref = report["prediction"], reference["prediction"]
-            values: Any = (
-                [p.get("value") for p in window.predictions]
-                if ref["kind"] == "value"
-                else entry["frequencies"]
-            )
+            values: Any = list(window.values) if ref["kind"] == "value" else entry["frequencies"]
             ref = {**ref, "type": "value" if ref["kind"] == "value" else "label"}
             title = "predictions"
         else:

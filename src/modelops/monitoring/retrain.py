@@ -9,11 +9,15 @@
   (another feature, another test, another unseen category: `drift.fingerprint`);
 - otherwise opens one.
 
-With labelled data configured (MONITOR_MODE=pr, or `data.source` set in params.yaml), it opens a
-pull request from the branch `modelops/retrain`, whose commit writes `monitor/retrain.json` (the
-drift summary and fingerprint): CI then reruns the pipeline on that branch, and the sticky report
-and the champion/challenger gate decide whether a retrained model ships. Without labelled data
-(synthetic `data.source: null`) there is nothing to retrain on, so it opens an issue.
+With labelled data configured (`data.source` is the output of a DVC import: `refresh.py`), it
+refreshes that data in this checkout (`dvc update`), reruns the pipeline (`dvc repro`) and opens
+a pull request from the branch `modelops/retrain` whose ONE commit carries every tracked file
+that changed (the import's new hash, `dvc.lock`, metrics, a re-inferred contract) and
+`monitor/retrain.json` (the drift summary and fingerprint): CI reruns the pipeline on it, and the
+sticky report and the champion/challenger gate decide whether the retrained model ships. When
+the source has nothing new since the last run it waits (no pull request to retrain on the same
+data). Without labelled data (synthetic `data.source: null`, or a plain file nothing refreshes)
+there is nothing to retrain on, so it opens an issue.
 
 Settings from the environment: GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL, MONITOR_MODE
 (auto|pr|issue), RUN_URL (the monitor run, linked from the body).
@@ -22,13 +26,13 @@ Settings from the environment: GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL, 
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +40,13 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from modelops.monitoring.refresh import (
+    LabelledSource,
+    Prepared,
+    RefreshError,
+    find_labelled_source,
+    prepare,
+)
 from modelops.monitoring.report import markdown
 
 MARKER = "<!-- modelops-drift fingerprint={} -->"
@@ -45,6 +56,7 @@ LABEL = "modelops-drift"
 REQUEST_FILE = "monitor/retrain.json"
 TITLE = "Retrain: the live model's inputs drifted"
 ISSUE_TITLE = "Drift: the live model's inputs no longer look like its training data"
+COMMIT_MESSAGE = "monitor: retrain on refreshed labelled data (drift detected by make monitor)"
 
 
 class GitHubError(RuntimeError):
@@ -55,7 +67,7 @@ class GitHubError(RuntimeError):
 class Decision:
     """What to do with a drift report, and on which PR/issue."""
 
-    action: str  # nothing | update | silenced | open
+    action: str  # nothing | update | silenced | open | waiting (no new labels yet)
     number: int | None = None
     reason: str = ""
 
@@ -91,21 +103,46 @@ def decide(report: Mapping[str, Any], items: Sequence[Mapping[str, Any]]) -> Dec
     return Decision("open", reason=f"new drift {fingerprint}")
 
 
-def body_of(report: Mapping[str, Any], mode: str, run_url: str | None) -> str:
-    """The PR/issue text: the marker, the drift summary and what happens next."""
+def body_of(
+    report: Mapping[str, Any],
+    mode: str,
+    run_url: str | None,
+    prepared: Prepared | None = None,
+    source: LabelledSource | None = None,
+) -> str:
+    """The PR/issue text: the marker, the drift summary, what the data refresh did, what next."""
     marker = MARKER.format(report["fingerprint"])
     if mode == "pr":
+        where = f"`{source.data_source}` (a DVC import of `{source.origin}`)" if source else "data"
+        if prepared is None:
+            refreshed = (
+                f"The labelled source {where} has no new version since the last pipeline run "
+                "(`dvc update` changed nothing): this pull request waits for new labels."
+            )
+        else:
+            changed = ", ".join(f"`{path}`" for path in sorted(prepared.files))
+            refreshed = (
+                f"The monitor refreshed the labelled source {where} with `dvc update` and reran "
+                f"the pipeline (`dvc repro`) on it; the commit carries {changed}."
+            )
+            if prepared.pipeline_error:
+                refreshed += (
+                    "\n\n`dvc repro` failed in the monitor's run (CI's report says why):\n"
+                    f"```\n{prepared.pipeline_error}\n```"
+                )
         next_step = (
-            "This pull request reruns the pipeline on refreshed labelled data in CI: the sticky "
-            "report shows the retrained candidate's metrics, and the champion/challenger gate "
-            "decides whether it ships. Close it without merging to silence this drift until it "
+            f"{refreshed}\n\nCI reruns the pipeline on this branch: the sticky report shows the "
+            "retrained candidates' metrics, and the champion/challenger gate decides whether the "
+            "retrained model ships. Close it without merging to silence this drift until it "
             "changes."
         )
     else:
         next_step = (
-            "No labelled data source is configured (`data.source` is null), so there is nothing "
-            "to retrain on: collect labels for recent traffic, point `data.source` at them and "
-            "run the pipeline. Close this issue to silence this drift until it changes."
+            "No refreshable labelled source is configured (`data.source` is null, or no DVC "
+            "import provides it), so there is nothing to retrain on: collect labels for recent "
+            "traffic, import them (`dvc import-url <url> data/external/labels.csv`), point "
+            "`data.source` at them and run the pipeline. Close this issue to silence this drift "
+            "until it changes."
         )
     summary = markdown(report, run_url)
     return f"{marker}\n## Drift detected by `make monitor`\n\n{summary}\n\n{next_step}\n"
@@ -210,77 +247,126 @@ class GitHub:
         """Replace the body of PR/issue `number` (PRs are issues to this endpoint)."""
         self.call("PATCH", f"/issues/{number}", json={"body": body})
 
-    def open_pull_request(self, title: str, body: str, request: dict[str, Any]) -> int:
-        """Point BRANCH at the default branch, commit the retrain request there, open the PR."""
+    def open_pull_request(self, title: str, body: str, files: Mapping[str, str | None]) -> int:
+        """Point BRANCH at one commit of `files` on the default branch, open the PR."""
         base = self.call("GET", "")["default_branch"]
-        head = self.call("GET", f"/git/ref/heads/{base}")["object"]["sha"]
-        if self.call("GET", f"/git/ref/heads/{BRANCH}", expect_missing=True) is None:
-            self.call("POST", "/git/refs", json={"ref": f"refs/heads/{BRANCH}", "sha": head})
-        else:  # a leftover branch of a closed PR: start again from the default branch
-            self.call("PATCH", f"/git/refs/heads/{BRANCH}", json={"sha": head, "force": True})
-        self.put_file(REQUEST_FILE, json.dumps(request, indent=2, sort_keys=True) + "\n", BRANCH)
+        self.point_branch(self.commit_on(base, files))
         pull = self.call(
             "POST", "/pulls", json={"title": title, "head": BRANCH, "base": base, "body": body}
         )
         return int(pull["number"])
 
-    def put_file(self, path: str, text: str, branch: str) -> None:
-        """Create or replace `path` on `branch` with one commit."""
-        existing = self.call(
-            "GET", f"/contents/{path}", expect_missing=True, params={"ref": branch}
+    def rebuild_branch(self, files: Mapping[str, str | None]) -> bool:
+        """Replace BRANCH by one new commit of `files` on the default branch.
+
+        Only while its head is the monitor's own commit: a person who pushed to the retrain
+        branch (e.g. raising `select.max_regression`) keeps their work; False then.
+        """
+        head = self.call("GET", f"/git/ref/heads/{BRANCH}", expect_missing=True)
+        if head is not None:
+            commit = self.call("GET", f"/git/commits/{head['object']['sha']}")
+            if not str(commit.get("message", "")).startswith(COMMIT_MESSAGE):
+                return False
+        base = self.call("GET", "")["default_branch"]
+        self.point_branch(self.commit_on(base, files))
+        return True
+
+    def commit_on(self, branch: str, files: Mapping[str, str | None]) -> str:
+        """One commit of `files` (None deletes) on top of `branch`'s head (Git Data API)."""
+        parent = self.call("GET", f"/git/ref/heads/{branch}")["object"]["sha"]
+        tree = self.call("GET", f"/git/commits/{parent}")["tree"]["sha"]
+        entries = [
+            {"path": path, "mode": "100644", "type": "blob"}
+            | ({"content": text} if text is not None else {"sha": None})
+            for path, text in sorted(files.items())
+        ]
+        new_tree = self.call("POST", "/git/trees", json={"base_tree": tree, "tree": entries})
+        commit = self.call(
+            "POST",
+            "/git/commits",
+            json={"message": COMMIT_MESSAGE, "tree": new_tree["sha"], "parents": [parent]},
         )
-        self.call(
-            "PUT",
-            f"/contents/{path}",
-            json={
-                "message": "monitor: request a retrain (drift detected by make monitor)",
-                "content": base64.b64encode(text.encode()).decode(),
-                "branch": branch,
-                **({"sha": existing["sha"]} if existing else {}),
-            },
-        )
+        return str(commit["sha"])
+
+    def point_branch(self, sha: str) -> None:
+        """Create BRANCH at `sha`, or move it there (a leftover branch of a closed PR)."""
+        if self.call("GET", f"/git/ref/heads/{BRANCH}", expect_missing=True) is None:
+            self.call("POST", "/git/refs", json={"ref": f"refs/heads/{BRANCH}", "sha": sha})
+        else:
+            self.call("PATCH", f"/git/refs/heads/{BRANCH}", json={"sha": sha, "force": True})
 
 
-def request_file(report: Mapping[str, Any]) -> dict[str, Any]:
-    """What the retrain branch commits: enough to see why, nothing that changes every run."""
-    return {
+def request_text(report: Mapping[str, Any]) -> str:
+    """`monitor/retrain.json` on the retrain branch: why it was opened, as sorted JSON."""
+    request = {
         "fingerprint": report["fingerprint"],
         "drifted_features": list(report["drifted_features"]),
         "prediction_drift": bool(report["prediction"]["drift"]),
         "reference_model": report["reference"]["model"],
         "window": {"first": report["window"]["first"], "last": report["window"]["last"]},
     }
+    return json.dumps(request, indent=2, sort_keys=True) + "\n"
 
 
-def resolve_mode(mode: str, params_path: str | Path) -> str:
-    """`pr` when labelled data is configured (data.source set), else `issue` (for auto)."""
-    if mode in ("pr", "issue"):
-        return mode
-    if mode != "auto":
+def resolve_mode(mode: str, source: LabelledSource | None) -> str:
+    """`pr` when a refreshable labelled source is configured, else `issue` (for auto)."""
+    if mode not in ("auto", "pr", "issue"):
         raise GitHubError(f"MONITOR_MODE={mode!r}: expected auto, pr or issue")
-    import yaml
+    if mode == "pr" and source is None:
+        raise GitHubError(
+            "MONITOR_MODE=pr needs labelled data to retrain on: data.source must be the output "
+            "of a committed DVC import (dvc import-url <url> data/external/labels.csv)"
+        )
+    if mode == "auto":
+        return "pr" if source else "issue"
+    return mode
 
-    try:
-        data = (yaml.safe_load(Path(params_path).read_text()) or {}).get("data") or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise GitHubError(f"{params_path}: {exc}") from None
-    return "pr" if data.get("source") else "issue"
 
+def act(
+    github: GitHub,
+    report: Mapping[str, Any],
+    mode: str,
+    run_url: str | None,
+    refresh: Callable[[], Prepared | None] | None = None,
+    source: LabelledSource | None = None,
+) -> Decision:
+    """Decide and do it; return what was done (with the PR/issue number).
 
-def act(github: GitHub, report: Mapping[str, Any], mode: str, run_url: str | None) -> Decision:
-    """Decide and do it; return what was done (with the PR/issue number)."""
+    In `pr` mode `refresh` refreshes the labelled data and reruns the pipeline (refresh.prepare):
+    a new pull request carries what it changed; without new data there is none to open.
+    """
     decision = decide(report, github.drift_items(mode) if report.get("drift") else [])
     if decision.action in ("nothing", "silenced"):
         return decision
-    body = body_of(report, mode, run_url)
-    if decision.action == "update":
+    if mode != "pr":
+        body = body_of(report, mode, run_url)
+        if decision.number is not None:
+            github.update(decision.number, body)
+            return decision
+        return Decision("open", github.open_issue(ISSUE_TITLE, body), decision.reason)
+    if refresh is None:
+        raise GitHubError("pr mode needs the labelled source to refresh")
+    prepared = refresh()
+    body = body_of(report, mode, run_url, prepared, source)
+    files = None if prepared is None else {**prepared.files, REQUEST_FILE: request_text(report)}
+    if decision.number is not None:
+        reason = decision.reason
+        if files is not None:
+            if github.rebuild_branch(files):
+                reason += "; its branch now carries the newly refreshed data"
+            else:
+                reason += "; new labels, but a person pushed to its branch: left as it is"
+                body += (
+                    "\n**New labels arrived** since this branch was built, but it has commits "
+                    "that are not the monitor's: rebase it, or close it to get a fresh one.\n"
+                )
         github.update(decision.number, body)
-        return decision
-    if mode == "pr":
-        number = github.open_pull_request(TITLE, body, request_file(report))
-    else:
-        number = github.open_issue(ISSUE_TITLE, body)
-    return Decision("open", number, decision.reason)
+        return Decision("update", decision.number, reason)
+    if files is None:
+        return Decision(
+            "waiting", reason="drift, but the labelled source has no new version: no retrain yet"
+        )
+    return Decision("open", github.open_pull_request(TITLE, body, files), decision.reason)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -296,14 +382,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not path.is_file():
             raise GitHubError(f"{path}: no drift report; run `make monitor` first")
         report = json.loads(path.read_text())
-        mode = resolve_mode(args.mode, args.params)
+        params = Path(args.params)
+        root = params.resolve().parent
+        source = find_labelled_source(root, params)
+        mode = resolve_mode(args.mode, source)
         github = GitHub(
             env.get("GITHUB_TOKEN", ""),
             env.get("GITHUB_REPOSITORY", ""),
             env.get("GITHUB_API_URL") or "https://api.github.com",
         )
-        decision = act(github, report, mode, env.get("RUN_URL") or None)
-    except (GitHubError, ValueError, KeyError) as exc:
+        decision = act(
+            github,
+            report,
+            mode,
+            env.get("RUN_URL") or None,
+            refresh=partial(prepare, root, source) if source else None,
+            source=source,
+        )
+    except (GitHubError, RefreshError, ValueError, KeyError) as exc:
         print(f"error: monitor-pr: {exc}", file=sys.stderr)
         return 1
     where = f" #{decision.number}" if decision.number else ""

@@ -22,6 +22,10 @@ run "defaults_name_and_tag_everything" {
     error_message = "required tags are missing or wrong"
   }
   assert {
+    condition     = output.settings.capture_sample_rate == 1 && length(output.settings.capture_exclude) == 0
+    error_message = "capture must default to every request, no column left out (make monitor needs rows)"
+  }
+  assert {
     condition     = output.settings.url_auth_type == "AWS_IAM" && output.settings.reserved_concurrency == null
     error_message = "function URLs must default to AWS_IAM auth, concurrency to unreserved (new accounts lack the quota to reserve)"
   }
@@ -148,4 +152,32 @@ run "bad_project_name_is_refused" {
     project = "Model_Ops"
   }
   expect_failures = [var.project]
+}
+
+run "capture_sample_rate_above_one_is_refused" {
+  command = plan
+  variables {
+    capture_sample_rate = 1.5
+  }
+  expect_failures = [var.capture_sample_rate]
+}
+
+run "capture_exclude_with_a_comma_is_refused" {
+  command = plan
+  variables {
+    capture_exclude = ["email,phone"]
+  }
+  expect_failures = [var.capture_exclude]
+}
+
+run "capture_off_and_excluded_columns_are_kept" {
+  command = plan
+  variables {
+    capture_sample_rate = 0
+    capture_exclude     = ["email"]
+  }
+  assert {
+    condition     = output.settings.capture_sample_rate == 0 && output.settings.capture_exclude == tolist(["email"])
+    error_message = "capture settings must pass through unchanged"
+  }
 }
