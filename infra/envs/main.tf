@@ -39,3 +39,19 @@ module "serving" {
   url_auth_type        = var.url_auth_type
   cors_allow_origins   = var.cors_allow_origins
 }
+
+# --- Spark engine (issue #24): EMR Serverless for `compute.engine: spark`, off by default -------
+# `enable_spark = true` (with the buckets and key below) creates the application and its job role;
+# `make spark-submit STAGE=...` runs a stage there (docs/scaling.md).
+module "spark" {
+  source = "../modules/spark"
+  count  = var.enable_spark ? 1 : 0
+
+  project           = var.project
+  environment       = var.environment
+  data_bucket       = var.spark_data_bucket
+  dvc_remote_bucket = var.spark_dvc_remote_bucket
+  kms_key_arn       = var.spark_kms_key_arn
+  max_vcpu          = var.spark_max_vcpu
+}
+# --- end Spark engine ----------------------------------------------------------------------------

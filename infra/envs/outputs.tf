@@ -22,3 +22,15 @@ output "function_url_auth_type" {
   description = "AWS_IAM (smoke tests and callers sign with SigV4) or NONE: `make smoke AUTH=` follows it."
   value       = module.serving.url_auth_type
 }
+
+# --- Spark engine (issue #24): null unless enable_spark -----------------------------------------
+output "spark_application_id" {
+  description = "EMR_SERVERLESS_APPLICATION_ID for make spark-submit (null unless enable_spark)."
+  value       = one(module.spark[*].application_id)
+}
+
+output "spark_job_role_arn" {
+  description = "EMR_SERVERLESS_JOB_ROLE_ARN for make spark-submit (null unless enable_spark)."
+  value       = one(module.spark[*].job_role_arn)
+}
+# --- end Spark engine ----------------------------------------------------------------------------
