@@ -41,17 +41,18 @@ module "serving" {
 }
 
 # --- Spark engine (issue #24): EMR Serverless for `compute.engine: spark`, off by default -------
-# `enable_spark = true` (with the buckets and key below) creates the application and its job role;
-# `make spark-submit STAGE=...` runs a stage there (docs/scaling.md).
+# `spark = { data_bucket = ..., dvc_remote_bucket = ..., kms_key_arn = ... }` in <env>.tfvars creates
+# the application and its job role; `make spark-submit STAGE=...` runs a stage there
+# (docs/scaling.md).
 module "spark" {
   source = "../modules/spark"
-  count  = var.enable_spark ? 1 : 0
+  count  = var.spark == null ? 0 : 1
 
   project           = var.project
   environment       = var.environment
-  data_bucket       = var.spark_data_bucket
-  dvc_remote_bucket = var.spark_dvc_remote_bucket
-  kms_key_arn       = var.spark_kms_key_arn
-  max_vcpu          = var.spark_max_vcpu
+  data_bucket       = var.spark.data_bucket
+  dvc_remote_bucket = var.spark.dvc_remote_bucket
+  kms_key_arn       = var.spark.kms_key_arn
+  max_vcpu          = var.spark.max_vcpu
 }
 # --- end Spark engine ----------------------------------------------------------------------------

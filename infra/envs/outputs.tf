@@ -23,14 +23,14 @@ output "function_url_auth_type" {
   value       = module.serving.url_auth_type
 }
 
-# --- Spark engine (issue #24): null unless enable_spark -----------------------------------------
+# --- Spark engine (issue #24): null unless var.spark is set ----------------------------------
 output "spark_application_id" {
-  description = "EMR_SERVERLESS_APPLICATION_ID for make spark-submit (null unless enable_spark)."
+  description = "EMR_SERVERLESS_APPLICATION_ID for make spark-submit (null unless var.spark is set)."
   value       = one(module.spark[*].application_id)
 }
 
 output "spark_job_role_arn" {
-  description = "EMR_SERVERLESS_JOB_ROLE_ARN for make spark-submit (null unless enable_spark)."
+  description = "EMR_SERVERLESS_JOB_ROLE_ARN for make spark-submit (null unless var.spark is set)."
   value       = one(module.spark[*].job_role_arn)
 }
 # --- end Spark engine ----------------------------------------------------------------------------

@@ -69,48 +69,14 @@ variable "cors_allow_origins" {
 }
 
 # --- Spark engine (issue #24): off by default; module "spark" in main.tf ------------------------
-variable "enable_spark" {
-  description = "Create the EMR Serverless application and job role that run stages with compute.engine: spark (make spark-submit)."
-  type        = bool
-  default     = false
-}
-
-variable "spark_data_bucket" {
-  description = "With enable_spark: the bucket of the source tables (data.source s3:// URIs); the job role reads it only."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = !var.enable_spark || var.spark_data_bucket != null
-    error_message = "enable_spark needs spark_data_bucket (the bucket of the source tables)."
-  }
-}
-
-variable "spark_dvc_remote_bucket" {
-  description = "With enable_spark: the DVC remote bucket (bootstrap output), where job runs read and write the pipeline's outputs and logs."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = !var.enable_spark || var.spark_dvc_remote_bucket != null
-    error_message = "enable_spark needs spark_dvc_remote_bucket (the bootstrap's DVC remote bucket)."
-  }
-}
-
-variable "spark_kms_key_arn" {
-  description = "With enable_spark: the project's KMS key (bootstrap output kms_key_arn), which encrypts both buckets."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = !var.enable_spark || var.spark_kms_key_arn != null
-    error_message = "enable_spark needs spark_kms_key_arn (the bootstrap output kms_key_arn)."
-  }
-}
-
-variable "spark_max_vcpu" {
-  description = "With enable_spark: the most vCPU the application's workers may hold at once (the cost ceiling)."
-  type        = number
-  default     = 64
+variable "spark" {
+  description = "null (default): no Spark. Set to create the EMR Serverless application and job role that run stages with compute.engine: spark (make spark-submit): data_bucket (the source tables, read only), dvc_remote_bucket and kms_key_arn (bootstrap outputs), max_vcpu (the cost ceiling)."
+  type = object({
+    data_bucket       = string
+    dvc_remote_bucket = string
+    kms_key_arn       = string
+    max_vcpu          = optional(number, 64)
+  })
+  default = null
 }
 # --- end Spark engine ----------------------------------------------------------------------------

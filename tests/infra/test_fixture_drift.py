@@ -39,13 +39,15 @@ STACKS = {
 ABSENT = {
     "module.serving.aws_lambda_permission.public_url": "count: only for url_auth_type NONE",
     "module.serving.aws_lambda_permission.public_url_invoke": "count: only for url_auth_type NONE",
-    "module.spark.": "count: only with enable_spark (default false); every block of the module",
+    "module.spark.": "count: only when var.spark is set (default null); every block of the module",
 }
 
 
 def absent(address: str) -> bool:
     """Whether a first plan leaves this block out (ABSENT: an address, or a module's prefix)."""
     return any(address == key or (key.endswith(".") and address.startswith(key)) for key in ABSENT)
+
+
 # The policy documents the policies read (what the check cannot do without).
 POLICY_ATTRIBUTES = {
     "aws_iam_role": "assume_role_policy",

@@ -24,7 +24,7 @@ from modelops.pipeline.contract import (
     write_contract,
 )
 from modelops.pipeline.data import DataError
-from modelops.pipeline.engines import Engine
+from modelops.pipeline.engines import Engine, FitRequest
 from modelops.pipeline.evaluation import task_metrics
 from modelops.pipeline.stage import StageFailed, log
 from modelops.pipeline.tracking import (
@@ -155,10 +155,10 @@ def train(engine: Engine, args: argparse.Namespace) -> None:
     with replaced_directory(args.models_dir) as staging:
         for index, (name, params) in enumerate(trainable.items(), start=1):
             log.info("[%d/%d] training %s (%s engine)", index, len(trainable), name, engine.name)
-            fitted = engine.fit(
-                table, name, params, train_params.seed,
-                contract=contract, threshold=evaluate.threshold, matrix=matrix, labels=labels,
-            )  # fmt: skip
+            request = FitRequest(
+                name, params, train_params.seed, contract, evaluate.threshold, matrix, labels
+            )
+            fitted = engine.fit(table, request)
             train_metrics = task_metrics(
                 contract.task, labels, scores_of(fitted.model, matrix),
                 list(contract.classes), evaluate.threshold,

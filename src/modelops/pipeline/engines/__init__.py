@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -32,6 +33,23 @@ if TYPE_CHECKING:  # the stages that only ask which engine to use import none of
 
 class UnknownLabels(ValueError):
     """Target values that are not classes of the model being measured."""
+
+
+@dataclass(frozen=True)
+class FitRequest:
+    """One candidate to fit: its kind and hyperparameters, and what every engine fits it with.
+
+    `matrix`/`labels` are the encoded rows in this process (the engine's `driver_rows`): the local
+    engine fits on them; the Spark engine fits on the whole table on its executors.
+    """
+
+    kind: str
+    params: Any
+    seed: int
+    contract: Contract
+    threshold: float
+    matrix: np.ndarray
+    labels: np.ndarray
 
 
 class Engine(Protocol):
@@ -59,19 +77,8 @@ class Engine(Protocol):
     def skip_reason(self, kind: str) -> str | None:
         """Why candidates of `kind` are not trained on this engine (None: they are)."""
 
-    def fit(
-        self,
-        table: Any,
-        kind: str,
-        params: Any,
-        seed: int,
-        *,
-        contract: Contract,
-        threshold: float,
-        matrix: np.ndarray,
-        labels: np.ndarray,
-    ) -> FittedCandidate:
-        """Fit one candidate; `matrix`/`labels` are the encoded driver rows (`driver_rows`)."""
+    def fit(self, table: Any, request: FitRequest) -> FittedCandidate:
+        """Fit one candidate."""
 
     def evaluate(
         self, model: TabularModel, table: Any, target: str, curve_points: int, bins: int

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, cast
 
-import numpy as np
 import pandas as pd
 from typing_extensions import override
 
 from modelops.pipeline import evaluation
 from modelops.pipeline.contract import Contract
 from modelops.pipeline.data import file_md5, read_table
-from modelops.pipeline.engines import Engine, UnknownLabels
+from modelops.pipeline.engines import Engine, FitRequest, UnknownLabels
 from modelops.pipeline.training import FittedCandidate, fit_candidate, scores_of
 from modelops.pipeline.validation import ValidationReport, validate_dataset
 from modelops.serving.model import TabularModel, Task
@@ -47,22 +46,13 @@ class LocalEngine(Engine):
         return None
 
     @override
-    def fit(
-        self,
-        table: pd.DataFrame,
-        kind: str,
-        params: Any,
-        seed: int,
-        *,
-        contract: Contract,
-        threshold: float,
-        matrix: np.ndarray,
-        labels: np.ndarray,
-    ) -> FittedCandidate:
+    def fit(self, table: pd.DataFrame, request: FitRequest) -> FittedCandidate:
+        contract = request.contract
         return fit_candidate(
-            kind, params, seed,
+            request.kind, request.params, request.seed,
             features=contract.features(), task=cast(Task, contract.task),
-            classes=list(contract.classes), matrix=matrix, labels=labels, threshold=threshold,
+            classes=list(contract.classes), matrix=request.matrix, labels=request.labels,
+            threshold=request.threshold,
         )  # fmt: skip
 
     @override

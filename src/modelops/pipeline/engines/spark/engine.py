@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from typing_extensions import override
 
 from modelops.pipeline.contract import Contract
-from modelops.pipeline.engines import Engine
+from modelops.pipeline.engines import Engine, FitRequest
 from modelops.pipeline.engines.spark.evaluation import evaluate_model, model_metrics
 from modelops.pipeline.engines.spark.tables import folder_md5, read_table
 from modelops.pipeline.engines.spark.training import fit_xgboost, skip_reason
@@ -57,20 +56,10 @@ class SparkEngine(Engine):
         return skip_reason(kind)
 
     @override
-    def fit(
-        self,
-        table: DataFrame,
-        kind: str,
-        params: Any,
-        seed: int,
-        *,
-        contract: Contract,
-        threshold: float,
-        matrix: np.ndarray,
-        labels: np.ndarray,
-    ) -> FittedCandidate:
-        assert isinstance(params, XGBoostParams), kind  # skip_reason lets only xgboost through
-        return fit_xgboost(table, contract, params, seed, threshold)
+    def fit(self, table: DataFrame, request: FitRequest) -> FittedCandidate:
+        params = request.params
+        assert isinstance(params, XGBoostParams), request.kind  # skip_reason passes xgboost only
+        return fit_xgboost(table, request.contract, params, request.seed, request.threshold)
 
     @override
     def evaluate(

@@ -202,15 +202,7 @@ def multiclass_metrics(scored: DataFrame, classes: list[Any]) -> dict[str, Any]:
         "roc_auc_ovr": auc,
     }
     scores = {name: round(float(value), 6) for name, value in scores.items()}
-    scores["per_class"] = {
-        str(label): {
-            "precision": round(float(precision[k]), 6),
-            "recall": round(float(recall[k]), 6),
-            "f1": round(float(f1[k]), 6),
-            "support": int(support[k]),
-        }
-        for k, label in enumerate(classes)
-    }
+    scores["per_class"] = evaluation.per_class(classes, precision, recall, f1, support)
     return scores
 
 

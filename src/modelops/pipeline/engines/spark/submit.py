@@ -37,10 +37,6 @@ DRIVER_LOGS = ("stdout.gz", "stderr.gz")
 LOG_TAIL_LINES = 40
 
 
-class SubmitError(RuntimeError):
-    """A setting is missing or wrong, or AWS refused the job run; the message says which."""
-
-
 @dataclass(frozen=True)
 class Settings:
     """Where the job runs and what it reads (`make spark-submit`'s environment or flags)."""
@@ -52,6 +48,10 @@ class Settings:
     env_archive: str | None = None  # s3://.../venv.tar.gz; None: the application's custom image
     region: str | None = None
     endpoint_url: str | None = None
+
+
+class SubmitError(RuntimeError):
+    """A setting is missing or wrong, or AWS refused the job run; the message says which."""
 
 
 def stage_command(dvc_yaml: str | Path, stage: str) -> tuple[str, list[str]]:
