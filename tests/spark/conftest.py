@@ -18,6 +18,7 @@ TIER = __file__.rsplit("/", 1)[0]
 TIER_CONF = {"spark.sql.shuffle.partitions": 2, "spark.default.parallelism": 2}
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's, which reads the groups into node ids
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if str(item.fspath).startswith(TIER):
