@@ -95,6 +95,10 @@ smoke: $(SYNCED) ## Smoke-test a running endpoint: make smoke URL=https://... [A
 score: $(SYNCED) ## Batch-score a file: make score INPUT=in.csv OUTPUT=out.parquet [ENGINE=spark]
 	python -m pipelines.score --input "$(INPUT)" --output "$(OUTPUT)" --engine "$(or $(ENGINE),local)"
 
+.PHONY: spark-submit
+spark-submit: $(SYNCED) ## Run a stage on EMR Serverless, following its state and logs: make spark-submit STAGE=train [ARGS="..."] (docs/scaling.md)
+	python -m modelops.pipeline.engines.spark.submit "$(STAGE)" $(if $(ARGS),--args "$(ARGS)")
+
 .PHONY: mlflow-ui
 mlflow-ui: $(SYNCED) ## Open the MLflow UI on the local store (http://127.0.0.1:5000)
 	mlflow ui --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db}" \

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from modelops.params import load_params
 from modelops.pipeline.champion import score_champion
-from modelops.pipeline.contract import read_contract
-from modelops.pipeline.data import DataError, read_table
+from modelops.pipeline.engines import open_engine
+from modelops.pipeline.orchestration import committed_contract
 from modelops.pipeline.selection import build_model_card, content_version, decide, raw_rows
 from modelops.pipeline.stage import StageFailed, log, run_stage, stage_parser
 from modelops.pipeline.tracking import (
@@ -24,16 +24,16 @@ from modelops.storage import read_json, replaced_directory, write_json
 
 def main(args):
     evaluate, select = load_params(args.params, "evaluate", "select")
-    contract = read_contract(args.contract)
-    if contract is None:
-        raise DataError(f"{args.contract}: no contract; run the validate stage first")
+    contract = committed_contract(args.contract)
     scores = read_json(args.metrics)
     runs = read_json(Path(args.models_dir) / "runs.json")["candidates"]
-    test = read_table(args.test)
     validation = read_json(args.validation)
     metric = select.metric_for(contract.task)
     experiment_id = start_tracking(Path.cwd())
-    champion = score_champion(select.model_name, metric, test, contract)
+    with open_engine(args.params) as engine:  # the champion is rescored where the test set is
+        test = engine.read(args.test, "--test")
+        champion = score_champion(select.model_name, metric, test, contract, engine)
+        example = raw_rows(engine.to_pandas(test, 5), contract.feature_names)
     decision = decide(scores, select, champion, contract.task)
     log.info("gate passed: %s", decision.reason)
 
@@ -76,7 +76,7 @@ def main(args):
         hyperparameters=winner["hyperparameters"],
         data_hash=winner["data_hash"],
         feature_schema=contract.feature_schema(),
-        input_example=raw_rows(test, contract.feature_names),
+        input_example=example,
         decision=decision,
         data={
             "source": contract.source,

@@ -55,3 +55,20 @@ module "capture_archive" {
   kms_key_arn    = var.capture_archive_kms_key_arn
   tags           = module.serving.tags
 }
+
+# --- Spark engine (issue #24): EMR Serverless for `compute.engine: spark`, off by default -------
+# `spark = { data_bucket = ..., dvc_remote_bucket = ..., kms_key_arn = ... }` in <env>.tfvars creates
+# the application and its job role; `make spark-submit STAGE=...` runs a stage there
+# (docs/scaling.md).
+module "spark" {
+  source = "../modules/spark"
+  count  = var.spark == null ? 0 : 1
+
+  project           = var.project
+  environment       = var.environment
+  data_bucket       = var.spark.data_bucket
+  dvc_remote_bucket = var.spark.dvc_remote_bucket
+  kms_key_arn       = var.spark.kms_key_arn
+  max_vcpu          = var.spark.max_vcpu
+}
+# --- end Spark engine ----------------------------------------------------------------------------

@@ -97,3 +97,16 @@ variable "capture_archive_kms_key_arn" {
     error_message = "capture_archive = true needs capture_archive_kms_key_arn (terraform -chdir=infra/bootstrap output kms_key_arn)."
   }
 }
+
+# --- Spark engine (issue #24): off by default; module "spark" in main.tf ------------------------
+variable "spark" {
+  description = "null (default): no Spark. Set to create the EMR Serverless application and job role that run stages with compute.engine: spark (make spark-submit): data_bucket (the source tables, read only), dvc_remote_bucket and kms_key_arn (bootstrap outputs), max_vcpu (the cost ceiling)."
+  type = object({
+    data_bucket       = string
+    dvc_remote_bucket = string
+    kms_key_arn       = string
+    max_vcpu          = optional(number, 64)
+  })
+  default = null
+}
+# --- end Spark engine ----------------------------------------------------------------------------

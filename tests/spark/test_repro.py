@@ -12,13 +12,13 @@ from modelops.pipeline.contract import read_contract
 from modelops.pipeline.validation import validate_dataset
 from modelops.serving.inference import Predictor
 from tests.project_copy import TINY_PARAMS, copy_repository, merge
-from tests.spark.conftest import generated
+from tests.spark.conftest import TIER_CONF, generated
 
 SOURCE = "data/external/customers.parquet"
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory, spark):  # `spark`: skip without Java, as the tier does
+def project(tmp_path_factory, java):  # skip without Java, as the tier does
     project = copy_repository(tmp_path_factory.mktemp("repo"))
     frame, _, _ = generated("binary", n_rows=800)
     (project.root / SOURCE).parent.mkdir(parents=True, exist_ok=True)
@@ -28,7 +28,10 @@ def project(tmp_path_factory, spark):  # `spark`: skip without Java, as the tier
             TINY_PARAMS,
             {
                 "data": {"source": SOURCE},
-                "compute": {"engine": "spark", "spark": {"master": "local[2]"}},
+                "compute": {
+                    "engine": "spark",
+                    "spark": {"master": "local[2]", "conf": TIER_CONF},
+                },
                 "train": {"candidates": {"random_forest": None, "linear": None}},
             },
         )
@@ -42,7 +45,7 @@ def project(tmp_path_factory, spark):  # `spark`: skip without Java, as the tier
 @pytest.mark.timeout(1500)  # dvc repro: a JVM per stage, on a loaded 2-core machine
 def test_the_pipeline_runs_on_spark_and_selects_a_servable_model(project):
     assert "skipping linear: linear has no Spark form" in project.log
-    assert "training xgboost on Spark" in project.log
+    assert "training xgboost (spark engine)" in project.log
     assert (project.root / "data/split/train.parquet").is_dir()  # Parquet folders
     runs = project.json("models/candidates/runs.json")["candidates"]
     assert list(runs) == ["xgboost"]

@@ -1,5 +1,5 @@
 # An EMR Serverless application that runs the pipeline's stages with `compute.engine: spark`
-# (docs/scaling.md), and the job role its runs assume. Not wired into infra/envs yet.
+# (docs/scaling.md), and the job role its runs assume. infra/envs creates it when var.spark is set.
 
 variable "project" {
   description = "Project name, the first part of every resource name."

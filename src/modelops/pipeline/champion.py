@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import logging
-
-import pandas as pd
+from typing import Any
 
 from modelops.pipeline.contract import Contract
-from modelops.pipeline.evaluation import label_indices, task_metrics
+from modelops.pipeline.engines import Engine, UnknownLabels
 from modelops.pipeline.selection import ChampionScore, GateRefused
 from modelops.pipeline.tracking import CHAMPION_ALIAS, alias_version, load_registered_model
-from modelops.pipeline.training import scores_of
 from modelops.serving.model import TabularModel
 
 log = logging.getLogger("modelops.select")
 
 
-def rescore(model: object, metric: str, test: pd.DataFrame, contract: Contract) -> float:
-    """The champion's `metric` on `test`.
+def rescore(
+    model: object, metric: str, test: Any, contract: Contract, engine: Engine | None = None
+) -> float:
+    """The champion's `metric` on `test` (a table of `engine`; the local engine by default).
 
     Raises:
         ValueError: the champion cannot be scored on this contract's table (another task, other
@@ -30,16 +30,19 @@ def rescore(model: object, metric: str, test: pd.DataFrame, contract: Contract) 
         raise ValueError(f"champion is a {model.task} model")
     if model.feature_names != contract.feature_names:
         raise ValueError(f"champion expects features {model.feature_names}")
-    labels = label_indices(model, test[contract.target])
-    if contract.task != "regression" and (labels < 0).any():
-        raise ValueError("champion has other classes")
-    output = scores_of(model, model.encode_frame(test))
-    score = task_metrics(model.task, labels, output, model.classes, model.threshold)[metric]
-    return float(score)
+    if engine is None:
+        from modelops.pipeline.engines.local import LocalEngine
+
+        engine = LocalEngine()
+    try:
+        scores = engine.metrics(model, test, contract.target)
+    except UnknownLabels:
+        raise ValueError("champion has other classes") from None
+    return float(scores[metric])
 
 
 def score_champion(
-    model_name: str, metric: str, test: pd.DataFrame, contract: Contract
+    model_name: str, metric: str, test: Any, contract: Contract, engine: Engine | None = None
 ) -> ChampionScore | None:
     """Score the registry's champion on this test set; fall back to its recorded score.
 
@@ -54,7 +57,7 @@ def score_champion(
         return None
     try:
         model = load_registered_model(model_name, CHAMPION_ALIAS)
-        score = rescore(model, metric, test, contract)
+        score = rescore(model, metric, test, contract, engine)
         return ChampionScore(champion.version, score, "rescored on this test set")
     except Exception as exc:  # a champion on another schema or format: use its recorded score
         recorded = champion.tags.get(f"metric.{metric}")

@@ -143,7 +143,15 @@ def multiclass_metrics(labels: Any, probabilities: Any, classes: list[Any]) -> d
     precision, recall, f1, support = metrics.precision_recall_fscore_support(
         labels, predicted, labels=indices, zero_division=0
     )
-    scores["per_class"] = {
+    scores["per_class"] = per_class(classes, precision, recall, f1, support)
+    return scores
+
+
+def per_class(
+    classes: list[Any], precision: Any, recall: Any, f1: Any, support: Any
+) -> dict[str, dict[str, float | int]]:
+    """Precision, recall, F1 (rounded) and support of each class, by the class's label."""
+    return {
         str(label): {
             "precision": round(float(precision[k]), 6),
             "recall": round(float(recall[k]), 6),
@@ -152,7 +160,6 @@ def multiclass_metrics(labels: Any, probabilities: Any, classes: list[Any]) -> d
         }
         for k, label in enumerate(classes)
     }
-    return scores
 
 
 def regression_metrics(actual: Any, predicted: Any) -> dict[str, float]:

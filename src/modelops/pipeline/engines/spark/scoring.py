@@ -8,8 +8,9 @@ columns pass through; the output is a folder of Parquet files, one per partition
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from pyspark.sql import DataFrame
@@ -20,7 +21,7 @@ from modelops.serving.inference import InputError, Predictor
 from modelops.serving.model import EncodingError
 
 
-def label_type(classes: list) -> T.DataType:
+def label_type(classes: list[Any]) -> T.DataType:
     """The Spark type of the `label` column for these classes."""
     if all(isinstance(c, bool) for c in classes):
         return T.BooleanType()
@@ -57,7 +58,7 @@ def score_table(predictor: Predictor, frame: DataFrame, source: str = "INPUT") -
         raise InputError(f"{source}: already has prediction columns: {', '.join(clashes)}")
     schema = T.StructType([*frame.schema.fields, *added])
 
-    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    def score(batches: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:
             if batch.empty:
                 continue

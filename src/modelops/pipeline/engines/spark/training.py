@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -60,7 +60,7 @@ def encode_table(frame: DataFrame, contract: Contract) -> DataFrame:
     encoder = TabularModel(features, None, "regression")
     wanted = [*contract.feature_names, contract.target]
 
-    def encode(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    def encode(batches: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:
             matrix = encoder.encode_frame(batch)
             encoded = pd.DataFrame(matrix, columns=names)
