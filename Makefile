@@ -74,7 +74,7 @@ serve: $(SYNCED) ## Serve the packaged model locally (PORT=3000): the page at /,
 	echo "serving $$tag at http://127.0.0.1:$(PORT)  page: http://127.0.0.1:$(PORT)/  docs: http://127.0.0.1:$(PORT)/docs  openapi: http://127.0.0.1:$(PORT)/docs.json"; \
 	capture=$$(python -m modelops.monitoring.monitor --capture-env); \
 	exec env $$capture MODELOPS_CAPTURE_DIR="$${MODELOPS_CAPTURE_DIR:-$(CAPTURE_DIR)}" \
-	MODELOPS_MODEL_TAG=$$tag python -m services.serve --host 127.0.0.1 --port $(PORT)
+	MODELOPS_MODEL_TAG=$$tag bentoml serve services.classifier:Classifier --host 127.0.0.1 --port $(PORT)
 
 # Prediction capture and drift (docs/monitoring.md). `make serve` captures to CAPTURE_DIR
 # (MODELOPS_CAPTURE=off turns it off); `make monitor` reads SOURCE: that folder, an S3 prefix
@@ -149,7 +149,7 @@ bench-monitor: $(SYNCED) ## make monitor's read + drift on 100k and 1M captured 
 	python -m benchmarks.monitor
 
 .PHONY: bench-client
-bench-client: $(SYNCED) ## modelops.client on 10,000 rows vs services.serve, next to make score -> reports/bench/client.json
+bench-client: $(SYNCED) ## modelops.client on 10,000 rows vs bentoml serve, next to make score -> reports/bench/client.json
 	python -m benchmarks.client
 
 .PHONY: image
