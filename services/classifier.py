@@ -104,6 +104,7 @@ pages = Starlette(
     routes=[
         *(Route(path, from_core, methods=list(ROUTES[path])) for path in ("/", "/metadata")),
         Route("/docs", from_core, methods=["GET"]),
+        Route("/docs.json", from_core, methods=["GET"]),  # ahead of BentoML's generated one
         Route("/web/{name:path}", from_core, methods=["GET", "HEAD"]),
         Route("/metrics", metrics, methods=["GET"]),
     ]

@@ -1,5 +1,6 @@
-"""Client errors: one INFO line without the payload, one 400 shape."""
+"""Client errors: one INFO line without the payload, one 400 shape, as documented."""
 
+import json
 import logging
 
 import pytest
@@ -51,3 +52,32 @@ def test_every_400_body_has_one_shape(client):
         assert body["error"].endswith("validation error for Input")
         for item in body["detail"]:
             assert {"type", "loc", "msg"} <= set(item)
+
+
+@pytest.fixture(scope="module")
+def spec(client):
+    return client.get("/docs.json").json()
+
+
+def test_the_document_describes_every_answer_of_predict(spec, client):
+    post = spec["paths"]["/predict"]["post"]
+    assert post["requestBody"]["required"] is True
+    schemas = spec["components"]["schemas"]
+    bad = post["responses"]["400"]["content"]["application/json"]["schema"]["$ref"]
+    assert schemas[bad.rsplit("/", 1)[1]]["properties"]["detail"]["type"] == "array"
+    for status in ("413", "415", "503"):
+        ref = post["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+        assert schemas[ref.rsplit("/", 1)[1]]["required"] == ["error"]
+    refused = client.post("/predict", content=b"{}", headers={"content-type": "text/plain"})
+    assert set(refused.json()) == {"error"}
+
+
+def test_operation_ids_are_unique_and_the_info_names_the_model(spec, binary):
+    ids = [op["operationId"] for item in spec["paths"].values() for op in item.values()]
+    assert len(ids) == len(set(ids)), ids
+    info = spec["info"]
+    assert (info["title"], info["version"]) == (
+        binary["card"]["name"],
+        str(binary["card"]["version"]),
+    )
+    assert "http" not in json.dumps(info)  # no badge images from the internet (blank offline)

@@ -22,6 +22,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, ValidationError, create_model
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from modelops.serving import openapi
 from modelops.serving.capture import Capture
 from modelops.serving.features import Feature
 from modelops.serving.inference import (
@@ -297,25 +298,8 @@ class Service:
         return Answer(200, path.read_bytes(), kind + charset)
 
     def openapi(self) -> dict[str, Any]:
-        """A small OpenAPI document of `/predict` and `/metadata`, from the request model."""
-        task, _ = card_task(self.card) if self.card else ("binary", [])
-        name = (self.card or {}).get("name", "model")
-        return {
-            "openapi": "3.0.2",
-            "info": {"title": str(name), "version": str((self.card or {}).get("version"))},
-            "paths": {
-                "/predict": {
-                    "post": {
-                        "summary": f"Predict ({task}) from raw rows",
-                        "requestBody": {
-                            "required": True,
-                            "content": {JSON: {"schema": self.input.model_json_schema()}},
-                        },
-                    }
-                },
-                "/metadata": {"get": {"summary": "The model card"}},
-            },
-        }
+        """The service's OpenAPI document (`modelops.serving.openapi`)."""
+        return openapi.document(self.card, self.task, self.input, self.output)
 
     def metrics(self) -> str:
         """Request counts in Prometheus' text format, labelled by route (bounded)."""
