@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import bentoml
-from bentoml.exceptions import NotFound
+from bentoml.exceptions import BentoMLException, NotFound
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -53,20 +53,25 @@ MAX_CONCURRENCY = int(os.environ.get("MODELOPS_MAX_CONCURRENCY", "256"))
 TRACING = os.environ.get("MODELOPS_TRACING") == "1"
 
 
-def model_folder() -> Path | None:
-    """The packaged model's folder in BentoML's model store, or None if it is not there."""
+def model_folder() -> tuple[Path | None, str | None]:
+    """The packaged model's folder in BentoML's model store, or None and why not.
+
+    A missing or unreadable entry must not stop the process: it comes up not ready, and
+    /readyz, /metadata and the log say why.
+    """
     try:
-        return Path(bentoml.models.get(MODEL_TAG).path)
+        return Path(bentoml.models.get(MODEL_TAG).path), None
     except NotFound:
-        return None
+        return None, f"model {MODEL_TAG} is not in the BentoML model store"
+    except BentoMLException as exc:
+        return None, f"cannot read model {MODEL_TAG} from the BentoML model store: {exc}"
 
 
-FOLDER = model_folder()
+FOLDER, STORE_ERROR = model_folder()
 # The card and the request schema, without the model: BentoML imports this module in its
 # arbiter too, which only needs the service's declaration. Each worker loads the model.
 DECLARED = Service(FOLDER, MAX_INSTANCES, MAX_BODY_BYTES, load=False)
-if FOLDER is None:
-    DECLARED.error = f"model {MODEL_TAG} is not in the BentoML model store"
+DECLARED.error = STORE_ERROR or DECLARED.error
 
 
 class Core:
@@ -134,8 +139,8 @@ class Classifier:
 
     def __init__(self) -> None:
         service = Service(FOLDER, MAX_INSTANCES, MAX_BODY_BYTES)
-        if FOLDER is None:
-            service.error = DECLARED.error
+        if STORE_ERROR is not None:
+            service.error = STORE_ERROR
             log.error("not ready: %s", service.error)
         Core.service = service
         # Everything loaded so far (libraries, model) lives as long as the process: keep it out
