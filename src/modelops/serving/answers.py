@@ -16,9 +16,11 @@ import logging
 import mimetypes
 from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 from pydantic import BaseModel, Field, ValidationError, create_model
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
@@ -35,6 +37,7 @@ from modelops.serving.inference import (
     read_model_card,
     service_metadata,
 )
+from modelops.serving.outputs import Outputs
 from modelops.serving.page import ASSETS, DOCS_PAGE, render_page
 
 log = logging.getLogger("modelops.service")
@@ -276,12 +279,36 @@ class Service:
 
         400: a value the model refuses, naming the column; 503: no model is loaded.
         """
+        matrix = self.encode(instances)
+        if isinstance(matrix, Answer):
+            return matrix
+        return self.answer_outputs(instances, self.outputs([matrix])[0], request_id)
+
+    def encode(self, instances: list[Any]) -> np.ndarray | Answer:
+        """The model's input matrix of the rows; a 400 naming a refused value; 503: no model."""
         if self.predictor is None:
             return compact_json({"error": self.error or "model not loaded"}, 503)
         try:
-            outputs = self.predictor.outputs(self.predictor.encode(instances))
+            return self.predictor.encode(instances)
         except InputError as exc:
             return self.refused_rows(bad_request(str(exc)))
+
+    def outputs(self, matrices: list[np.ndarray]) -> list[Outputs]:
+        """The outputs of several requests' matrices, from one predict over all their rows."""
+        if self.predictor is None:
+            raise ModelLoadError(self.error or "model not loaded")
+        if len(matrices) == 1:
+            return [self.predictor.outputs(matrices[0])]
+        together = self.predictor.outputs(np.vstack(matrices))
+        bounds = np.cumsum([0, *(len(m) for m in matrices)]).tolist()
+        return [together.take(a, b) for a, b in pairwise(bounds)]
+
+    def answer_outputs(
+        self, instances: list[Any], outputs: Outputs, request_id: str | None = None
+    ) -> Answer:
+        """The 200 of the predictions `outputs` of `instances` (captured if capture is on)."""
+        if self.predictor is None:
+            return compact_json({"error": self.error or "model not loaded"}, 503)
         records = outputs.records()
         if self.capture is not None:
             self.capture.record(instances, records, request_id)

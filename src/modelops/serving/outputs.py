@@ -59,6 +59,17 @@ class Outputs:
             probabilities=probabilities.round(PROBABILITY_DIGITS),
         )
 
+    def take(self, start: int, stop: int) -> Outputs:
+        """The outputs of rows `start` to `stop` (a request's share of a merged predict)."""
+        part = slice(start, stop)
+        return Outputs(
+            self.task,
+            self.classes,
+            chosen=None if self.chosen is None else self.chosen[part],
+            probabilities=None if self.probabilities is None else self.probabilities[part],
+            values=None if self.values is None else self.values[part],
+        )
+
     def __len__(self) -> int:
         return len(self.values if self.values is not None else self._classified()[0])
 
