@@ -146,7 +146,7 @@ bench-monitor: $(SYNCED) ## make monitor's read + drift on 100k and 1M captured 
 	python -m benchmarks.monitor
 
 .PHONY: bench-client
-bench-client: $(SYNCED) ## modelops.client on 10,000 rows vs services.serve, next to make score -> reports/bench/client.json
+bench-client: $(SYNCED) ## modelops.client on 10,000 rows vs bentoml serve, next to make score -> reports/bench/client.json
 	python -m benchmarks.client
 
 .PHONY: image

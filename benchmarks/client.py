@@ -1,4 +1,4 @@
-"""`make bench-client`: modelops.client against `python -m services.serve`, next to `make score`.
+"""`make bench-client`: modelops.client against `bentoml serve`, next to `make score`.
 
 The same 10,000 rows (random values fitting the packaged model's feature schema) are scored
 four ways on this machine, loopback only:
@@ -91,7 +91,8 @@ def main() -> None:
         source = Path(scratch) / "rows.csv"
         frame.to_csv(source, index=False)
         server = subprocess.Popen(
-            [python, "-m", "services.serve", "--port", str(port)],
+            [str(Path(python).parent / "bentoml"), "serve", "services.classifier:Classifier",
+             "--host", "127.0.0.1", "--port", str(port)],
             env={**os.environ, "MODELOPS_MODEL_TAG": bento["model_tag"]},
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip

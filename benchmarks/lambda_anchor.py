@@ -26,18 +26,14 @@ import json
 import logging
 from typing import Any
 
-from services.speedups import defer_unused_imports, no_gc_while_loading
+from mangum import Mangum
+from mangum.protocols.lifespan import LifespanCycle
 
-defer_unused_imports()  # BentoML modules for other kinds of service: not this one
-with no_gc_while_loading():  # cold start: the imports and the model load, without GC passes
-    from mangum import Mangum
-    from mangum.protocols.lifespan import LifespanCycle
+from services.classifier import Classifier
 
-    from services.classifier import Classifier
-
-    app = Classifier.to_asgi()
-    _lifespan = LifespanCycle(app, "on")
-    _lifespan.__enter__()  # create the service instance and load the model
+app = Classifier.to_asgi()
+_lifespan = LifespanCycle(app, "on")
+_lifespan.__enter__()  # create the service instance and load the model
 atexit.register(_lifespan.__exit__, None, None, None)
 
 adapter = Mangum(app, lifespan="off", api_gateway_base_path="/")

@@ -1,71 +1,152 @@
-"""ASGI middleware: refuse big or non-JSON bodies (BentoML reads bodies whole), and time out."""
+"""ASGI middleware of the BentoML service, added with BentoML's documented `add_asgi_middleware`.
+
+`PredictGuard`: the core's 415 (not JSON), 413 (body over MODELOPS_MAX_BODY_BYTES, drained first
+so the client reads its 413 instead of a reset) and 400 (the schema refuses the rows, naming
+where and why) of `POST /predict`, before BentoML reads the body. Each is one INFO line without
+the payload. A body the core accepts is handed on unchanged to BentoML's API route.
+
+`RouteMetrics`: Prometheus counts and latencies labelled by route (the service's routes, `/web`
+for the page's files, one `other` for every unknown path), through prometheus_client's public
+API; in multiprocess mode under `bentoml serve` (it sets PROMETHEUS_MULTIPROC_DIR for its
+workers) `/metrics` sums every worker. BentoML's own metrics are switched off in the service's
+config: they label each raw path, so unknown paths grew them without bound.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import logging
+import os
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-DEFAULT_MAX_BODY_BYTES = 1_000_000
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from modelops.serving.answers import Answer, Service, method_label, route_label
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
 # A body over the limit is read and thrown away, up to this much, before its 413: answering
 # while the client still sends made the server close a connection with unread data, and the
 # client got a reset instead of its 413 (9 of 30 tries with a 3.6 MB body).
 DRAIN_BYTES = 64 * 1024 * 1024
-log = logging.getLogger("modelops.service")
+
+REQUESTS = Counter(
+    "modelops_requests",
+    "Requests answered, by route, method and status.",
+    ["route", "method", "status"],
+)
+LATENCY = Histogram(
+    "modelops_request_duration_seconds",
+    "Time to answer a request, by route.",
+    ["route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
 
 
-class RequestGuard:
-    """413 for a body over `max_body_bytes`, 415 for a POST whose content type is not JSON.
+def metrics_answer() -> Answer:
+    """The metrics of this process, or of every worker when in multiprocess mode."""
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return Answer(200, generate_latest(registry), CONTENT_TYPE_LATEST)
 
-    The size is checked against Content-Length and again while the body streams in, so a chunked
-    request cannot get around it.
-    """
 
-    def __init__(self, app: Any, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, paths=("/predict",)):
+class RouteMetrics:
+    """Count and time every HTTP request by its route label (bounded)."""
+
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes
-        self.paths = tuple(paths)
 
-    async def __call__(self, scope, receive, send) -> None:
-        """Pass the request on unless it is a POST to a guarded path that breaks a rule."""
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in self.paths:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the request, then record its route, method and status."""
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        if content_type != b"application/json":
-            await _reply(send, 415, "send the body as JSON with content-type: application/json")
+        route = route_label(scope["path"])
+        status = 500  # an app that raised without answering
+
+        async def observed_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        start = time.perf_counter()
+        try:
+            await self.app(scope, receive, observed_send)
+        finally:
+            LATENCY.labels(route).observe(time.perf_counter() - start)
+            REQUESTS.labels(route, method_label(route, scope["method"]), str(status)).inc()
+
+
+class PredictGuard:
+    """The core's 415, 413 and 400 of `POST /predict`; good bodies go on to BentoML's API."""
+
+    def __init__(self, app: ASGIApp, core: Callable[[], Service], path: str = "/predict") -> None:
+        self.app = app
+        self.core = core
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer a refused `/predict` here; hand every other request on unchanged."""
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
             return
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+        service = self.core()
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        declared = headers.get("content-length", "")
+        refused = service.refuse(headers, int(declared) if declared.isdigit() else None)
+        if refused is not None:
             await _drain(receive)
-            await _reply(send, 413, f"body over {self.max_body_bytes} bytes")
+            await _reply(send, refused)
             return
+        chunks: list[bytes] = []
         received = 0
-        replied = False
-
-        async def limited_receive():
-            nonlocal received, replied
+        while True:
             message = await receive()
-            if message["type"] == "http.request" and not replied:
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    replied = True
-                    if message.get("more_body", False):
-                        await _drain(receive)
-                    await _reply(send, 413, f"body over {self.max_body_bytes} bytes")
-                    return {"type": "http.disconnect"}  # the app stops reading and gives up
-            return message
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > service.max_body_bytes:
+                if message.get("more_body", False):
+                    await _drain(receive)
+                await _reply(send, service.too_large())
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        parsed = service.parse(body)
+        if isinstance(parsed, Answer):
+            await _reply(send, parsed)
+            return
+        replayed = False
 
-        async def guarded_send(message):
-            if not replied:  # once the 413 is out, whatever the app sends is dropped
-                await send(message)
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
 
-        await self.app(scope, limited_receive, guarded_send)
+        await self.app(scope, replay, send)
 
 
-async def _drain(receive, limit: int = DRAIN_BYTES) -> None:
+async def _drain(receive: Receive, limit: int = DRAIN_BYTES) -> None:
     """Read and discard the rest of a request body, up to `limit` bytes."""
     seen = 0
     while seen <= limit:
@@ -77,81 +158,9 @@ async def _drain(receive, limit: int = DRAIN_BYTES) -> None:
             return
 
 
-async def _reply(send, status: int, message: str) -> None:
-    log.info("client error %s on /predict: %s", status, message)  # one line, no payload
-    body = json.dumps({"error": message}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
-class ResponseTimeout:
-    """504 when no response started within `timeout` s; BentoML's timeout, minus its timer leak.
-
-    BentoML 1.4's own middleware schedules `loop.call_later(timeout, ...)` for every request and
-    never cancels it, so each request leaves a timer, a future and a bound method alive for the
-    whole timeout (30 s here): ~70,000 live objects at 2,300 requests/s, which made every full
-    garbage collection take 60-100 ms. `use_cancelling_timeout()` puts this class in its place.
-    """
-
-    replaced: type | None = None
-
-    def __init__(self, app: Any, timeout: float) -> None:
-        self.app = app
-        self.timeout = timeout
-
-    async def __call__(self, scope, receive, send) -> None:
-        """Run the app; answer 504 if it has not started its response in time."""
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        loop = asyncio.get_running_loop()
-        started = loop.create_future()
-
-        def give_up() -> None:
-            if not started.done():
-                started.set_exception(TimeoutError())
-
-        timer = loop.call_later(self.timeout, give_up)
-
-        async def timed_send(message) -> None:
-            if not started.done():
-                started.set_result(None)
-            await send(message)
-
-        app = asyncio.ensure_future(self.app(scope, receive, timed_send))
-        # An app that ends without answering must not wait out the timer: wake up at once.
-        app.add_done_callback(lambda _: give_up())
-        try:
-            await started
-        except TimeoutError:
-            if not app.done():  # really out of time
-                app.cancel()
-                await _reply(send, 504, f"Not able to process the request in {self.timeout} s")
-                return
-        finally:
-            timer.cancel()
-        await app  # let a started response finish however long it streams; raise what it raised
-
-
-def use_cancelling_timeout() -> None:
-    """Make BentoML build its apps with ResponseTimeout instead of its leaking middleware.
-
-    BentoML imports the class from this module each time it builds an app, so replacing the
-    module attribute (before `to_asgi()` or `bentoml serve`) is enough; bentoml is pinned.
-    """
-    from services.bentoml_private import traffic
-
-    if traffic.TimeoutMiddleware is not ResponseTimeout:
-        ResponseTimeout.replaced = (
-            traffic.TimeoutMiddleware
-        )  # kept for the test that shows the leak
-        traffic.TimeoutMiddleware = ResponseTimeout
+async def _reply(send: Send, answer: Answer) -> None:
+    """Send a core answer."""
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.header_map().items()]
+    headers.append((b"content-length", str(len(answer.body)).encode()))
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": answer.body})

@@ -86,7 +86,7 @@ def test_health_metrics_and_docs(client, binary):
     client.post("/predict", json={"instances": [example_row(binary["model"])]})
     metrics = client.get("/metrics")  # one process, no `bentoml serve`: still Prometheus
     assert metrics.status_code == 200
-    assert 'request_total{endpoint="/predict",http_response_code="200"' in metrics.text
+    assert 'modelops_requests_total{method="POST",route="/predict",status="200"}' in metrics.text
     assert "swagger-ui" in client.get("/docs").text  # Swagger UI (the page is at /)
     spec = client.get("/docs.json").json()
     assert {"/predict", "/metadata", "/livez", "/readyz"} <= set(spec["paths"])

@@ -1,4 +1,4 @@
-"""Adaptive batching: concurrent small requests share one predict, each gets its own answers."""
+"""Concurrent requests share one predict (classifier.Batcher); each gets its own answers."""
 
 from concurrent.futures import ThreadPoolExecutor
 
@@ -12,13 +12,13 @@ pytestmark = pytest.mark.xdist_group("service")
 
 def test_concurrent_requests_are_merged_and_answered_separately(client, binary, monkeypatch):
     batch_sizes = []
-    original = Predictor.predict_encoded
+    original = Predictor.outputs
 
     def recording(self, features):
         batch_sizes.append(len(features))
         return original(self, features)
 
-    monkeypatch.setattr(Predictor, "predict_encoded", recording)
+    monkeypatch.setattr(Predictor, "outputs", recording)
     records = [features_only(row) for row in binary["rows"][:48]]  # nulls among them
     model = binary["model"]
     expected = model.predict_encoded(model.encode_rows(records))
@@ -36,12 +36,14 @@ def test_concurrent_requests_are_merged_and_answered_separately(client, binary, 
     assert max(batch_sizes) > 1  # at least one predict served several requests
 
 
-def test_large_requests_skip_the_queue(client, binary, monkeypatch):
-    batch_sizes = []
-    original = Predictor.predict_encoded
-    monkeypatch.setattr(
-        Predictor, "predict_encoded", lambda s, m: batch_sizes.append(len(m)) or original(s, m)
-    )
-    rows = [features_only(row) for row in binary["rows"][:40]]
-    assert client.post("/predict", json={"instances": rows}).status_code == 200
-    assert batch_sizes == [40]
+def test_a_refused_row_fails_only_its_own_request(client, binary):
+    records = [features_only(row) for row in binary["rows"][:16]]
+    bad = {**records[0], "mean texture": "high"}
+
+    def ask(index):
+        rows = [bad] if index == 5 else [records[index]]
+        return client.post("/predict", json={"instances": rows}).status_code
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(pool.map(ask, range(16)))
+    assert statuses == [200] * 5 + [400] + [200] * 10

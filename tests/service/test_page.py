@@ -120,11 +120,12 @@ def test_the_page_through_a_function_url_event(binary):
 
 
 def test_the_page_is_rendered_from_the_card_at_request_time(client, service_module, monkeypatch):
-    monkeypatch.setattr(service_module, "CARD", MIXED_CARD)
+    core = service_module.core()  # the running service's core renders the page
+    monkeypatch.setattr(core, "card", MIXED_CARD)
     page = controls_of(client.get("/").text)
     assert set(page.controls) == {"petal length", "colour", "wild"}
-    monkeypatch.setattr(service_module, "CARD", None)
-    monkeypatch.setattr(service_module, "CARD_ERROR", "model m:1 is not in the store")
+    monkeypatch.setattr(core, "card", None)
+    monkeypatch.setattr(core, "error", "model m:1 is not in the store")
     response = client.get("/")
     assert response.status_code == 503 and "model m:1 is not in the store" in response.text
 

@@ -26,4 +26,4 @@ def test_local_server_serves_metrics(local_server):
     import requests
 
     metrics = requests.get(f"{local_server['url']}/metrics", timeout=10)
-    assert metrics.status_code == 200 and "bentoml_service_request_total" in metrics.text
+    assert metrics.status_code == 200 and "modelops_requests_total" in metrics.text

@@ -40,14 +40,16 @@ def test_the_targets_are_ratios_of_paired_rounds():
 
     measured = ratios(
         {
-            "this service (python -m services.serve)": server([1, 1], [300, 600], [3, 6]),
+            "this service (bentoml serve)": server([1, 1], [300, 600], [3, 6]),
             "plain FastAPI + same model": server([2, 2], [100, 300], [2, 6]),
+            "this service (bentoml serve), capture on": server([1.1, 1.1], [270, 600], [3, 6]),
             "mlflow models serve": server([9, 9], [30, 30], [8, 8]),
         }
     )
     assert measured == {
-        "c1_p50_vs_fastapi (<= 1)": 0.5,
-        "c16_rps_vs_fastapi (>= 2)": 2.5,  # rounds 3x and 2x
-        "cold_start_vs_fastapi (<= 1)": 1.25,  # rounds 1.5x and 1x
+        "c1_p50_vs_fastapi (<= 1.2)": 0.5,
+        "c16_rps_vs_fastapi (>= 1.0)": 2.5,  # rounds 3x and 2x
+        "capture_on_vs_off_c1_p50 (<= 1.1)": 1.1,
+        "capture_on_vs_off_c16_rps (>= 0.9)": 0.95,  # rounds 0.9x and 1x
         "c16_rps_vs_mlflow (>= 10)": 15.0,  # rounds 10x and 20x
     }

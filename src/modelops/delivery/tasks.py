@@ -72,7 +72,8 @@ def serve_command(
     env.update(setting.partition("=")[::2] for setting in capture.stdout.split())
     env["MODELOPS_CAPTURE_DIR"] = environ.get("MODELOPS_CAPTURE_DIR") or capture_dir
     env["MODELOPS_MODEL_TAG"] = tag
-    command = [sys.executable, "-m", "services.serve", "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", "bentoml", "serve", "services.classifier:Classifier",
+               "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
     return command, env
 
 

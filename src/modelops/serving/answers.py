@@ -16,12 +16,15 @@ import logging
 import mimetypes
 from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, ValidationError, create_model
+import numpy as np
+from pydantic import BaseModel, Field, ValidationError, create_model
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from modelops.serving import openapi
 from modelops.serving.capture import Capture
 from modelops.serving.features import Feature
 from modelops.serving.inference import (
@@ -30,9 +33,11 @@ from modelops.serving.inference import (
     Predictor,
     card_task,
     instance_schema,
+    prediction_schema,
     read_model_card,
     service_metadata,
 )
+from modelops.serving.outputs import Outputs
 from modelops.serving.page import ASSETS, DOCS_PAGE, render_page
 
 log = logging.getLogger("modelops.service")
@@ -52,6 +57,22 @@ ROUTES = {
     "/readyz": ("GET", "HEAD"),
     "/metrics": ("GET",),
 }
+
+
+def route_label(path: str) -> str:
+    """The metrics label of a request path: its route, `/web` (the page's files) or `other`.
+
+    Unknown paths share `other`, so that they cannot grow the metrics.
+    """
+    return path if path in ROUTES else "/web" if path.startswith("/web/") else "other"
+
+
+METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+
+
+def method_label(route: str, method: str) -> str:
+    """The metrics label of a request method: `other` for unknown routes and odd methods."""
+    return method if route != "other" and method in METHODS else "other"
 
 
 @dataclass(frozen=True)
@@ -101,17 +122,45 @@ def validation_answer(exc: ValidationError) -> Answer:
     )
 
 
-def request_model(features: list[Feature], max_instances: int) -> type:
+def request_model(features: list[Feature], max_instances: int) -> type[BaseModel]:
     """The body of `POST /predict`: `{"instances": [1..max_instances rows]}`, named Input."""
     instance = instance_schema(features)
     rows = Annotated[list[instance], Field(min_length=1, max_length=max_instances)]  # type: ignore[valid-type]
     return create_model("Input", instances=(rows, ...))
 
 
+class ModelInfo(BaseModel):
+    """Which model answered."""
+
+    name: str
+    version: str
+
+
+def response_model(task: str, classes: list[Any]) -> type[BaseModel]:
+    """The body of a `POST /predict` answer: predictions in the order of the rows, the model."""
+    prediction = prediction_schema(task, classes)
+    return create_model(
+        "PredictResponse",
+        predictions=(list[prediction], ...),  # type: ignore[valid-type]
+        model=(ModelInfo, ...),
+    )
+
+
 class Service:
     """The service's routes over a packaged model folder, framework-free."""
 
-    def __init__(self, folder: str | Path | None, max_instances: int, max_body_bytes: int):
+    def __init__(
+        self,
+        folder: str | Path | None,
+        max_instances: int,
+        max_body_bytes: int,
+        load: bool = True,
+    ):
+        """Read the card of the model in `folder` and, if `load`, load the model.
+
+        `load=False` gives the request schema and the card without the model (what a process
+        that only declares the service, such as BentoML's arbiter, needs).
+        """
         self.max_instances = max_instances
         self.max_body_bytes = max_body_bytes
         self.card: dict[str, Any] | None = None
@@ -126,26 +175,28 @@ class Service:
             self.error = f"cannot read the model card: {exc}"
         features = [Feature.from_schema(f) for f in (self.card or {}).get("feature_schema", [])]
         self.input = request_model(features, max_instances)
-        if self.card is not None:
+        if self.card is not None and folder is not None and load:
             try:
-                self.predictor = Predictor.from_directory(folder)  # type: ignore[arg-type]
+                self.predictor = Predictor.from_directory(folder)
             except ModelLoadError as exc:
                 self.error = f"cannot load model: {exc}"
-        if self.error:
+        if self.error and load:
             log.error("not ready: %s", self.error)
         self.metadata = service_metadata(self.card, max_instances) if self.card else None
+        self.task, classes = card_task(self.card) if self.card else ("binary", [0, 1])
+        self.output = response_model(self.task, classes)
         # Prediction capture for the monitor: off unless MODELOPS_CAPTURE(_DIR) asks
         # (docs/monitoring.md); on Lambda MODELOPS_CAPTURE=log writes one JSON line per record.
-        self.capture = Capture.from_environment(self.card) if self.card else None
+        self.capture = Capture.from_environment(self.card) if self.card and load else None
 
     # --- routes -------------------------------------------------------------------------------
 
     def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
         """The answer to one request (`headers` with lower-case names)."""
         method = method.upper()
-        route = path if path in ROUTES else "/web" if path.startswith("/web/") else "other"
+        route = route_label(path)
         answer = self._route(method, path, headers, body)
-        self.counts[(route, method if route != "other" else "other", answer.status)] += 1
+        self.counts[(route, method_label(route, method), answer.status)] += 1
         return answer
 
     def _route(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
@@ -182,29 +233,85 @@ class Service:
 
     def predict(self, headers: dict[str, str], body: bytes) -> Answer:
         """`POST /predict`: 415, 413, 400 (naming the column), 503 or the predictions."""
+        refused = self.refuse(headers, len(body))
+        if refused is not None:
+            return refused
+        parsed = self.parse(body)
+        if isinstance(parsed, Answer):
+            return parsed
+        return self.predict_instances(parsed, headers.get("x-request-id"))
+
+    def refuse(self, headers: dict[str, str], length: int | None) -> Answer | None:
+        """The 415 of a body that is not JSON, the 413 of one over the limit, else None.
+
+        `length` is the body's size in bytes if known (Content-Length, or what was read).
+        """
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != JSON:
             log.info("client error 415 on /predict: not application/json")
             return error(415, "send the body as JSON with content-type: application/json")
-        if len(body) > self.max_body_bytes:
-            log.info("client error 413 on /predict: body over %s bytes", self.max_body_bytes)
-            return error(413, f"body over {self.max_body_bytes} bytes")
+        if length is not None and length > self.max_body_bytes:
+            return self.too_large()
+
+        return None
+
+    def too_large(self) -> Answer:
+        """The 413 of a body over `max_body_bytes` (one INFO line)."""
+        log.info("client error 413 on /predict: body over %s bytes", self.max_body_bytes)
+        return error(413, f"body over {self.max_body_bytes} bytes")
+
+    def parse(self, body: bytes) -> list[Any] | Answer:
+        """The rows of a `/predict` body, or the 400 naming what is wrong (one INFO line)."""
         try:
-            instances = self.input.model_validate_json(body or b"{}").instances
-            if self.predictor is None:
-                return compact_json({"error": self.error or "model not loaded"}, 503)
-            try:
-                outputs = self.predictor.outputs(self.predictor.encode(instances))
-            except InputError as exc:
-                raise bad_request(str(exc)) from exc
+            parsed = self.input.model_validate_json(body or b"{}")
+            instances: list[Any] = parsed.instances  # type: ignore[attr-defined]  # made at run time
         except ValidationError as exc:
-            log.info(
-                "client error 400 on /predict: ValidationError, %s error(s)", exc.error_count()
-            )
-            return validation_answer(exc)
+            return self.refused_rows(exc)
+        return instances
+
+    def refused_rows(self, exc: ValidationError) -> Answer:
+        """The 400 of rows the schema or the model refuses, logged without the payload."""
+        log.info("client error 400 on /predict: ValidationError, %s error(s)", exc.error_count())
+        return validation_answer(exc)
+
+    def predict_instances(self, instances: list[Any], request_id: str | None = None) -> Answer:
+        """The answer for rows the schema accepted: the predictions, a 400 or a 503.
+
+        400: a value the model refuses, naming the column; 503: no model is loaded.
+        """
+        matrix = self.encode(instances)
+        if isinstance(matrix, Answer):
+            return matrix
+        return self.answer_outputs(instances, self.outputs([matrix])[0], request_id)
+
+    def encode(self, instances: list[Any]) -> np.ndarray | Answer:
+        """The model's input matrix of the rows; a 400 naming a refused value; 503: no model."""
+        if self.predictor is None:
+            return compact_json({"error": self.error or "model not loaded"}, 503)
+        try:
+            return self.predictor.encode(instances)
+        except InputError as exc:
+            return self.refused_rows(bad_request(str(exc)))
+
+    def outputs(self, matrices: list[np.ndarray]) -> list[Outputs]:
+        """The outputs of several requests' matrices, from one predict over all their rows."""
+        if self.predictor is None:
+            raise ModelLoadError(self.error or "model not loaded")
+        if len(matrices) == 1:
+            return [self.predictor.outputs(matrices[0])]
+        together = self.predictor.outputs(np.vstack(matrices))
+        bounds = np.cumsum([0, *(len(m) for m in matrices)]).tolist()
+        return [together.take(a, b) for a, b in pairwise(bounds)]
+
+    def answer_outputs(
+        self, instances: list[Any], outputs: Outputs, request_id: str | None = None
+    ) -> Answer:
+        """The 200 of the predictions `outputs` of `instances` (captured if capture is on)."""
+        if self.predictor is None:
+            return compact_json({"error": self.error or "model not loaded"}, 503)
         records = outputs.records()
         if self.capture is not None:
-            self.capture.record(instances, records, headers.get("x-request-id"))
+            self.capture.record(instances, records, request_id)
         answer = {"predictions": records, "model": self.predictor.model_info}
         return Answer(200, json.dumps(answer).encode(), JSON)
 
@@ -218,25 +325,8 @@ class Service:
         return Answer(200, path.read_bytes(), kind + charset)
 
     def openapi(self) -> dict[str, Any]:
-        """A small OpenAPI document of `/predict` and `/metadata`, from the request model."""
-        task, _ = card_task(self.card) if self.card else ("binary", [])
-        name = (self.card or {}).get("name", "model")
-        return {
-            "openapi": "3.0.2",
-            "info": {"title": str(name), "version": str((self.card or {}).get("version"))},
-            "paths": {
-                "/predict": {
-                    "post": {
-                        "summary": f"Predict ({task}) from raw rows",
-                        "requestBody": {
-                            "required": True,
-                            "content": {JSON: {"schema": self.input.model_json_schema()}},
-                        },
-                    }
-                },
-                "/metadata": {"get": {"summary": "The model card"}},
-            },
-        }
+        """The service's OpenAPI document (`modelops.serving.openapi`)."""
+        return openapi.document(self.card, self.task, self.input, self.output)
 
     def metrics(self) -> str:
         """Request counts in Prometheus' text format, labelled by route (bounded)."""

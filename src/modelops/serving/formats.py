@@ -108,7 +108,7 @@ class LinearScorer:
 
     def design(self, matrix: np.ndarray) -> np.ndarray:
         """The matrix the coefficients apply to."""
-        parts = []
+        parts: list[np.ndarray] = []
         for kind, columns, a, b in self.blocks:
             values = matrix[:, columns]
             if kind == "onehot":
@@ -123,20 +123,21 @@ class LinearScorer:
 
     def scores(self, matrix: np.ndarray) -> np.ndarray:
         """Probabilities (logistic or softmax link) or values (identity)."""
-        decision = self.design(matrix) @ self.coef.T + self.intercept
+        decision: np.ndarray = self.design(matrix) @ self.coef.T + self.intercept
         if self.link == "identity":
             return decision.reshape(-1)
         if self.link == "logistic":
-            positive = 1.0 / (1.0 + np.exp(-decision.reshape(-1)))
-            return np.vstack((1.0 - positive, positive)).transpose()
-        shifted = np.exp(decision - decision.max(axis=1, keepdims=True))
-        return shifted / shifted.sum(axis=1, keepdims=True)
+            positive: np.ndarray = 1.0 / (1.0 + np.exp(-decision.reshape(-1)))
+            pair: np.ndarray = np.vstack((1.0 - positive, positive)).transpose()
+            return pair
+        shifted: np.ndarray = np.exp(decision - decision.max(axis=1, keepdims=True))
+        normalised: np.ndarray = shifted / shifted.sum(axis=1, keepdims=True)
+        return normalised
 
 
 def _level_match(column: np.ndarray, level: float | None) -> np.ndarray:
-    if level is None:  # NaN was a level of its own in training
-        return np.isnan(column).astype(np.float64)
-    return (column == level).astype(np.float64)
+    matches: np.ndarray = np.isnan(column) if level is None else column == level
+    return matches.astype(np.float64)  # level None: NaN was a level of its own in training
 
 
 def _block(block: dict[str, Any]) -> tuple[str, list[int], Any, Any]:
@@ -348,7 +349,7 @@ def write_serving_model(model: Any, folder: str | Path, probe: np.ndarray | None
         (folder / ESTIMATOR_FILE).write_bytes(pickle.dumps(model.estimator))
         written = {"format": "pickle", "file": ESTIMATOR_FILE}
     (folder / SERVING_FILE).write_text(json.dumps({**written, **spec}, indent=1))
-    return written["format"]
+    return str(written["format"])
 
 
 def read_spec(folder: str | Path) -> dict[str, Any]:

@@ -122,9 +122,16 @@ def _field_type(feature: Feature) -> Any:
         Field(
             title=feature.name,
             description=description,
-            json_schema_extra={"examples": known[:10], "x-known-categories": known},
+            json_schema_extra={"examples": list(known[:10]), "x-known-categories": list(known)},
         ),
     ]
+
+
+def typed_dict(name: str, fields: dict[str, Any]) -> type:
+    """A TypedDict class made at run time (the fields come from the model card)."""
+    make: Any = TypedDict  # the functional form, with fields known only at run time
+    made: type = make(name, fields)
+    return made
 
 
 def instance_schema(features: Sequence[Feature]) -> type:
@@ -134,7 +141,7 @@ def instance_schema(features: Sequence[Feature]) -> type:
     (integer-coded ones also integers); unseen categories are accepted. Validated rows stay plain
     dicts keyed by the real column names, so they go straight to `Predictor.encode`.
     """
-    instance = TypedDict("Instance", {f.name: _field_type(f) for f in features})  # type: ignore[misc]
+    instance = typed_dict("Instance", {f.name: _field_type(f) for f in features})
     instance.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
     return instance
 
@@ -143,13 +150,13 @@ def prediction_schema(task: str, classes: Sequence[Any]) -> type:
     """A typed dict of one row's prediction, as `Predictor.predict` returns it."""
     if task == "regression":
         value = Annotated[float, Field(description="Predicted value.")]
-        return TypedDict("Prediction", {"value": value})  # type: ignore[misc]
+        return typed_dict("Prediction", {"value": value})
     keys = [str(c) for c in classes]
     probability = Annotated[float, Field(ge=0.0, le=1.0)]
-    probabilities = TypedDict("Probabilities", dict.fromkeys(keys, probability))  # type: ignore[misc]
+    probabilities = typed_dict("Probabilities", dict.fromkeys(keys, probability))
     fields: dict[str, Any] = {
         "label": Annotated[
-            Literal[tuple(plain(c) for c in classes)],  # type: ignore[valid-type]
+            Literal[tuple(plain(c) for c in classes)],
             Field(description="Predicted class, as the target column names it."),
         ],
         "probabilities": Annotated[
@@ -162,7 +169,7 @@ def prediction_schema(task: str, classes: Sequence[Any]) -> type:
             float,
             Field(ge=0.0, le=1.0, description=f"Probability of the positive class {keys[1]!r}."),
         ]
-    return TypedDict("Prediction", fields)  # type: ignore[misc]
+    return typed_dict("Prediction", fields)
 
 
 def card_task(card: Mapping[str, Any]) -> tuple[str, list[Any]]:

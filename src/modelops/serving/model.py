@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 
-class TabularModel(BaseEstimator):
+class TabularModel(BaseEstimator):  # type: ignore[misc]  # scikit-learn is untyped
     """A fitted estimator with the encoding of its raw input columns and its task's labels.
 
     For classification, the estimator was fitted on class indices 0..K-1 of `classes` (original

@@ -59,8 +59,25 @@ class Outputs:
             probabilities=probabilities.round(PROBABILITY_DIGITS),
         )
 
+    def take(self, start: int, stop: int) -> Outputs:
+        """The outputs of rows `start` to `stop` (a request's share of a merged predict)."""
+        part = slice(start, stop)
+        return Outputs(
+            self.task,
+            self.classes,
+            chosen=None if self.chosen is None else self.chosen[part],
+            probabilities=None if self.probabilities is None else self.probabilities[part],
+            values=None if self.values is None else self.values[part],
+        )
+
     def __len__(self) -> int:
-        return len(self.values if self.values is not None else self.chosen)
+        return len(self.values if self.values is not None else self._classified()[0])
+
+    def _classified(self) -> tuple[np.ndarray, np.ndarray]:
+        """The class index per row and the probabilities (classification outputs only)."""
+        if self.chosen is None or self.probabilities is None:
+            raise ValueError(f"{self.task} outputs carry no class predictions")
+        return self.chosen, self.probabilities
 
     def labels(self) -> np.ndarray:
         """The predicted labels (original class values), or the values for regression."""
@@ -68,7 +85,8 @@ class Outputs:
             return self.values
         table = np.empty(len(self.classes), dtype=object)
         table[:] = list(self.classes)
-        return table[self.chosen]
+        labels: np.ndarray = table[self._classified()[0]]
+        return labels
 
     def records(self) -> list[dict[str, Any]]:
         """One JSON-ready prediction per row, as `POST /predict` answers it.
@@ -81,7 +99,8 @@ class Outputs:
         keys = [str(c) for c in self.classes]
         binary = self.task == "binary"
         records = []
-        for index, row in zip(self.chosen.tolist(), self.probabilities.tolist(), strict=True):
+        chosen, probabilities = self._classified()
+        for index, row in zip(chosen.tolist(), probabilities.tolist(), strict=True):
             record = {
                 "label": self.classes[index],
                 "probabilities": dict(zip(keys, row, strict=True)),
@@ -100,8 +119,9 @@ class Outputs:
         if self.values is not None:
             return {"value": self.values}
         columns: dict[str, np.ndarray] = {"label": self.labels()}
+        _, probabilities = self._classified()
         if self.task == "binary":
-            columns["probability"] = self.probabilities[:, 1]
+            columns["probability"] = probabilities[:, 1]
         for position, label in enumerate(self.classes):
-            columns[f"proba_{label}"] = self.probabilities[:, position]
+            columns[f"proba_{label}"] = probabilities[:, position]
         return columns

@@ -8,8 +8,9 @@ missing values); the output is the input plus the prediction columns of the mode
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -33,9 +34,9 @@ def file_format(path: str | Path, role: str) -> str:
 def count_rows(path: Path, kind: str) -> int | None:
     """Rows in the input, for the progress bar (Parquet knows; CSV would need a full read)."""
     if kind == "parquet":
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
-        return pq.ParquetFile(path).metadata.num_rows
+        return int(pq.ParquetFile(path).metadata.num_rows)
     return None
 
 
@@ -55,7 +56,7 @@ def score_file(
     source: str | Path,
     destination: str | Path,
     chunk_rows: int = 50_000,
-    progress=None,
+    progress: Callable[[int], object] | None = None,
 ) -> int:
     """Append the prediction columns to every row of `source`; write `destination` atomically.
 
@@ -100,7 +101,7 @@ def score_file(
     return total
 
 
-def _write(frame: pd.DataFrame, path: Path, kind: str, writer, first: bool):
+def _write(frame: pd.DataFrame, path: Path, kind: str, writer: Any, first: bool) -> Any:
     if kind == "csv":
         frame.to_csv(path, mode="w" if first else "a", header=first, index=False)
         return None

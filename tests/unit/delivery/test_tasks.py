@@ -31,8 +31,8 @@ def test_serve_runs_the_packaged_model_with_the_params_capture_settings(project,
     shutil.copy(ROOT / "params.yaml", project / "params.yaml")
     (project / "models" / "bento.json").write_text(json.dumps({"model_tag": "clf:abc123"}))
     command, env = tasks.serve_command(3001, "/data/captures", {"MODELOPS_CAPTURE_MAX_ROWS": "7"})
-    assert command == [sys.executable, "-m", "services.serve", "--host", "127.0.0.1",
-                       "--port", "3001"]  # fmt: skip
+    assert command == [sys.executable, "-m", "bentoml", "serve", "services.classifier:Classifier",
+                       "--host", "127.0.0.1", "--port", "3001"]  # fmt: skip
     assert env["MODELOPS_MODEL_TAG"] == "clf:abc123"
     assert env["MODELOPS_CAPTURE_DIR"] == "/data/captures"
     assert env["MODELOPS_CAPTURE_MAX_ROWS"] == "7"  # the caller's setting wins

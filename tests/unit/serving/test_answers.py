@@ -46,3 +46,18 @@ def test_a_missing_model_is_not_ready_and_says_why(tmp_path):
     assert service.answer("GET", "/readyz", {}, b"").status == 503
     answer = service.answer("GET", "/metadata", {}, b"")
     assert answer.status == 503 and "model card not found" in json.loads(answer.body)["error"]
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_requests_predicted_together_get_what_each_would_alone(task, tmp_path):
+    model, rows, card = typed_models.build(task)
+    write_serving_model(model, tmp_path)
+    (tmp_path / MODEL_CARD).write_text(json.dumps(card))
+    service = Service(tmp_path, max_instances=50, max_body_bytes=200_000)
+    requests = [rows[:1], rows[1:4], rows[4:5]]
+    requests = [[typed_models.features_only(row) for row in part] for part in requests]
+    matrices = [service.encode(part) for part in requests]
+    together = service.outputs(matrices)
+    alone = [service.outputs([matrix])[0] for matrix in matrices]
+    assert [o.records() for o in together] == [o.records() for o in alone]
+    assert [len(o) for o in together] == [1, 3, 1]
