@@ -279,7 +279,9 @@ class Aws:
         import boto3
 
         self.endpoint = endpoint
-        self.session = boto3.session.Session(
+        # Any: clients are made by a service name known at run time, and boto3-stubs types
+        # `client` only for literal names.
+        self.session: Any = boto3.session.Session(
             aws_access_key_id="admin", aws_secret_access_key="admin", region_name=REGION
         )
         self.issued: dict[str, dict[str, str]] = {}  # access key id -> credentials
