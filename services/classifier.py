@@ -14,9 +14,10 @@ its 413.
 
 Configured by environment: MODELOPS_MODEL_DIR (the package stage's folder, models/serving/,
 byte for byte: what the image sets) or else MODELOPS_MODEL_TAG (default
-`modelops-classifier:latest` in BENTOML_HOME, what `make serve` uses), MODELOPS_MAX_INSTANCES (rows per request, default 1000), MODELOPS_MAX_BODY_BYTES
-(default 1 MB), MODELOPS_WORKERS (processes, default 1), MODELOPS_TIMEOUT (seconds per request,
-default 30), MODELOPS_MAX_CONCURRENCY (requests in flight per service before 503, default 256),
+`modelops-classifier:latest` in BENTOML_HOME, what `make serve` uses),
+MODELOPS_MAX_INSTANCES (rows per request, default 1000), MODELOPS_MAX_BODY_BYTES (default 1 MB),
+MODELOPS_WORKERS (processes, default 1), MODELOPS_TIMEOUT (seconds per request, default 30),
+MODELOPS_MAX_CONCURRENCY (requests in flight per service before 503, default 256),
 MODELOPS_ACCESS_LOG=1 (per-request log lines), MODELOPS_TRACING=1 (OpenTelemetry spans).
 """
 
@@ -63,7 +64,7 @@ MODEL_DIR = os.environ.get("MODELOPS_MODEL_DIR")
 
 
 def model_folder() -> tuple[Path | None, str | None]:
-    """The packaged model's folder (MODELOPS_MODEL_DIR, else BentoML's model store), or None and why not.
+    """The packaged model's folder (MODELOPS_MODEL_DIR, else the BentoML store), or None and why.
 
     A missing or unreadable entry must not stop the process: it comes up not ready, and
     /readyz, /metadata and the log say why.
