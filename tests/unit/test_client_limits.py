@@ -225,7 +225,18 @@ def test_a_backoff_past_the_deadline_is_not_waited_for(serve):
 
 def test_retry_after_is_obeyed_up_to_its_cap(serve, monkeypatch):
     waits: list[float] = []
-    monkeypatch.setattr("modelops.client.time.sleep", waits.append)  # record, do not wait
+    # Record the test's own waits instead of waiting. `modelops.client.time` is the process's
+    # `time` module: a daemon thread an earlier test left behind (on the same xdist worker) that
+    # sleeps in a loop must keep sleeping, or it spins and floods the record.
+    caller, real_sleep = threading.current_thread(), time.sleep
+
+    def record(seconds: float) -> None:
+        if threading.current_thread() is caller:
+            waits.append(seconds)
+        else:
+            real_sleep(seconds)
+
+    monkeypatch.setattr("modelops.client.time.sleep", record)
     behaviour = Busy(retry_after="3600", times=2)
     client = Client(serve(behaviour), deadline=7200, max_retry_after=2.5, backoff=0)
     client.metadata()
