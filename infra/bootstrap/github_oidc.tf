@@ -223,3 +223,135 @@ resource "aws_iam_role_policy" "ecr_login" {
     Statement = [{ Sid = "EcrLogin", Effect = "Allow", Action = "ecr:GetAuthorizationToken", Resource = "*" }]
   })
 }
+
+# --- CI on pull requests: read-only, this repository's pull requests only --------------------
+# A retrain pull request (monitor.yml, docs/monitoring.md) records a new version of the labelled
+# data; CI's `make repro-check` on it must read that version from its source (a private bucket:
+# `dvc import-url s3://...`) and the rest from the DVC remote. This role may read exactly those,
+# nothing else: no write anywhere, no Lambda, no ECR, no Terraform state.
+#
+# Who may assume it: a job of a `pull_request` run of this repository that names no environment
+# has the subject `repo:OWNER/REPO:pull_request` (GitHub docs, OpenID Connect reference, "Filtering
+# for pull_request events"); AWS evaluates only `aud` and `sub` of GitHub's tokens (GitHub docs,
+# "Configuring OpenID Connect in AWS": no custom claims), so `job_workflow_ref`, `head_ref` or the
+# head repository cannot be conditions here. A fork's pull request gets the same subject, so what
+# keeps forks out is GitHub: their runs get a read-only GITHUB_TOKEN and no OIDC token (unless
+# "Send write tokens to workflows from pull requests" is enabled for a private repository: keep
+# it off), and ci.yml requests one only when the head repository is this one.
+locals {
+  pull_request_subjects = [for r in local.repositories : "repo:${r.owner}/${r.name}:pull_request"]
+
+  # s3://bucket/prefix -> {bucket, prefix}; the prefix may be empty (the whole bucket) or a file.
+  labelled_data = [for uri in var.labelled_data : {
+    bucket = split("/", trimprefix(uri, "s3://"))[0]
+    prefix = join("/", slice(split("/", trimprefix(uri, "s3://")), 1, length(split("/", trimprefix(uri, "s3://")))))
+  }]
+}
+
+data "aws_iam_policy_document" "pull_request_trust" {
+  # checkov:skip=CKV_AWS_358:checkov cannot evaluate the for-expression of pull_request_subjects; the same rule (exact repo subjects, no wildcard) runs on the plan's real values: infra/policies/iam_trust.feature
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = [local.oidc_provider_arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = local.pull_request_subjects
+    }
+  }
+}
+
+resource "aws_iam_role" "pull_request" {
+  count = var.pull_request_role ? 1 : 0
+
+  name                 = "${var.project}-ci-pull-request"
+  description          = "GitHub Actions (${local.repository_name}) CI on this repository's pull requests: reads the DVC remote and the labelled data"
+  assume_role_policy   = data.aws_iam_policy_document.pull_request_trust.json
+  max_session_duration = 3600
+  tags                 = merge(local.tags, { Environment = "ci" })
+
+  depends_on = [aws_iam_openid_connect_provider.github]
+}
+
+data "aws_iam_policy_document" "pull_request" {
+  # The DVC remote, read only: `make pull ALLOW_MISSING=1` (s3fs lists the bucket, then reads).
+  statement {
+    sid       = "DvcRemoteList"
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    resources = [local.dvc_bucket_arn]
+  }
+  statement {
+    sid       = "DvcRemoteRead"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.dvc_bucket_arn}/dvc/*"]
+  }
+  # The remote is encrypted with the project's key: decrypt only, only through S3.
+  statement {
+    sid       = "DecryptThroughS3"
+    actions   = ["kms:Decrypt"]
+    resources = ["arn:${local.partition}:kms:${var.region}:${local.account}:key/*"]
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "kms:ResourceAliases"
+      values   = [local.kms_alias_name]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${var.region}.amazonaws.com"]
+    }
+  }
+  # The labelled data (`dvc update` of the import; `dvc pull` of a --version-aware one reads the
+  # recorded object version): listing only under its prefix, reading only its objects.
+  dynamic "statement" {
+    for_each = { for i, d in local.labelled_data : i => d }
+    content {
+      sid       = "LabelledDataList${statement.key}"
+      actions   = ["s3:ListBucket", "s3:ListBucketVersions"]
+      resources = ["arn:${local.partition}:s3:::${statement.value.bucket}"]
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = ["${statement.value.prefix}*"]
+      }
+    }
+  }
+  dynamic "statement" {
+    for_each = { for i, d in local.labelled_data : i => d }
+    content {
+      sid       = "LabelledDataRead${statement.key}"
+      actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+      resources = ["arn:${local.partition}:s3:::${statement.value.bucket}/${statement.value.prefix}*"]
+    }
+  }
+  # A labelled bucket encrypted with its own customer-managed key: decrypt only, through S3.
+  dynamic "statement" {
+    for_each = length(var.labelled_data_kms_key_arns) > 0 ? [1] : []
+    content {
+      sid       = "LabelledDataDecrypt"
+      actions   = ["kms:Decrypt"]
+      resources = var.labelled_data_kms_key_arns
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${var.region}.amazonaws.com"]
+      }
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "pull_request" {
+  count = var.pull_request_role ? 1 : 0
+
+  name   = "read-pipeline-data"
+  role   = aws_iam_role.pull_request[0].id
+  policy = data.aws_iam_policy_document.pull_request.json
+}

@@ -32,3 +32,8 @@ output "mlflow_artifacts_uri" {
   description = "MLflow server `--artifacts-destination` / `--default-artifact-root`."
   value       = "s3://${module.mlflow_bucket.id}/artifacts"
 }
+
+output "pull_request_role_arn" {
+  description = "Read-only role for CI on this repository's pull requests (repository variable AWS_PULL_REQUEST_ROLE_ARN); null when pull_request_role is false."
+  value       = one(aws_iam_role.pull_request[*].arn)
+}

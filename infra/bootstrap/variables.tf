@@ -57,3 +57,31 @@ variable "team_buckets_force_destroy" {
   type        = bool
   default     = false
 }
+
+variable "pull_request_role" {
+  description = "Create the read-only role CI assumes on pull requests from this repository (never forks): it reads the DVC remote and labelled_data, nothing else (output pull_request_role_arn, repository variable AWS_PULL_REQUEST_ROLE_ARN)."
+  type        = bool
+  default     = true
+}
+
+variable "labelled_data" {
+  description = "Private S3 locations of the labelled data that data.source imports (`dvc import-url s3://bucket/prefix/...`), s3://bucket or s3://bucket/prefix: the pull-request role may list and read there. [] = the DVC remote only."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for uri in var.labelled_data : can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^*?]*)?$", uri))])
+    error_message = "labelled_data entries must be s3://bucket or s3://bucket/prefix (no wildcards)."
+  }
+}
+
+variable "labelled_data_kms_key_arns" {
+  description = "Customer-managed KMS keys of the labelled_data buckets (SSE-KMS), which the pull-request role may use to decrypt through S3 only; [] for SSE-S3."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.labelled_data_kms_key_arns : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]+$", arn))])
+    error_message = "labelled_data_kms_key_arns entries must be KMS key ARNs (arn:aws:kms:<region>:<account>:key/<id>), not aliases or wildcards."
+  }
+}

@@ -27,3 +27,14 @@ Feature: Least-privilege IAM
       | policy_type         |
       | aws_iam_policy      |
       | aws_iam_role_policy |
+
+  # The role CI assumes on pull requests (infra/bootstrap, aws_iam_role_policy.pull_request) only
+  # reads: the DVC remote and the labelled data (S3 list/get) and the keys that decrypt them.
+  # No write, no Lambda, no ECR, no Terraform state.
+  Scenario: CI on pull requests may only read
+    Given I have aws_iam_role_policy defined
+    When its name is "read-pipeline-data"
+    Then it must contain policy
+    And it must contain Statement
+    And it must contain Action
+    And all of its values must match the "^(s3:(GetObject|GetObjectVersion|ListBucket|ListBucketVersions|GetBucketLocation)|kms:Decrypt)$" regex

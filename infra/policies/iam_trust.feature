@@ -40,3 +40,20 @@ Feature: IAM trust policies
     Then it must contain assume_role_policy
     And it must contain token.actions.githubusercontent.com:sub
     And all of its values must match the "^repo:[^:]+/[^:]+:environment:prod$" regex
+
+  # CI on pull requests (infra/bootstrap, aws_iam_role.pull_request): a job of a `pull_request`
+  # run that names no environment has the subject repo:OWNER/REPO:pull_request, and AWS reads no
+  # other GitHub claim; forks get no OIDC token (ci.yml asks for one only for this repository).
+  Scenario: The pull-request role trusts the token audience
+    Given I have aws_iam_role defined
+    When its name is ".*-ci-pull-request$" regex
+    Then it must contain assume_role_policy
+    And it must contain token.actions.githubusercontent.com:aud
+    And its value must be sts.amazonaws.com
+
+  Scenario: The pull-request role trusts only this repository's pull requests
+    Given I have aws_iam_role defined
+    When its name is ".*-ci-pull-request$" regex
+    Then it must contain assume_role_policy
+    And it must contain token.actions.githubusercontent.com:sub
+    And all of its values must match the "^repo:[A-Za-z0-9_.-]+(@[0-9]+)?/[A-Za-z0-9_.-]+(@[0-9]+)?:pull_request$" regex

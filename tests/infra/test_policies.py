@@ -120,7 +120,7 @@ def test_every_policy_feature_has_a_violation_case():
 # Scenarios each plan evaluates; the rest skip because the plan has nothing they check (an env
 # stack has no bucket, ECR repository or deploy role; the bootstrap no function; none has a
 # public URL or an aws_iam_policy).
-PASSED = {"bootstrap_first": 19, **{name: 15 for name in PLANS if not name.startswith("boot")}}
+PASSED = {"bootstrap_first": 22, **{name: 15 for name in PLANS if not name.startswith("boot")}}
 
 
 @pytest.mark.parametrize("name", sorted(PLANS))
@@ -293,6 +293,8 @@ DEPLOY_POLICY = 'aws_iam_role_policy.deploy["staging"]'
 ECR_LOGIN = 'aws_iam_role_policy.ecr_login["staging"]'
 BUCKET = "module.dvc_bucket.aws_s3_bucket_{}.this"
 PROD_ROLE = 'aws_iam_role.deploy["prod"]'
+PR_ROLE = "aws_iam_role.pull_request[0]"
+PR_POLICY = "aws_iam_role_policy.pull_request[0]"
 ENV_ROLE = "module.serving.aws_iam_role.function"
 SSE = BUCKET.format("server_side_encryption_configuration")
 
@@ -543,6 +545,37 @@ VIOLATIONS = [
         ),
         'token.actions.githubusercontent.com:sub property in aws_iam_role.deploy["staging"] '
         "resource does not match with ^repo:[A-Za-z0-9_.-]+(@[0-9]+)?/",
+    ),
+    # the pull-request role: only this repository's pull_request subject, and only reads
+    (
+        "bootstrap_first",
+        "iam_trust.feature",
+        trust(PR_ROLE, set_subjects(f"{REPO}:pull_request", f"{REPO}:ref:refs/heads/feature")),
+        f"token.actions.githubusercontent.com:sub property in {PR_ROLE} resource does not match "
+        "with ^repo:[A-Za-z0-9_.-]+(@[0-9]+)?/[A-Za-z0-9_.-]+(@[0-9]+)?:pull_request$",
+    ),
+    (
+        "bootstrap_first",
+        "iam_trust.feature",
+        trust(
+            PR_ROLE,
+            lambda statement: statement["Condition"]["StringEquals"].update(
+                {"token.actions.githubusercontent.com:aud": "example.com"}
+            ),
+        ),
+        f"token.actions.githubusercontent.com:aud property in {PR_ROLE} resource does not match",
+    ),
+    (  # a write to the DVC remote from a pull request
+        "bootstrap_first",
+        "iam.feature",
+        violate(PR_POLICY, "policy", ["s3:GetObject", "s3:PutObject"], policy_key="Action"),
+        f"Action property in {PR_POLICY} resource does not match with ^(s3:(GetObject|",
+    ),
+    (  # a Lambda call from a pull request
+        "bootstrap_first",
+        "iam.feature",
+        violate(PR_POLICY, "policy", "lambda:InvokeFunction", policy_key="Action"),
+        f"Action property in {PR_POLICY} resource does not match with ^(s3:(GetObject|",
     ),
 ]
 

@@ -50,6 +50,14 @@ def test_the_bootstrap_plan_trusts_what_github_sends_for_both_repository_forms()
         assert r.trust_allows(roles["staging"], PROVIDER, repo.token(None))[0]
         assert r.trust_allows(roles["staging"], PROVIDER, repo.token("staging"))[0]
         assert not r.trust_allows(roles["prod"], PROVIDER, repo.token(None))[0]
+        # CI on pull requests: only the read-only role, only this repository's pull requests
+        assert repo.pull_request_token()["sub"] == f"repo:{repo.repo_claim}:pull_request"
+        assert r.trust_allows(roles[0], PROVIDER, repo.pull_request_token())[0]
+        assert not r.trust_allows(roles[0], PROVIDER, repo.token(None))[0]
+        for deploy in ("staging", "prod"):
+            assert not r.trust_allows(roles[deploy], PROVIDER, repo.pull_request_token())[0]
+    other = r.GitHubRepository("someone", "modelops", 7, 8, immutable_subjects=False)
+    assert not r.trust_allows(roles[0], PROVIDER, other.pull_request_token())[0]
 
 
 def test_a_repository_without_environments_cannot_name_one():

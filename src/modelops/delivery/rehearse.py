@@ -137,13 +137,24 @@ class GitHubRepository:
 
     def subject(self, environment: str | None, ref: str = "refs/heads/main") -> str:
         """The `sub` claim of a job: `environment:<name>` when it names one, else its ref."""
-        repo = (
-            f"{self.owner}@{self.owner_id}/{self.name}@{self.repository_id}"
-            if self.immutable_subjects
-            else f"{self.owner}/{self.name}"
-        )
         context = f"environment:{environment}" if environment else f"ref:{ref}"
-        return f"repo:{repo}:{context}"
+        return f"repo:{self.repo_claim}:{context}"
+
+    @property
+    def repo_claim(self) -> str:
+        """The repository as the subject names it (with IDs for immutable subjects)."""
+        if self.immutable_subjects:
+            return f"{self.owner}@{self.owner_id}/{self.name}@{self.repository_id}"
+        return f"{self.owner}/{self.name}"
+
+    def pull_request_token(self) -> dict[str, str]:
+        """The claims of a `pull_request` run's job that names no environment.
+
+        The subject is `repo:OWNER/REPO:pull_request` whatever its branch (GitHub docs, OpenID
+        Connect reference, "Filtering for pull_request events"). A fork's pull request runs in
+        the base repository but gets no token at all (read-only GITHUB_TOKEN, no id-token).
+        """
+        return {**self.token(None), "sub": f"repo:{self.repo_claim}:pull_request"}
 
     def token(self, environment: str | None) -> dict[str, str]:
         """The claims a job's OIDC token carries (aud as configure-aws-credentials asks)."""
@@ -409,9 +420,15 @@ def apply_bootstrap(aws: Aws, plan: dict[str, Any]) -> dict[str, Any]:
                 RoleName=after["name"],
                 AssumeRolePolicyDocument=after["assume_role_policy"],
             )["Role"]["Arn"]
-            outputs["deploy_role_arns"][item["index"]] = arn
+            if item["name"] == "pull_request":
+                outputs["pull_request_role_arn"] = arn
+            else:
+                outputs["deploy_role_arns"][item["index"]] = arn
         elif kind == "aws_iam_role_policy":
-            role = resources[f'aws_iam_role.deploy["{item["index"]}"]']["change"]["after"]["name"]
+            # `role` is the role's id, unknown on a first plan: the role of the same index
+            owner = "pull_request" if item["name"] == "pull_request" else "deploy"
+            address = f"aws_iam_role.{owner}[{json.dumps(item['index'])}]"
+            role = resources[address]["change"]["after"]["name"]
             iam.put_role_policy(
                 RoleName=role, PolicyName=after["name"], PolicyDocument=after["policy"]
             )
@@ -1094,6 +1111,25 @@ def journey(world: World, workdir: Path, compliance: str | None) -> None:
             "ref:refs/heads/main is not trusted by the prod role",
             "oidc",
         )
+
+    # CI on pull requests: the read-only role takes this repository's pull requests only, and
+    # no deploy role takes a pull request
+    pr_role = world.outputs["pull_request_role_arn"]
+    elsewhere = GitHubRepository("someone", "modelops", 7654321, 98765, immutable_subjects=False)
+    for label, repo, role, allowed in (
+        ("immutable subject", world.repo, pr_role, True),
+        ("name subject", legacy, pr_role, True),
+        ("another repository's pull request", elsewhere, pr_role, False),
+        ("a pull request, staging deploy role", world.repo, staging_role, False),
+        ("a pull request, prod deploy role", world.repo, prod_role, False),
+    ):
+        claims = repo.pull_request_token()
+        try:
+            world.aws.assume_role(role, claims)
+            ok, why = allowed, f"{claims['sub']} assumed {role.rsplit('/', 1)[1]}"
+        except PermissionError as error:
+            ok, why = not allowed, str(error)
+        journal.check(f"OIDC pull request ({label})", ok, why, "oidc")
 
     # the first push before the repository variables exist
     early = run_cd(world, "0" * 40, "1", "0" * 40)
