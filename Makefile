@@ -83,6 +83,13 @@ CAPTURE_DIR ?= $(CURDIR)/captures
 monitor: $(SYNCED) ## Drift of captured predictions vs the training reference -> reports/monitor/drift.{json,html} (SOURCE=, DAYS=)
 	python -m modelops.delivery.tasks monitor --source "$(or $(SOURCE),$(CAPTURE_DIR))" --days "$(DAYS)"
 
+# CI before repro-check: `make pull` restores an imported data.source only from the DVC remote,
+# which lacks a retrain pull request's new labels (only CI on main pushes); this fetches the
+# version the commit records from the source itself (docs/monitoring.md).
+.PHONY: labelled-data
+labelled-data: $(SYNCED) ## Fetch data.source's DVC import at the version this commit records, if missing (fails if the source changed since)
+	python -m modelops.monitoring.refresh
+
 .PHONY: monitor-pr
 monitor-pr: $(SYNCED) ## Open/update ONE retrain PR (or issue) from reports/monitor/drift.json; silenced once closed unmerged
 	python -m modelops.monitoring.retrain

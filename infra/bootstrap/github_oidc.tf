@@ -281,36 +281,11 @@ resource "aws_iam_role" "pull_request" {
   depends_on = [aws_iam_openid_connect_provider.github]
 }
 
-data "aws_iam_policy_document" "pull_request" {
-  # The DVC remote, read only: `make pull ALLOW_MISSING=1` (s3fs lists the bucket, then reads).
-  statement {
-    sid       = "DvcRemoteList"
-    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
-    resources = [local.dvc_bucket_arn]
-  }
-  statement {
-    sid       = "DvcRemoteRead"
-    actions   = ["s3:GetObject"]
-    resources = ["${local.dvc_bucket_arn}/dvc/*"]
-  }
-  # The remote is encrypted with the project's key: decrypt only, only through S3.
-  statement {
-    sid       = "DecryptThroughS3"
-    actions   = ["kms:Decrypt"]
-    resources = ["arn:${local.partition}:kms:${var.region}:${local.account}:key/*"]
-    condition {
-      test     = "ForAnyValue:StringEquals"
-      variable = "kms:ResourceAliases"
-      values   = [local.kms_alias_name]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["s3.${var.region}.amazonaws.com"]
-    }
-  }
-  # The labelled data (`dvc update` of the import; `dvc pull` of a --version-aware one reads the
-  # recorded object version): listing only under its prefix, reading only its objects.
+# The labelled data, read only: the pull-request role's and the staging deploy role's (CI on main
+# reproduces a merged retrain pull request, whose new labels only the source has, and pushes them
+# to the DVC remote). `dvc update` of the import lists and reads; `dvc pull` of a --version-aware
+# import reads the recorded object version. Listing only under its prefix, reading only its objects.
+data "aws_iam_policy_document" "labelled_data" {
   dynamic "statement" {
     for_each = { for i, d in local.labelled_data : i => d }
     content {
@@ -348,10 +323,52 @@ data "aws_iam_policy_document" "pull_request" {
   }
 }
 
+data "aws_iam_policy_document" "pull_request" {
+  source_policy_documents = [data.aws_iam_policy_document.labelled_data.json]
+
+  # The DVC remote, read only: `make pull ALLOW_MISSING=1` (s3fs lists the bucket, then reads).
+  statement {
+    sid       = "DvcRemoteList"
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    resources = [local.dvc_bucket_arn]
+  }
+  statement {
+    sid       = "DvcRemoteRead"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.dvc_bucket_arn}/dvc/*"]
+  }
+  # The remote is encrypted with the project's key: decrypt only, only through S3.
+  statement {
+    sid       = "DecryptThroughS3"
+    actions   = ["kms:Decrypt"]
+    resources = ["arn:${local.partition}:kms:${var.region}:${local.account}:key/*"]
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "kms:ResourceAliases"
+      values   = [local.kms_alias_name]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${var.region}.amazonaws.com"]
+    }
+  }
+}
+
 resource "aws_iam_role_policy" "pull_request" {
   count = var.pull_request_role ? 1 : 0
 
   name   = "read-pipeline-data"
   role   = aws_iam_role.pull_request[0].id
   policy = data.aws_iam_policy_document.pull_request.json
+}
+
+# CI on main (the staging deploy role) reproduces a merged retrain pull request: it reads the
+# labelled data as the pull-request role does, and nothing more of it.
+resource "aws_iam_role_policy" "deploy_labelled_data" {
+  count = length(var.labelled_data) > 0 && contains(var.environments, "staging") ? 1 : 0
+
+  name   = "read-labelled-data"
+  role   = aws_iam_role.deploy["staging"].id
+  policy = data.aws_iam_policy_document.labelled_data.json
 }

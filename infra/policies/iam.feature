@@ -30,10 +30,11 @@ Feature: Least-privilege IAM
 
   # The role CI assumes on pull requests (infra/bootstrap, aws_iam_role_policy.pull_request) only
   # reads: the DVC remote and the labelled data (S3 list/get) and the keys that decrypt them.
-  # No write, no Lambda, no ECR, no Terraform state.
-  Scenario: CI on pull requests may only read
+  # No write, no Lambda, no ECR, no Terraform state. The staging deploy role's grant on the
+  # labelled data (read-labelled-data) is as narrow.
+  Scenario: CI on pull requests, and anyone on the labelled data, may only read
     Given I have aws_iam_role_policy defined
-    When its name is "read-pipeline-data"
+    When its name is "^read-(pipeline|labelled)-data$" regex
     Then it must contain policy
     And it must contain Statement
     And it must contain Action

@@ -159,8 +159,52 @@ def test_pull_request_jobs_need_no_secrets_and_checkouts_keep_no_token():
     for name, job in ci["jobs"].items():
         for step in job["steps"]:
             if "configure-aws-credentials" in step.get("uses", ""):
-                # only on pushes to main: the role trusts ref:refs/heads/main, never a PR
-                assert step["if"].startswith("github.event_name == 'push' && "), name
+                # the deploy role only on pushes to main (it trusts ref:refs/heads/main); on a
+                # pull request only the read-only role, and never for a fork (next test)
+                role = step["with"]["role-to-assume"]
+                if role == "${{ vars.AWS_ROLE_ARN }}":
+                    assert step["if"].startswith("github.event_name == 'push' && "), name
+                else:
+                    assert role == "${{ vars.AWS_PULL_REQUEST_ROLE_ARN }}", (name, role)
+                    assert step["id"] == "aws-pr", name
+
+
+def github_expression(expression: str, context: dict[str, str]) -> bool:
+    """A step's `if:` made of ==, !=, && and || over the named contexts, as GitHub evaluates it."""
+    python = " ".join(expression.split()).replace("&&", " and ").replace("||", " or ")
+    for name in sorted(context, key=len, reverse=True):
+        python = python.replace(name, repr(context[name]))
+    return bool(eval(python, {"__builtins__": {}}, {}))
+
+
+def test_only_this_repositorys_pull_requests_take_the_read_only_role():
+    """A fork's pull request gets no AWS role (GitHub gives it no OIDC token anyway); one from a
+    branch of this repository takes the read-only role, which the pipeline job alone asks for."""
+    ci = load(ROOT / ".github/workflows/ci.yml")
+    job = ci["jobs"]["pipeline"]
+    step = next(s for s in job["steps"] if s.get("id") == "aws-pr")
+
+    def takes_role(event: str, head: str, variable: str = "arn:aws:iam::1:role/pr") -> bool:
+        return github_expression(step["if"], {
+            "github.event_name": event, "github.repository": "acme/modelops",
+            "github.event.pull_request.head.repo.full_name": head,
+            "vars.AWS_PULL_REQUEST_ROLE_ARN": variable,
+        })  # fmt: skip
+
+    assert takes_role("pull_request", "acme/modelops")
+    assert not takes_role("pull_request", "someone/modelops")  # a fork
+    assert not takes_role("pull_request", "acme/modelops", variable="")  # not set up
+    assert not takes_role("push", "")
+    for name, other in ci["jobs"].items():  # id-token only where a role is assumed
+        assumes = any("configure-aws-credentials" in s.get("uses", "") for s in other["steps"])
+        assert ((other.get("permissions") or {}).get("id-token") == "write") == assumes, name
+    # the pull only reads; only the deploy role on main pushes
+    by_target = {next(iter(make_targets_called(s["run"]))): s for s in job["steps"] if "run" in s}
+    assert "steps.aws-pr.outcome == 'success'" in by_target["pull"]["if"]
+    assert by_target["push"]["if"] == "steps.aws.outcome == 'success'"
+    order = list(by_target)
+    assert order.index("pull") < order.index("labelled-data") < order.index("repro-check")
+    assert "if" not in by_target["labelled-data"]  # no import: a no-op; a fork: says why it fails
 
 
 def test_cd_deploys_by_digest_with_canary_smoke_and_rollback():

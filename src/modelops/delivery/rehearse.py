@@ -360,6 +360,13 @@ def deferred_reads(plan: dict[str, Any]) -> list[str]:
     return [address for address, item in plan_resources(plan).items() if item.get("mode") == "data"]
 
 
+# The bootstrap's role policies that are not a deploy role's own (`deploy[env]`, `ecr_login[env]`).
+ROLE_OF_POLICY = {
+    "pull_request": "aws_iam_role.pull_request[0]",
+    "deploy_labelled_data": 'aws_iam_role.deploy["staging"]',
+}
+
+
 def apply_bootstrap(aws: Aws, plan: dict[str, Any]) -> dict[str, Any]:
     """Create what the bootstrap's first plan creates, in an order IAM accepts; the outputs."""
     resources = plan_resources(plan)
@@ -425,9 +432,10 @@ def apply_bootstrap(aws: Aws, plan: dict[str, Any]) -> dict[str, Any]:
             else:
                 outputs["deploy_role_arns"][item["index"]] = arn
         elif kind == "aws_iam_role_policy":
-            # `role` is the role's id, unknown on a first plan: the role of the same index
-            owner = "pull_request" if item["name"] == "pull_request" else "deploy"
-            address = f"aws_iam_role.{owner}[{json.dumps(item['index'])}]"
+            # `role` is the role's id, unknown on a first plan: the role it is written for
+            address = ROLE_OF_POLICY.get(
+                item["name"], f"aws_iam_role.deploy[{json.dumps(item['index'])}]"
+            )
             role = resources[address]["change"]["after"]["name"]
             iam.put_role_policy(
                 RoleName=role, PolicyName=after["name"], PolicyDocument=after["policy"]

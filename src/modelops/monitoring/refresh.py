@@ -11,10 +11,17 @@ A plain file under `data/external/` has no origin to refresh from, so it is not 
 runs `make run` before committing a data change), then every tracked file that changed (the
 import's `.dvc` file, `dvc.lock`, `metrics/`, a re-inferred `contract.yaml`). When the update
 brings nothing new, there is nothing to retrain on yet and it returns None.
+
+`fetch_recorded` (`make labelled-data`, CI before `make repro-check`) brings the version the
+commit records when `make pull` left it missing. DVC pulls a `dvc import-url` output from the DVC
+remote only (it reads the source itself only for `--version-aware` imports), and only CI on main
+pushes, so the new labels of a retrain pull request are in its source, not in the remote yet.
 """
 
 from __future__ import annotations
 
+import argparse
+import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -148,3 +155,65 @@ def prepare(root: Path, source: LabelledSource) -> Prepared | None:
     repro = run([sys.executable, "-m", "dvc", "repro"], root)
     error = tail(repro.stderr or repro.stdout) if repro.returncode != 0 else None
     return Prepared(changed_files(root), error)
+
+
+def fetch_recorded(root: Path, source: LabelledSource) -> bool:
+    """Bring the imported data at the version its `.dvc` file records; False if already here.
+
+    `dvc update` downloads the source's current version: when it is the recorded one, the `.dvc`
+    file is unchanged and the data is now in the workspace and the cache. When the source moved
+    on since the commit, the download is not what the commit reviewed: the `.dvc` file is put
+    back, the download removed, and a RefreshError says so (the next monitor run rebuilds the
+    retrain pull request on the newer labels).
+    """
+    if (root / source.data_source).exists():
+        return False
+    record = root / source.dvc_file
+    before = record.read_text()
+    done = run([sys.executable, "-m", "dvc", "update", source.dvc_file], root)
+    if done.returncode != 0:
+        raise RefreshError(
+            f"cannot read the labelled source {source.origin} ({source.dvc_file}): this run needs "
+            "read access to it (CI: the pull-request role, AWS_PULL_REQUEST_ROLE_ARN; a pull "
+            f"request from a fork gets no AWS role):\n{tail(done.stderr or done.stdout)}"
+        )
+    if record.read_text() != before:
+        record.write_text(before)
+        for out in (yaml.safe_load(before) or {}).get("outs") or []:
+            path = record.parent / out["path"]
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+        raise RefreshError(
+            f"the labelled source {source.origin} changed since this commit recorded it in "
+            f"{source.dvc_file}: it no longer holds the data this commit was built on (the next "
+            "monitor run refreshes the retrain pull request to the newer labels)"
+        )
+    return True
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`make labelled-data`: the labelled data this commit records, fetched if it is missing."""
+    parser = argparse.ArgumentParser(
+        prog="python -m modelops.monitoring.refresh", description=fetch_recorded.__doc__
+    )
+    parser.add_argument("--params", default="params.yaml")
+    args = parser.parse_args(argv)
+    params = Path(args.params)
+    try:
+        source = find_labelled_source(params.resolve().parent, params)
+        if source is None:
+            print("labelled-data: data.source is not a DVC import: nothing to fetch")
+            return 0
+        fetched = fetch_recorded(params.resolve().parent, source)
+    except RefreshError as exc:
+        print(f"error: labelled-data: {exc}", file=sys.stderr)
+        return 1
+    what = "fetched from" if fetched else "already here; not fetched from"
+    print(f"labelled-data: {source.data_source} {what} {source.origin}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
