@@ -27,6 +27,8 @@ PLANS = {
     "prod_first": FIXTURES / "plan_prod_first.json",
     "prod_update": FIXTURES / "plan_prod_update.json",
     "bootstrap_first": FIXTURES / "plan_bootstrap_first.json",
+    # staging's first plan with capture_archive = true (infra/modules/capture_archive)
+    "staging_archive_first": FIXTURES / "plan_staging_archive_first.json",
 }
 FN = "module.serving.aws_lambda_function.service"
 ECR = "aws_ecr_repository.service"
@@ -120,7 +122,11 @@ def test_every_policy_feature_has_a_violation_case():
 # Scenarios each plan evaluates; the rest skip because the plan has nothing they check (an env
 # stack has no bucket, ECR repository or deploy role; the bootstrap no function; none has a
 # public URL or an aws_iam_policy).
-PASSED = {"bootstrap_first": 22, **{name: 15 for name in PLANS if not name.startswith("boot")}}
+PASSED = {
+    "bootstrap_first": 22,
+    **{name: 15 for name in PLANS if not name.startswith("boot")},
+    "staging_archive_first": 28,  # + the archive's 6 and its bucket's s3 scenarios, 15 + 6 + 7
+}
 
 
 @pytest.mark.parametrize("name", sorted(PLANS))
@@ -174,11 +180,13 @@ def test_policy_documents_are_known_on_a_first_plan():
     """An IAM policy whose ARN came from a resource created in the same apply is unknown on the
     first plan, and the policy check then fails on a policy it cannot read (defect: the logs
     policy embedded the log group's computed `arn`)."""
-    for name in ("staging_first", "prod_first", "bootstrap_first"):
+    for name in ("staging_first", "prod_first", "bootstrap_first", "staging_archive_first"):
         for item in load_plan(name)["resource_changes"]:
             if item["type"] == "aws_iam_role_policy":
                 assert "policy" in item["change"]["after"], (name, item["address"])
-    computed_arn = re.compile(r"\baws_[a-z0-9_]+\.[a-z0-9_]+(\[[^\]]*\])?\.arn\b")
+    # a resource's computed `arn`, or a module output of one (the capture archive's bucket was
+    # named by `module.bucket.arn`, so Firehose's write policy was unknown on a first plan)
+    computed_arn = re.compile(r"\b(aws_[a-z0-9_]+|module)\.[a-z0-9_]+(\[[^\]]*\])?\.arn\b")
     for path in (ROOT / "infra").rglob("*.tf"):
         text = path.read_text()
         for block in re.finditer(r'data "aws_iam_policy_document" "\w+" \{.*?\n\}', text, re.S):
@@ -295,6 +303,14 @@ BUCKET = "module.dvc_bucket.aws_s3_bucket_{}.this"
 PROD_ROLE = 'aws_iam_role.deploy["prod"]'
 PR_ROLE = "aws_iam_role.pull_request[0]"
 PR_POLICY = "aws_iam_role_policy.pull_request[0]"
+LABELLED_POLICY = "aws_iam_role_policy.deploy_labelled_data[0]"
+ARCHIVE = "module.capture_archive[0]"
+FIREHOSE_POLICY = f"{ARCHIVE}.aws_iam_role_policy.firehose_write"
+FIREHOSE_ROLE = f"{ARCHIVE}.aws_iam_role.firehose"
+LOGS_PUT = f"{ARCHIVE}.aws_iam_role_policy.logs_put"
+LOGS_ROLE = f"{ARCHIVE}.aws_iam_role.logs"
+ARCHIVE_BUCKET = "arn:aws:s3:::modelops-staging-captures-123456789012"
+STREAMS = "arn:aws:firehose:eu-west-1:123456789012:deliverystream"
 ENV_ROLE = "module.serving.aws_iam_role.function"
 SSE = BUCKET.format("server_side_encryption_configuration")
 
@@ -570,6 +586,52 @@ VIOLATIONS = [
         "iam.feature",
         violate(PR_POLICY, "policy", ["s3:GetObject", "s3:PutObject"], policy_key="Action"),
         f"Action property in {PR_POLICY} resource does not match with ^(s3:(GetObject|",
+    ),
+    # the capture archive (staging with capture_archive = true): Firehose writes only its
+    # bucket's two prefixes, Logs puts only to its stream, each role trusted by its service only
+    (
+        "staging_archive_first",
+        "capture_archive.feature",
+        violate(FIREHOSE_POLICY, "policy", f"{ARCHIVE_BUCKET}/*", policy_key="Resource"),
+        f"Resource property in {FIREHOSE_POLICY} resource does not match with ^(arn:aws",
+    ),
+    (
+        "staging_archive_first",
+        "capture_archive.feature",
+        violate(
+            FIREHOSE_POLICY, "policy", ["s3:PutObject", "s3:DeleteObject"], policy_key="Action"
+        ),
+        f"Action property in {FIREHOSE_POLICY} resource does not match with ^(s3:(AbortMultipart",
+    ),
+    (
+        "staging_archive_first",
+        "capture_archive.feature",
+        violate(LOGS_PUT, "policy", "firehose:DeleteDeliveryStream", policy_key="Action"),
+        f"Action property in {LOGS_PUT} resource does not match with ^firehose:(PutRecord|",
+    ),
+    (
+        "staging_archive_first",
+        "capture_archive.feature",
+        violate(LOGS_PUT, "policy", f"{STREAMS}/another-stream", policy_key="Resource"),
+        f"Resource property in {LOGS_PUT} resource does not match with ^arn:aws[a-z-]*:firehose:",
+    ),
+    (
+        "staging_archive_first",
+        "capture_archive.feature",
+        trust(FIREHOSE_ROLE, lambda s: s.update(Principal={"Service": "lambda.amazonaws.com"})),
+        f"Service property in {FIREHOSE_ROLE} resource does not match with ^firehose",
+    ),
+    (
+        "staging_archive_first",
+        "capture_archive.feature",
+        trust(LOGS_ROLE, lambda s: s.update(Principal={"Service": "firehose.amazonaws.com"})),
+        f"Service property in {LOGS_ROLE} resource does not match with ^logs",
+    ),
+    (  # the staging deploy role writing into the labelled source
+        "bootstrap_first",
+        "iam.feature",
+        violate(LABELLED_POLICY, "policy", ["s3:GetObject", "s3:PutObject"], policy_key="Action"),
+        f"Action property in {LABELLED_POLICY} resource does not match with ^(s3:(GetObject|",
     ),
     (  # a Lambda call from a pull request
         "bootstrap_first",

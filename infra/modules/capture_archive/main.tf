@@ -65,6 +65,10 @@ locals {
   # Built from its parts, not read from the resource: the policy that lets Logs write to the
   # stream is then known on a first plan (terraform-compliance reads the planned document).
   stream_name = "${var.name}-capture"
+  # The bucket's ARN from its name, not the bucket module's `arn` output (the resource's computed
+  # ARN, unknown until it exists): Firehose's write policy would otherwise be deferred to the
+  # apply, and the policy check on the first plan could not read it.
+  bucket_arn = "arn:${data.aws_partition.current.partition}:s3:::${local.bucket_name}"
   stream_arn = join(":", [
     "arn", data.aws_partition.current.partition, "firehose", data.aws_region.current.region,
     data.aws_caller_identity.current.account_id, "deliverystream/${local.stream_name}",
@@ -103,11 +107,11 @@ resource "aws_iam_role" "firehose" {
 data "aws_iam_policy_document" "firehose_write" {
   statement {
     actions   = ["s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"]
-    resources = [module.bucket.arn]
+    resources = [local.bucket_arn]
   }
   statement {
     actions   = ["s3:PutObject", "s3:GetObject"]
-    resources = ["${module.bucket.arn}/captures/*", "${module.bucket.arn}/errors/*"]
+    resources = ["${local.bucket_arn}/captures/*", "${local.bucket_arn}/errors/*"]
   }
   # The key only through S3, for this bucket (with S3 Bucket Keys the encryption context is the
   # bucket's ARN, without them the object's).
@@ -122,7 +126,7 @@ data "aws_iam_policy_document" "firehose_write" {
     condition {
       test     = "StringLike"
       variable = "kms:EncryptionContext:aws:s3:arn"
-      values   = [module.bucket.arn, "${module.bucket.arn}/*"]
+      values   = [local.bucket_arn, "${local.bucket_arn}/*"]
     }
   }
 }
