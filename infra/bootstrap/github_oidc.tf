@@ -34,6 +34,8 @@ locals {
   trusted_subjects = {
     staging = flatten([for r in local.repositories : ["repo:${r.owner}/${r.name}:ref:refs/heads/main", "repo:${r.owner}/${r.name}:environment:staging"]])
     prod    = [for r in local.repositories : "repo:${r.owner}/${r.name}:environment:prod"]
+    # CI on this repository's pull requests (aws_iam_role.pull_request, below)
+    pull_request = [for r in local.repositories : "repo:${r.owner}/${r.name}:pull_request"]
   }
 
   # ARNs from names and the account (known at plan time), not from resources' computed `arn`:
@@ -44,9 +46,10 @@ locals {
   dvc_writers = toset(["staging"])
 }
 
+# The deploy roles' trust, and the pull-request role's ("pull_request", below).
 data "aws_iam_policy_document" "deploy_trust" {
   # checkov:skip=CKV_AWS_358:checkov cannot evaluate the for-expressions of trusted_subjects; the same rule (exact repo subjects, no wildcard, no abusable claim) runs on the plan's real values: infra/policies/iam_trust.feature
-  for_each = var.environments
+  for_each = setunion(var.environments, ["pull_request"])
 
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
@@ -80,12 +83,36 @@ resource "aws_iam_role" "deploy" {
   depends_on = [aws_iam_openid_connect_provider.github]
 }
 
+# The DVC remote: `make pull` reads it (every role here), `make push` writes it (the writers).
+data "aws_iam_policy_document" "dvc_remote" {
+  for_each = toset(["read", "write"])
+
+  # ListBucket on the whole bucket, not only the prefix `dvc/`: s3fs (DVC's S3 file system)
+  # probes the bucket before it writes under it, with HeadBucket then GetBucketLocation
+  # (s3fs/core.py `_exists` of a bucket, called from `_mkdir`), and creates the bucket when
+  # both fail. HeadBucket needs s3:ListBucket (S3 API reference, HeadBucket) but carries no
+  # s3:prefix, so a prefix condition refuses it and `dvc push` ends in CreateBucket: AccessDenied.
+  # The bucket holds only the DVC remote, so listing all of it shows nothing more.
+  statement {
+    sid       = "DvcRemoteList"
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    resources = [local.dvc_bucket_arn]
+  }
+  statement {
+    sid       = "DvcRemoteRead"
+    actions   = each.key == "write" ? ["s3:GetObject", "s3:PutObject"] : ["s3:GetObject"]
+    resources = ["${local.dvc_bucket_arn}/dvc/*"]
+  }
+}
+
 # What `make apply ENV=<env>`, `make image-push`, `make release-*`, `make smoke` (SigV4 calls
 # to an AWS_IAM function URL need InvokeFunctionUrl and InvokeFunction) and `make pull`/`make push`
 # (the DVC remote) need, and no more: every statement names its resources (this project's
 # function, role, log group, state key, repository, DVC prefix).
 data "aws_iam_policy_document" "deploy" {
   for_each = var.environments
+
+  source_policy_documents = [data.aws_iam_policy_document.dvc_remote[contains(local.dvc_writers, each.key) ? "write" : "read"].json]
 
   statement {
     sid       = "StateList"
@@ -109,22 +136,6 @@ data "aws_iam_policy_document" "deploy" {
       variable = "kms:ResourceAliases"
       values   = [local.kms_alias_name]
     }
-  }
-  # ListBucket on the whole bucket, not only the prefix `dvc/`: s3fs (DVC's S3 file system)
-  # probes the bucket before it writes under it, with HeadBucket then GetBucketLocation
-  # (s3fs/core.py `_exists` of a bucket, called from `_mkdir`), and creates the bucket when
-  # both fail. HeadBucket needs s3:ListBucket (S3 API reference, HeadBucket) but carries no
-  # s3:prefix, so a prefix condition refuses it and `dvc push` ends in CreateBucket: AccessDenied.
-  # The bucket holds only the DVC remote, so listing all of it shows nothing more.
-  statement {
-    sid       = "DvcRemoteList"
-    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
-    resources = [local.dvc_bucket_arn]
-  }
-  statement {
-    sid       = "DvcRemoteRead"
-    actions   = contains(local.dvc_writers, each.key) ? ["s3:GetObject", "s3:PutObject"] : ["s3:GetObject"]
-    resources = ["${local.dvc_bucket_arn}/dvc/*"]
   }
   statement {
     sid = "PushImages"
@@ -239,34 +250,22 @@ resource "aws_iam_role_policy" "ecr_login" {
 # "Send write tokens to workflows from pull requests" is enabled for a private repository: keep
 # it off), and ci.yml requests one only when the head repository is this one.
 locals {
-  pull_request_subjects = [for r in local.repositories : "repo:${r.owner}/${r.name}:pull_request"]
-
   # s3://bucket/prefix -> {bucket, prefix}; the prefix may be empty (the whole bucket) or a file.
   labelled_data = [for uri in var.labelled_data : {
     bucket = split("/", trimprefix(uri, "s3://"))[0]
     prefix = join("/", slice(split("/", trimprefix(uri, "s3://")), 1, length(split("/", trimprefix(uri, "s3://")))))
   }]
-}
-
-data "aws_iam_policy_document" "pull_request_trust" {
-  # checkov:skip=CKV_AWS_358:checkov cannot evaluate the for-expression of pull_request_subjects; the same rule (exact repo subjects, no wildcard) runs on the plan's real values: infra/policies/iam_trust.feature
-  statement {
-    actions = ["sts:AssumeRoleWithWebIdentity"]
-    principals {
-      type        = "Federated"
-      identifiers = [local.oidc_provider_arn]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "token.actions.githubusercontent.com:aud"
-      values   = ["sts.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "token.actions.githubusercontent.com:sub"
-      values   = local.pull_request_subjects
-    }
-  }
+  # Per location: list only under its prefix, read only its objects.
+  labelled_data_statements = flatten([for i, d in local.labelled_data : [
+    {
+      sid      = "LabelledDataList${i}", actions = ["s3:ListBucket", "s3:ListBucketVersions"]
+      resource = "arn:${local.partition}:s3:::${d.bucket}", prefixes = ["${d.prefix}*"]
+    },
+    {
+      sid      = "LabelledDataRead${i}", actions = ["s3:GetObject", "s3:GetObjectVersion"]
+      resource = "arn:${local.partition}:s3:::${d.bucket}/${d.prefix}*", prefixes = []
+    },
+  ]])
 }
 
 resource "aws_iam_role" "pull_request" {
@@ -274,7 +273,7 @@ resource "aws_iam_role" "pull_request" {
 
   name                 = "${var.project}-ci-pull-request"
   description          = "GitHub Actions (${local.repository_name}) CI on this repository's pull requests: reads the DVC remote and the labelled data"
-  assume_role_policy   = data.aws_iam_policy_document.pull_request_trust.json
+  assume_role_policy   = data.aws_iam_policy_document.deploy_trust["pull_request"].json
   max_session_duration = 3600
   tags                 = merge(local.tags, { Environment = "ci" })
 
@@ -287,24 +286,19 @@ resource "aws_iam_role" "pull_request" {
 # import reads the recorded object version. Listing only under its prefix, reading only its objects.
 data "aws_iam_policy_document" "labelled_data" {
   dynamic "statement" {
-    for_each = { for i, d in local.labelled_data : i => d }
+    for_each = local.labelled_data_statements
     content {
-      sid       = "LabelledDataList${statement.key}"
-      actions   = ["s3:ListBucket", "s3:ListBucketVersions"]
-      resources = ["arn:${local.partition}:s3:::${statement.value.bucket}"]
-      condition {
-        test     = "StringLike"
-        variable = "s3:prefix"
-        values   = ["${statement.value.prefix}*"]
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = [statement.value.resource]
+      dynamic "condition" {
+        for_each = statement.value.prefixes
+        content {
+          test     = "StringLike"
+          variable = "s3:prefix"
+          values   = [condition.value]
+        }
       }
-    }
-  }
-  dynamic "statement" {
-    for_each = { for i, d in local.labelled_data : i => d }
-    content {
-      sid       = "LabelledDataRead${statement.key}"
-      actions   = ["s3:GetObject", "s3:GetObjectVersion"]
-      resources = ["arn:${local.partition}:s3:::${statement.value.bucket}/${statement.value.prefix}*"]
     }
   }
   # A labelled bucket encrypted with its own customer-managed key: decrypt only, through S3.
@@ -324,19 +318,12 @@ data "aws_iam_policy_document" "labelled_data" {
 }
 
 data "aws_iam_policy_document" "pull_request" {
-  source_policy_documents = [data.aws_iam_policy_document.labelled_data.json]
+  # The DVC remote, read only (`make pull ALLOW_MISSING=1`), and the labelled data.
+  source_policy_documents = [
+    data.aws_iam_policy_document.dvc_remote["read"].json,
+    data.aws_iam_policy_document.labelled_data.json,
+  ]
 
-  # The DVC remote, read only: `make pull ALLOW_MISSING=1` (s3fs lists the bucket, then reads).
-  statement {
-    sid       = "DvcRemoteList"
-    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
-    resources = [local.dvc_bucket_arn]
-  }
-  statement {
-    sid       = "DvcRemoteRead"
-    actions   = ["s3:GetObject"]
-    resources = ["${local.dvc_bucket_arn}/dvc/*"]
-  }
   # The remote is encrypted with the project's key: decrypt only, only through S3.
   statement {
     sid       = "DecryptThroughS3"

@@ -238,7 +238,9 @@ def test_deploy_roles_can_read_the_dvc_remote_and_only_staging_writes_it():
         in (text)
     )
     read = re.search(r'sid\s+= "DvcRemoteRead"(.*?)\n  \}', text, re.S).group(1)
-    assert '["s3:GetObject", "s3:PutObject"] : ["s3:GetObject"]' in read
+    assert 'each.key == "write" ? ["s3:GetObject", "s3:PutObject"] : ["s3:GetObject"]' in read
+    writers = 'dvc_remote[contains(local.dvc_writers, each.key) ? "write" : "read"]'
+    assert writers in text  # the deploy policy of a writer sources the "write" document
     assert 'resources = ["${local.dvc_bucket_arn}/dvc/*"]' in read
     assert re.search(r'dvc_writers\s+= toset\(\["staging"\]\)', text)
     listing = re.search(r'sid\s+= "DvcRemoteList"(.*?)\n  \}', text, re.S).group(1)
