@@ -112,11 +112,8 @@ def main() -> None:
         parser.error("--rounds and --seconds must be at least 1")
     if shutil.which("wrk") is None:
         raise SystemExit("error: bench-front: wrk is not installed (apt-get install wrk)")
-    reason = img.engine_unavailable()
-    if reason:
-        raise SystemExit(f"error: bench-front: {reason}")
     try:
-        tag = img.require_image(img.image_tag(img.packaged_model()))
+        tag = img.this_commits_image()
     except img.ImageError as exc:
         raise SystemExit(f"error: bench-front: {exc}") from None
     summary = measure_front(tag, args.rounds, args.seconds)
