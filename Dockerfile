@@ -47,6 +47,15 @@ RUN /opt/uv/bin/uv sync --project /src --frozen --no-default-groups \
 
 FROM ${PYTHON_IMAGE} AS runtime
 ARG SOURCE_DATE_EPOCH
+# Caddy, the HTTP front in container mode (services/Caddyfile, started by the entrypoint): Debian's
+# package. What the install leaves that holds its time (apt's and dpkg's logs, ldconfig's
+# aux-cache of file times, dpkg's and debconf's backups) goes, so the same commit gives the same
+# bytes; the user its postinst adds gets SOURCE_DATE_EPOCH as its password-change date.
+# hadolint ignore=DL3008
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends caddy \
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
+       /var/log/alternatives.log /var/cache/ldconfig/aux-cache /var/lib/dpkg/*-old \
+       /var/cache/debconf/*-old
 ARG MODEL_NAME
 ARG MODEL_VERSION
 ARG MODEL_REGISTRY_VERSION=unknown

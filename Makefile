@@ -180,6 +180,10 @@ image-push: $(SYNCED) ## Push the image to REPOSITORY=<registry>/<name>; prints 
 bench-image: $(SYNCED) ## Image size, container start -> first 200, Lambda cold invocation -> reports/bench/image.json
 	python -m benchmarks.image
 
+.PHONY: bench-front
+bench-front: $(SYNCED) ## The image's HTTP front: size with/without Caddy, c=1 p50 and c=16 req/s through it vs MODELOPS_FRONT=off -> reports/bench/front.json
+	python -m benchmarks.front
+
 # Mutants of the gate, metrics, contract and inference ([tool.mutmut] in pyproject.toml), each
 # against the fast unit tests of those modules. Incremental: a rerun re-tests only the functions
 # that changed. One OpenMP thread: mutants run two at a time on two cores.

@@ -21,14 +21,6 @@ def test_building_without_a_packaged_model_fails_early_naming_the_target(tmp_pat
         img.build()
 
 
-@pytest.fixture(scope="module")
-def built_image():
-    reason = img.engine_unavailable()
-    if reason:
-        pytest.skip(reason)
-    return img.build()
-
-
 def test_image_metadata(built_image):
     inspect = json.loads(img.docker("image", "inspect", built_image).stdout)[0]
     config = inspect["Config"]

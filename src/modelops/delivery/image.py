@@ -97,6 +97,19 @@ def require_image(tag: str) -> str:
     return tag
 
 
+def this_commits_image() -> str:
+    """The tag of this commit's image, or ImageError saying why there is none to use.
+
+    Raises:
+        ImageError: no container engine answers, or the image is not built (`make image`).
+
+    """
+    reason = engine_unavailable()
+    if reason:
+        raise ImageError(reason)
+    return require_image(image_tag(packaged_model()))
+
+
 def source_date_epoch() -> int:
     """SOURCE_DATE_EPOCH if set, else the commit's time: the image's only timestamp.
 
