@@ -10,7 +10,10 @@ These machines are shared and their speed drifts by the minute, so every measure
 in rounds, the servers in turn within a round (--starts cold starts; --rounds windows of
 --seconds per load scenario, all servers up at once on their own ports). A figure is the median
 over rounds; a ratio to the anchor is the median of the round-by-round ratios, each pair measured
-back to back. Prints a table and those ratios, and writes reports/bench/serve.json.
+back to back. Each load window also records the server's CPU milliseconds per request (its
+process and workers): on a busy machine wall-clock throughput mostly says how much CPU a server
+was given, CPU per request what it costs. Prints a table, those ratios and the load average, and
+writes reports/bench/serve.json.
 """
 
 from __future__ import annotations
