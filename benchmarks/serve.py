@@ -10,7 +10,10 @@ These machines are shared and their speed drifts by the minute, so every measure
 in rounds, the servers in turn within a round (--starts cold starts; --rounds windows of
 --seconds per load scenario, all servers up at once on their own ports). A figure is the median
 over rounds; a ratio to the anchor is the median of the round-by-round ratios, each pair measured
-back to back. Prints a table and those ratios, and writes reports/bench/serve.json.
+back to back. Each load window also records the server's CPU milliseconds per request (its
+process and workers): on a busy machine wall-clock throughput mostly says how much CPU a server
+was given, CPU per request what it costs. Prints a table, those ratios and the load average, and
+writes reports/bench/serve.json.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
 import requests
 
 from benchmarks.report import print_table, write_report
@@ -112,7 +116,28 @@ def to_ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def run_wrk(url: str, body: bytes, threads: int, connections: int, seconds: int) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) so far of a server: its process and every child (workers)."""
+    process = psutil.Process(pid)
+    total = 0.0
+    for member in [process, *process.children(recursive=True)]:
+        try:
+            times = member.cpu_times()
+        except psutil.Error:  # a child that exited meanwhile
+            continue
+        total += times.user + times.system
+    return total
+
+
+def run_wrk(
+    url: str, body: bytes, threads: int, connections: int, seconds: int, pid: int | None = None
+) -> dict:
+    """One wrk window; with the server's `pid`, also its CPU milliseconds per answered request.
+
+    CPU per request does not depend on how much of the machine the server got in that window
+    (wall-clock throughput on a shared machine does): it is the server's own cost.
+    """
+    cpu_before = cpu_seconds(pid) if pid is not None else 0.0
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(
             'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
@@ -123,26 +148,31 @@ def run_wrk(url: str, body: bytes, threads: int, connections: int, seconds: int)
          "-s", script.name, url],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
+    cpu_used = cpu_seconds(pid) - cpu_before if pid is not None else None
     os.unlink(script.name)
     percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.MULTILINE))
     if "99" not in percentiles:
         raise RuntimeError(f"wrk reported no latency distribution (no answers?):\n{out}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
+    window = {
         "p50_ms": round(to_ms(percentiles["50"]), 3),
         "p99_ms": round(to_ms(percentiles["99"]), 3),
         "requests_per_second": round(float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1]), 1),
         "non_2xx": int(errors[1]) if errors else 0,
     }
+    answered = int(re.search(r"(\d+) requests in", out)[1])
+    if cpu_used is not None and answered:
+        window["cpu_ms_per_request"] = round(cpu_used * 1000 / answered, 4)
+    return window
 
 
 def summarize(windows: list[dict]) -> dict:
     """One scenario's windows for one server: the median of each figure, every window kept."""
+    keys = ["p50_ms", "p99_ms", "requests_per_second"]
+    if all("cpu_ms_per_request" in w for w in windows):
+        keys.append("cpu_ms_per_request")
     return {
-        **{
-            key: round(statistics.median(w[key] for w in windows), 3)
-            for key in ("p50_ms", "p99_ms", "requests_per_second")
-        },
+        **{key: round(statistics.median(w[key] for w in windows), 3) for key in keys},
         "non_2xx": sum(w["non_2xx"] for w in windows),
         "windows": windows,
     }
@@ -165,6 +195,12 @@ def bench_rows(card: dict, n: int = 100) -> list[dict]:
     complete = [row for row in examples if None not in row.values()]
     chosen = complete or examples or [example_instance(card)]
     return [chosen[i % len(chosen)] for i in range(n)]
+
+
+def has_cpu(result: dict) -> bool:
+    """Whether every c=16 window of a server measured its CPU per request."""
+    windows = result.get("1 row, c=16", {}).get("windows", [])
+    return bool(windows) and all("cpu_ms_per_request" in w for w in windows)
 
 
 def ratios(results: dict[str, dict]) -> dict[str, float]:
@@ -199,6 +235,14 @@ def ratios(results: dict[str, dict]) -> dict[str, float]:
             per_round(ours, "1 row, c=16", "requests_per_second"),
             per_round(mlflow, "1 row, c=16", "requests_per_second"),
         )
+    # The same comparisons by CPU spent per request (theirs / ours, higher is better for us):
+    # what each server costs, whatever share of a busy machine it got in its windows.
+    for name, other in (("fastapi", anchor), ("mlflow", mlflow)):
+        if ours and other and has_cpu(ours) and has_cpu(other):
+            out[f"c16_cpu_per_request_{name}_vs_ours"] = paired_ratio(
+                per_round(other, "1 row, c=16", "cpu_ms_per_request"),
+                per_round(ours, "1 row, c=16", "cpu_ms_per_request"),
+            )
     return {key: round(value, 2) for key, value in out.items()}
 
 
@@ -236,6 +280,7 @@ def main() -> None:
             parser.error(f"--{option} must be at least 1")
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk (make bench-serve does this)")
+    load_at_start = os.getloadavg()  # reported with the figures: the machines are shared
     use_project_bentoml_home(Path.cwd())  # where the package stage put the model
     bento = json.loads(Path("models/bento.json").read_text())
     predictor = Predictor.from_directory(store_entry(bento["model_tag"]))  # what the image serves
@@ -276,8 +321,9 @@ def main() -> None:
                 print(f"{label}, round {round_number} of {args.rounds} ...", flush=True)
                 for name in chosen:
                     windows[name].append(
-                        run_wrk(endpoint(name), body(name, n), threads, connections, args.seconds)
-                    )
+                        run_wrk(endpoint(name), body(name, n), threads, connections,
+                                args.seconds, processes[name].pid)
+                    )  # fmt: skip
             for name, runs in windows.items():
                 results[name][label] = summarize(runs)
     finally:
@@ -288,6 +334,7 @@ def main() -> None:
     header = ["server", f"cold start s (median of {args.starts})"]  # load: median of --rounds
     for label, *_ in SCENARIOS:
         header += [f"{label} p50/p99 ms", f"{label} req/s"]
+    header.append("1 row, c=16 CPU ms/req")
     table = []
     for name, result in results.items():
         row = [name, result["cold_start_s"]]
@@ -298,12 +345,16 @@ def main() -> None:
                 f"{r['p50_ms']:.2f} / {r['p99_ms']:.2f}",
                 f"{r['requests_per_second']:,.0f}{errors}",
             ]
+        row.append(f"{result['1 row, c=16'].get('cpu_ms_per_request', float('nan')):.2f}")
         table.append(row)
     print()
     print_table(header, table)
     print(f"\nin-process: {local}")
     measured = ratios(results)
     print(f"ratios ({predictor.task} model, {len(predictor.features)} raw columns): {measured}")
+    load = os.getloadavg()
+    print("load average (1, 5, 15 min) at start: {:.2f} {:.2f} {:.2f}, at end: {:.2f} {:.2f} {:.2f}"
+          .format(*load_at_start, *load))  # fmt: skip
     targets = {
         "cold_start_s": 2.0,
         "c1_p50_ms": 1.0,
@@ -315,6 +366,7 @@ def main() -> None:
         {"model": bento, "task": predictor.task, "seconds_per_window": args.seconds,
          "rounds": args.rounds,
          "rows": rows[:1], "servers": results, "in_process": local, "ratios": measured,
+         "load_average": {"start": load_at_start, "end": load},
          "targets_for_this_service": targets},
     )  # fmt: skip
     print(f"wrote {path}")

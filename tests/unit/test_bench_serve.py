@@ -53,3 +53,26 @@ def test_the_targets_are_ratios_of_paired_rounds():
         "capture_on_vs_off_c16_rps (>= 0.9)": 0.95,  # rounds 0.9x and 1x
         "c16_rps_vs_mlflow (>= 10)": 15.0,  # rounds 10x and 20x
     }
+
+
+def test_cpu_per_request_is_compared_theirs_over_ours_when_every_window_measured_it():
+    def server(cpus):
+        windows = [window(1.0, 100.0) | {"cpu_ms_per_request": c} for c in cpus]
+        return {"1 row, c=1": summarize(windows), "1 row, c=16": summarize(windows)}
+
+    ours, anchor, mlflow = server([1.0, 2.0]), server([1.5, 2.0]), server([9.0, 22.0])
+    assert ours["1 row, c=16"]["cpu_ms_per_request"] == 1.5
+    measured = ratios(
+        {
+            "this service (bentoml serve)": ours,
+            "plain FastAPI + same model": anchor,
+            "mlflow models serve": mlflow,
+        }
+    )
+    assert measured["c16_cpu_per_request_fastapi_vs_ours"] == 1.25  # rounds 1.5x and 1x
+    assert measured["c16_cpu_per_request_mlflow_vs_ours"] == 10.0  # rounds 9x and 11x
+    # a server with a window that did not measure it gives no such ratio
+    del mlflow["1 row, c=16"]["windows"][0]["cpu_ms_per_request"]
+    assert "c16_cpu_per_request_mlflow_vs_ours" not in ratios(
+        {"this service (bentoml serve)": ours, "mlflow models serve": mlflow}
+    )
