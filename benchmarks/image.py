@@ -23,6 +23,11 @@ figure of one kind comes from the same image:
   run where capture silently did nothing fails instead of passing as "free".
 - **Container path, c=1**: the image's entrypoint (`bentoml serve`) in HTTP mode, and one
   keep-alive client in the same container sending the same body one request at a time.
+- **CPU per warm request**: the time on a CPU (`/proc/<pid>/task/*/schedstat`) of the function's
+  process, or of the server's processes, over the warm requests, divided by their number. On a
+  shared, loaded machine a wall-clock p50 is mostly time spent waiting for a core; the CPU a
+  request costs is the steadier figure, and the one that sets the wall time on a core of one's
+  own (Lambda's).
 - **Image size**: the engine's uncompressed size.
 
 Every handler gets the same request body: one row the model accepts (the card's example).
@@ -82,6 +87,18 @@ event, result, lines = plan["event"], {}, []
 def drain(stream):
     for line in stream:
         lines.append(line)
+def cpu_ns(pids):  # time on a CPU of every thread of these processes (robust to a busy machine)
+    total = 0
+    for pid in pids:
+        try:
+            for task in os.listdir("/proc/%d/task" % pid):
+                with open("/proc/%d/task/%s/schedstat" % (pid, task)) as stat:
+                    total += int(stat.read().split()[0])
+        except (OSError, ValueError):
+            pass
+    return total
+def others():  # the server's processes: everything in the container but this driver
+    return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]
 if plan["mode"] == "lambda":
     from fake_runtime import FakeLambdaRuntime  # this checkout's, mounted with the driver
     with FakeLambdaRuntime() as runtime:
@@ -100,11 +117,12 @@ if plan["mode"] == "lambda":
             raise SystemExit("no first answer; the runtime client wrote:\\n"
                              + open("/tmp/function.log").read()[-3000:])
         result["cold_s"] = time.perf_counter() - started
-        warm = []
+        warm, cpu_before = [], cpu_ns([child.pid])
         for _ in range(plan["warm"]):
             started = time.perf_counter()
             answers.append(runtime.invoke(event))
             warm.append(time.perf_counter() - started)
+        result["cpu_ms"] = (cpu_ns([child.pid]) - cpu_before) / 1e6 / plan["warm"]
         child.kill()
         child.wait()
     lines = open("/tmp/function.log").readlines()
@@ -132,6 +150,8 @@ else:  # the container path: the entrypoint's HTTP server, one keep-alive client
     body, statuses, warm = event["body"].encode(), set(), []
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     for index in range(plan["warm"] + 20):  # the first 20 warm the server up, untimed
+        if index == 20:
+            cpu_before = cpu_ns(others())
         started = time.perf_counter()
         connection.request("POST", "/predict", body, {"content-type": "application/json"})
         answer = connection.getresponse()
@@ -139,6 +159,7 @@ else:  # the container path: the entrypoint's HTTP server, one keep-alive client
         if index >= 20:
             warm.append(time.perf_counter() - started)
         statuses.add(answer.status)
+    result["cpu_ms"] = (cpu_ns(others()) - cpu_before) / 1e6 / plan["warm"]
     child.kill()  # the container goes with the driver: BentoML's workers too
     result["statuses"] = sorted(statuses)
 result["warm_ms"] = [seconds * 1000 for seconds in warm]
@@ -250,11 +271,14 @@ def bench(tag: str, runs: int, warm: int, bench_dir: Path) -> dict[str, Any]:
     cold = {name: [r["cold_s"] for r in found[name]] for name in names if name in LAMBDA}
     # each run's p50; figures are medians over runs, ratios medians of the rounds' ratios
     warm_p50 = {name: [statistics.median(r["warm_ms"]) for r in found[name]] for name in names}
+    cpu = {name: [r["cpu_ms"] for r in found[name]] for name in names}
     pairs = {
         "cold lean/anchor": (cold["lean"], cold["anchor"]),
         "cold lean/floor": (cold["lean"], cold.get("floor")),
         "warm lean p50 / container c=1 p50": (warm_p50["lean"], warm_p50["container"]),
         "warm capture on/off p50": (warm_p50["lean+capture"], warm_p50["lean"]),
+        "warm lean CPU / container CPU": (cpu["lean"], cpu["container"]),
+        "warm capture on/off CPU": (cpu["lean+capture"], cpu["lean"]),
     }
     size = int(img.docker("image", "inspect", tag, "--format", "{{.Size}}").stdout)
     return {
@@ -269,6 +293,8 @@ def bench(tag: str, runs: int, warm: int, bench_dir: Path) -> dict[str, Any]:
         "container_ready_s": [round(r["ready_s"], 2) for r in found["container"]],
         "warm_p50_ms": {name: round(statistics.median(v), 3) for name, v in warm_p50.items()},
         "warm_p50_ms_all": {name: [round(x, 3) for x in v] for name, v in warm_p50.items()},
+        "cpu_ms_per_request": {name: round(statistics.median(v), 3) for name, v in cpu.items()},
+        "cpu_ms_per_request_all": {name: [round(x, 3) for x in v] for name, v in cpu.items()},
         "warm_p99_ms": {
             name: round(statistics.median(p99(r["warm_ms"]) for r in found[name]), 3)
             for name in names
@@ -292,6 +318,8 @@ TARGETS = {
     "cold lean/floor": "<= 2x",
     "warm lean p50 / container c=1 p50": "<= 1.0x",
     "warm capture on/off p50": "<= 1.10x",
+    "warm lean CPU / container CPU": "(steadier under load)",
+    "warm capture on/off CPU": "(steadier under load)",
 }
 
 
@@ -313,6 +341,11 @@ def table(results: list[dict[str, Any]]) -> None:
         lambda r: f"{statistics.median(r['container_ready_s']):.2f} s"
     ), ""])  # fmt: skip
     for name in RUNS:
+        rows.append([f"warm CPU per request: {name}", *cells(
+            lambda r, n=name: f"{r['cpu_ms_per_request'][n]:.3f} ms"
+            if n in r["cpu_ms_per_request"] else "-"
+        ), ""])  # fmt: skip
+    for name in RUNS:
         rows.append([f"warm p50: {name}", *cells(
             lambda r, n=name: f"{r['warm_p50_ms'][n]:.2f} ms" if n in r["warm_p50_ms"] else "-"
         ), ""])  # fmt: skip
@@ -329,7 +362,7 @@ def main() -> None:
         "--kind", nargs="+", choices=KINDS, help="measure the image of a pipeline with only K"
     )
     parser.add_argument("--runs", type=int, default=5, help="rounds (medians over them)")
-    parser.add_argument("--warm", type=int, default=200, help="warm invocations per run")
+    parser.add_argument("--warm", type=int, default=300, help="warm invocations per run")
     args = parser.parse_args()
     reason = img.engine_unavailable()
     if reason:
