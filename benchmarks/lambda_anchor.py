@@ -1,7 +1,10 @@
 """The benchmark's anchor: the Lambda handler before issue 22 (BentoML's app through Mangum).
 
 Kept only so that `make bench-image` measures the lean handler's cold init against it; nothing
-deploys it. Handler: `benchmarks.lambda_anchor.handler`.
+deploys it. Handler: `benchmarks.lambda_anchor.handler` (in the image: `bench.lambda_anchor`).
+Since the serving rewrite it wraps today's `services.classifier` (BentoML's public API over the
+core), which imports less than the service issue 22 timed: in an XGBoost or linear image there
+is no scikit-learn to import. Ratios to it are therefore conservative.
 
 What it was: AWS Lambda entry point for Function URL and API Gateway HTTP API (payload v2.0) events.
 

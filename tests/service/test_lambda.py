@@ -1,10 +1,14 @@
 """The Lambda entry point, invoked with events in the real AWS format (Function URL, v2.0)."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
-from modelops.delivery.lambda_runtime import lambda_event
+from modelops.delivery.lambda_runtime import FakeLambdaRuntime, lambda_event
+from tests.conftest import REPO
 from tests.service.conftest import run_driver
 from tests.typed_models import TASKS, features_only, same
 
@@ -62,3 +66,32 @@ def test_metadata_readiness_and_errors(replies):
 
 def test_startup_runs_once_per_container_not_per_request(replies):
     assert [reply["instances"] for reply in replies["replies"]] == [1] * len(replies["replies"])
+
+
+def test_the_runtime_interface_client_answers_through_the_runtime_api(typed):
+    """What the image runs on Lambda: awslambdaric polls the Runtime API, posts each answer.
+
+    The answers equal the handler's own. (The fake Runtime API once sent the event without a
+    Content-Type, as Lambda never does; awslambdaric's native client then crashed on its
+    first event, which only polling was checked for.)
+    """
+    entry = typed["binary"]
+    events = [
+        lambda_event("POST", "/predict", json.dumps({"instances": raw_rows(entry)})),
+        lambda_event("GET", "/nope"),
+    ]
+    with FakeLambdaRuntime() as runtime:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "awslambdaric", "services.lambda_handler.handler"],
+            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "MODELOPS_MODEL_TAG": entry["tag"],
+                 "AWS_LAMBDA_RUNTIME_API": runtime.address},
+        )  # fmt: skip
+        try:
+            answers = [runtime.invoke(event, timeout=120) for event in events]
+        finally:
+            child.kill()
+            child.wait()
+    direct = run_driver("tests.service.lambda_driver", entry["tag"], events)
+    assert answers == [reply["response"] for reply in direct]
+    assert answers[0]["statusCode"] == 200 and answers[1]["statusCode"] == 404

@@ -28,6 +28,10 @@ class FakeLambdaRuntime:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # the runtime client keeps its connection open
+            # Headers and body go out as separate writes: with Nagle's algorithm on, the body
+            # waits for the client's delayed ACK (~40 ms per event), which Lambda's own Runtime
+            # API does not add.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 pass
@@ -49,6 +53,10 @@ class FakeLambdaRuntime:
                 self.send_header(
                     "Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000"
                 )
+                # The event is JSON, and Lambda's Runtime API (and AWS's runtime interface
+                # emulator) say so; awslambdaric 4.2's native client crashes (SIGSEGV) on a
+                # next-invocation answer without a Content-Type.
+                self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
