@@ -77,7 +77,9 @@ def time_stages(project: Project) -> dict[str, Any]:
     }
 
 
-def spark_scaling(sizes: list[int], cores: int, local_sizes: list[int]) -> None:
+def spark_scaling(
+    sizes: list[int], cores: int, local_sizes: list[int], driver_memory: str | None = None
+) -> None:
     """Per-stage time and rows/s per core of `dvc repro` with `compute.engine: spark`.
 
     `local_sizes` are timed on the local engine in the same run (same candidate), so the two
@@ -99,8 +101,12 @@ def spark_scaling(sizes: list[int], cores: int, local_sizes: list[int]) -> None:
             print(f"per-stage timing, {engine} engine, {rows:,} rows ...", flush=True)
             sized = ExportedProject(Path(scratch) / f"{engine}-{rows}")
             shutil.copytree(tree, sized.root, symlinks=True)
+            # Re-inferring the contract (the row count changes the synthetic source) brings the
+            # table to the driver: from a few million rows on, Spark's default 1g heap is too
+            # small (java.lang.OutOfMemoryError at 4M rows here).
+            conf = {"spark.driver.memory": driver_memory} if driver_memory else {}
             compute = (
-                {"engine": "spark", "spark": {"master": f"local[{cores}]"}}
+                {"engine": "spark", "spark": {"master": f"local[{cores}]", "conf": conf}}
                 if engine == "spark"
                 else {"engine": "local"}
             )
@@ -117,6 +123,7 @@ def spark_scaling(sizes: list[int], cores: int, local_sizes: list[int]) -> None:
                 {
                     "engine": engine,
                     "rows": rows,
+                    "spark_conf": conf if engine == "spark" else None,
                     **measured,
                     "rows_per_second": round(rows / measured["seconds"]),
                     "rows_per_second_per_core": round(rows / measured["seconds"] / cores),
@@ -166,10 +173,16 @@ def main() -> None:
         default=None,
         help="spark: sizes also timed on the local engine in the same run (default 100k 1M)",
     )
+    parser.add_argument("--driver-memory", help="spark: spark.driver.memory, e.g. 6g (4M rows)")
     args = parser.parse_args()
     if args.engine == "spark":
         local_sizes = [100_000, 1_000_000] if args.local_sizes is None else args.local_sizes
-        spark_scaling(args.sizes or [100_000, 1_000_000, 4_000_000], args.cores, local_sizes)
+        spark_scaling(
+            args.sizes or [100_000, 1_000_000, 4_000_000],
+            args.cores,
+            local_sizes,
+            args.driver_memory,
+        )
         return
     args.sizes = args.sizes or [10_000, 100_000, 1_000_000]
 

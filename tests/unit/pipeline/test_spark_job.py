@@ -10,14 +10,12 @@ outputs in S3.
 import sys
 import textwrap
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from modelops.pipeline.engines.spark import job
 
-REGION = "eu-west-1"
-ROOT = "s3://state/spark"
+BUCKET = "dvc-remote"
+ROOT = f"s3://{BUCKET}/spark"
 TABLE = f"{ROOT}/runs/r1/data/split/train.parquet"
 STAGE = textwrap.dedent(
     """
@@ -42,10 +40,7 @@ STAGE = textwrap.dedent(
 
 
 @pytest.fixture
-def s3(monkeypatch, tmp_path):
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+def s3(moto_bucket, monkeypatch, tmp_path):
     monkeypatch.delenv(job.SUBMITTED_ENV, raising=False)
     driver = tmp_path / "driver"  # the driver's working directory
     driver.mkdir()
@@ -53,16 +48,12 @@ def s3(monkeypatch, tmp_path):
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.chdir(driver)
     monkeypatch.setattr(sys, "argv", list(sys.argv))
-    with mock_aws():
-        client = boto3.client("s3", region_name=REGION)
-        client.create_bucket(
-            Bucket="state", CreateBucketConfiguration={"LocationConstraint": REGION}
-        )
-        client.put_object(
-            Bucket="state", Key="spark/work/params.yaml", Body=b"compute:\n  engine: spark\n"
-        )
-        client.put_object(Bucket="state", Key="spark/work/contract.yaml", Body=b"task: binary\n")
-        yield client
+    client = moto_bucket.client("s3")
+    client.put_object(
+        Bucket=BUCKET, Key="spark/work/params.yaml", Body=b"compute:\n  engine: spark\n"
+    )
+    client.put_object(Bucket=BUCKET, Key="spark/work/contract.yaml", Body=b"task: binary\n")
+    return client
 
 
 def plan(fail="no"):
@@ -84,7 +75,7 @@ def plan(fail="no"):
 
 
 def keys(s3):
-    return sorted(item["Key"] for item in s3.list_objects_v2(Bucket="state").get("Contents", []))
+    return sorted(item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []))
 
 
 def test_a_stage_gets_its_inputs_and_its_outputs_and_pointers_reach_s3_after_it(s3):
@@ -96,22 +87,22 @@ def test_a_stage_gets_its_inputs_and_its_outputs_and_pointers_reach_s3_after_it(
         "spark/work/models/candidates/xgboost/model.json",
         "spark/work/params.yaml",
     ]
-    model = s3.get_object(Bucket="state", Key="spark/work/models/candidates/xgboost/model.json")
+    model = s3.get_object(Bucket=BUCKET, Key="spark/work/models/candidates/xgboost/model.json")
     assert model["Body"].read() == b"task: binary\n"  # the fetched contract reached the stage
-    pointer = s3.get_object(Bucket="state", Key="spark/work/data/split/train.parquet.latest")
+    pointer = s3.get_object(Bucket=BUCKET, Key="spark/work/data/split/train.parquet.latest")
     assert pointer["Body"].read().decode() == TABLE
 
 
 def test_a_failed_stage_stores_nothing_and_leaves_the_last_good_outputs(s3, capsys):
-    s3.put_object(Bucket="state", Key="spark/work/models/candidates/runs.json", Body=b"good")
-    s3.put_object(Bucket="state", Key="spark/work/data/split/train.parquet.latest", Body=b"old")
+    s3.put_object(Bucket=BUCKET, Key="spark/work/models/candidates/runs.json", Body=b"good")
+    s3.put_object(Bucket=BUCKET, Key="spark/work/data/split/train.parquet.latest", Body=b"old")
     assert job.run(plan(fail="yes"), s3) == 1
     assert "no output was stored" in capsys.readouterr().err
     assert (
-        s3.get_object(Bucket="state", Key="spark/work/models/candidates/runs.json")["Body"].read()
+        s3.get_object(Bucket=BUCKET, Key="spark/work/models/candidates/runs.json")["Body"].read()
         == b"good"
     )
-    pointer = s3.get_object(Bucket="state", Key="spark/work/data/split/train.parquet.latest")
+    pointer = s3.get_object(Bucket=BUCKET, Key="spark/work/data/split/train.parquet.latest")
     assert pointer["Body"].read() == b"old"
 
 
@@ -124,8 +115,8 @@ def test_a_missing_input_stops_the_job_before_the_stage(s3, capsys):
 
 
 def test_a_folder_fetch_takes_its_files_not_a_sibling_sharing_its_prefix(s3, tmp_path):
-    s3.put_object(Bucket="state", Key="spark/work/models/best/model.json", Body=b"best")
-    s3.put_object(Bucket="state", Key="spark/work/models/best2/model.json", Body=b"other")
+    s3.put_object(Bucket=BUCKET, Key="spark/work/models/best/model.json", Body=b"best")
+    s3.put_object(Bucket=BUCKET, Key="spark/work/models/best2/model.json", Body=b"other")
     assert job.fetch(s3, f"{ROOT}/work/models/best", "models/best") == 1
     assert (tmp_path / "driver" / "models/best/model.json").read_bytes() == b"best"
     assert not (tmp_path / "driver" / "models/best2").exists()

@@ -12,26 +12,14 @@ import shutil
 import zipfile
 from pathlib import Path
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from modelops.pipeline.engines.spark import package as pkg
 
-REGION = "eu-west-1"
-
 
 @pytest.fixture
-def session(monkeypatch):
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        session = boto3.session.Session(region_name=REGION)
-        session.client("s3").create_bucket(
-            Bucket="dvc-remote", CreateBucketConfiguration={"LocationConstraint": REGION}
-        )
-        yield session
+def session(moto_bucket):
+    return moto_bucket
 
 
 def keys(session):

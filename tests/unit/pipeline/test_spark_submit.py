@@ -17,10 +17,8 @@ import json
 import shlex
 from pathlib import Path
 
-import boto3
 import pytest
 import yaml
-from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.emrserverless.models import emrserverless_backends
 
@@ -40,19 +38,11 @@ DOCUMENTED_STATES = ["SUBMITTED", "PENDING", "SCHEDULED", "RUNNING"]
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        session = boto3.session.Session(region_name=REGION)
-        session.client("s3").create_bucket(
-            Bucket="dvc-remote", CreateBucketConfiguration={"LocationConstraint": REGION}
-        )
-        app = session.client("emr-serverless").create_application(
-            name="modelops-staging", releaseLabel="emr-7.11.0", type="SPARK"
-        )
-        yield session, app["applicationId"]
+def aws(moto_bucket):
+    app = moto_bucket.client("emr-serverless").create_application(
+        name="modelops-staging", releaseLabel="emr-7.11.0", type="SPARK"
+    )
+    return moto_bucket, app["applicationId"]
 
 
 ROOT = "s3://dvc-remote/spark"

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -297,12 +298,20 @@ def main(argv: list[str] | None = None) -> int:
     if not args.s3_uri:
         print("error: spark-package needs --s3-uri / EMR_SERVERLESS_S3_URI", file=sys.stderr)
         return 2
-    try:
-        package(
+    return exit_code(
+        lambda: package(
             args.s3_uri, archive=args.env_archive, engine=args.container_engine,
             endpoint_url=args.endpoint_url or None,
-        )  # fmt: skip
-    except PackageError as exc:
+        ),
+        PackageError,
+    )  # fmt: skip
+
+
+def exit_code(action: Callable[[], object], *errors: type[Exception]) -> int:
+    """A command's exit code: 0 when `action` ran, 1 with its one-line error when it failed."""
+    try:
+        action()
+    except errors as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -48,6 +48,7 @@ from modelops.pipeline.engines.spark.package import (
     Location,
     PackageError,
     env_archive_uri,
+    exit_code,
     upload_code,
 )
 
@@ -424,12 +425,10 @@ def main(argv: list[str] | None = None) -> int:
         env_archive=None if args.env_archive == "none" else args.env_archive,
         endpoint_url=args.endpoint_url or None,
     )  # fmt: skip
-    try:
-        submit(settings, args.stage, args.dvc_yaml, poll_seconds=args.poll_seconds)
-    except SubmitError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return exit_code(
+        lambda: submit(settings, args.stage, args.dvc_yaml, poll_seconds=args.poll_seconds),
+        SubmitError,
+    )
 
 
 if __name__ == "__main__":
