@@ -223,6 +223,8 @@ def test_bad_settings_stages_and_missing_inputs_are_named_before_anything_runs(
 
     with pytest.raises(SubmitError, match=r"STAGE: no stage 'trian' in dvc.yaml"):
         submit(settings(application_id), "trian", session=session)
+    with pytest.raises(SubmitError, match=r"generate on EMR Serverless reads data.source"):
+        submit(settings(application_id), "generate", session=session)  # params.yaml: synthetic
     with pytest.raises(SubmitError, match=r"EMR_SERVERLESS_S3_URI: need an s3://bucket/prefix"):
         submit(settings(application_id, s3_uri="spark/"), "train", session=session)
     with pytest.raises(SubmitError, match=r"bucket 'no-such-bucket' does not exist"):

@@ -197,6 +197,14 @@ def job_plan(
     return plan, sources
 
 
+def _data_source(params: Path) -> str | None:
+    """`data.source` of a params file (None when unset or the file is missing)."""
+    if not params.is_file():
+        return None
+    data = (yaml.safe_load(params.read_text(encoding="utf-8")) or {}).get("data") or {}
+    return data.get("source") or None
+
+
 def upload_sources(s3: Any, root: Location, sources: list[str], repo: Path) -> None:
     """Put the stage's committed inputs in `work/`; params.yaml with `compute.engine: spark`.
 
@@ -339,6 +347,12 @@ def submit(
     if settings.log_uri and urlparse(settings.log_uri).scheme != "s3":
         raise SubmitError(f"the log URI must be an s3:// URI, got {settings.log_uri!r}")
     spec = stage_command(dvc_yaml, stage)
+    if stage == "generate" and not _data_source(Path(repo) / "params.yaml"):
+        raise SubmitError(
+            "generate on EMR Serverless reads data.source (an s3:// table); without one it "
+            "makes synthetic rows with pandas in one process, which cannot write to S3: set "
+            "data.source in params.yaml"
+        )
     produced = {out for name in read_stages(dvc_yaml) for out in stage_command(dvc_yaml, name).outs}
     session = session or boto3.session.Session(region_name=settings.region)
     emr = session.client("emr-serverless", endpoint_url=settings.endpoint_url)
