@@ -102,9 +102,13 @@ smoke: $(SYNCED) ## Smoke-test a running endpoint: make smoke URL=https://... [A
 score: $(SYNCED) ## Batch-score a file: make score INPUT=in.csv OUTPUT=out.parquet [ENGINE=spark]
 	python -m pipelines.score --input "$(INPUT)" --output "$(OUTPUT)" --engine "$(or $(ENGINE),local)"
 
+.PHONY: spark-package
+spark-package: $(SYNCED) ## Build + upload the code and the Amazon Linux venv archive EMR Serverless runs (EMR_SERVERLESS_S3_URI) [ENV_ARCHIVE=built.tar.gz]
+	python -m modelops.pipeline.engines.spark.package $(if $(ENV_ARCHIVE),--env-archive "$(ENV_ARCHIVE)")
+
 .PHONY: spark-submit
-spark-submit: $(SYNCED) ## Run a stage on EMR Serverless, following its state and logs: make spark-submit STAGE=train [ARGS="..."] (docs/scaling.md)
-	python -m modelops.pipeline.engines.spark.submit "$(STAGE)" $(if $(ARGS),--args "$(ARGS)")
+spark-submit: $(SYNCED) ## Run a stage on EMR Serverless, its paths in S3, following its state and logs: make spark-submit STAGE=train (docs/scaling.md)
+	python -m modelops.pipeline.engines.spark.submit "$(STAGE)"
 
 .PHONY: mlflow-ui
 mlflow-ui: $(SYNCED) ## Open the MLflow UI on the local store (http://127.0.0.1:5000)
@@ -137,8 +141,8 @@ format: $(SYNCED) ## Format and auto-fix with ruff
 	ruff check --fix .
 
 .PHONY: bench-pipeline
-bench-pipeline: $(SYNCED) ## Time dvc repro (full, no-op, 10k/100k/1M rows) -> reports/bench/pipeline.json [ENGINE=spark]
-	python -m benchmarks.pipeline $(if $(filter spark,$(ENGINE)),--engine spark)
+bench-pipeline: $(SYNCED) ## Time dvc repro (full, no-op, 10k/100k/1M rows) -> reports/bench/pipeline.json [ENGINE=spark: 100k/1M/4M] [SIZES="..."]
+	python -m benchmarks.pipeline $(if $(filter spark,$(ENGINE)),--engine spark) $(if $(SIZES),--sizes $(SIZES))
 
 .PHONY: bench-candidates
 bench-candidates: $(SYNCED) ## Test score + fit time of every candidate kind on real tables -> reports/bench/candidates.json

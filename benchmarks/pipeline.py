@@ -7,19 +7,24 @@ git ref's tree is timed in the same run, so the ratio holds on a machine whose s
 
 With `--engine spark` (`make bench-pipeline ENGINE=spark`), each size runs with
 `compute.engine: spark` on `local[CORES]` (the xgboost candidate only: the one with a Spark form)
-and the table adds rows/s per core, the figure docs/scaling.md projects a cluster's cost from.
+and the table adds rows/s per core, the figure docs/scaling.md projects a cluster's cost from;
+the local engine is timed at `--local-sizes` in the same run, next to it.
 
 Usage: python -m benchmarks.pipeline [--sizes 10000 100000 1000000] [--baseline REF|none]
-       python -m benchmarks.pipeline --engine spark [--sizes 100000 1000000] [--cores 2]
+       python -m benchmarks.pipeline --engine spark [--sizes 100000 1000000 4000000] [--cores 2]
+                                    [--local-sizes 100000 1000000]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from benchmarks.project_copy import REPO, Project, copy_repository
 from benchmarks.report import print_table, write_report
@@ -56,49 +61,101 @@ def export_ref(ref: str, destination: Path) -> Project:
     return ExportedProject(destination)
 
 
-def spark_scaling(sizes: list[int], cores: int) -> None:
-    """Per-stage time and rows/s per core of `dvc repro` with `compute.engine: spark`."""
-    scaling = []
+def load_average() -> float:
+    """The 1-minute load average: the machine is shared, so every figure carries it."""
+    return round(os.getloadavg()[0], 2)
+
+
+def time_stages(project: Project) -> dict[str, Any]:
+    """Each stage's `dvc repro --single-item` time in a sized copy, with the load around it."""
+    load_before = load_average()
+    stages = {s: timed(project, "dvc", "repro", "--single-item", s) for s in STAGES}
+    return {
+        "seconds": round(sum(stages.values()), 2),
+        "stages": {k: round(v, 2) for k, v in stages.items()},
+        "load_average": [load_before, load_average()],
+    }
+
+
+def spark_scaling(
+    sizes: list[int], cores: int, local_sizes: list[int], driver_memory: str | None = None
+) -> None:
+    """Per-stage time and rows/s per core of `dvc repro` with `compute.engine: spark`.
+
+    `local_sizes` are timed on the local engine in the same run (same candidate), so the two
+    engines' figures come from one sitting of a shared machine. The report is rewritten after
+    every size: a run stopped part-way keeps the sizes it finished.
+    """
+    runs: list[dict[str, Any]] = []
+    # Smallest first, each size on both engines back to back: the largest (the one a deadline
+    # cuts) comes last, and each pair shares the same hour of the machine.
+    plan = sorted(
+        [("spark", rows) for rows in sizes] + [("local", rows) for rows in local_sizes],
+        key=lambda run: (run[1], run[0] == "local"),
+    )
     with tempfile.TemporaryDirectory(prefix="bench-pipeline-spark-") as scratch:
-        for rows in sizes:
-            print(f"per-stage timing on Spark local[{cores}] at {rows:,} rows ...", flush=True)
-            sized = copy_repository(Path(scratch) / f"rows-{rows}")
+        # One snapshot of the tree, its own src/ first on the import path, copied for each size:
+        # a run of an hour measures one version of the code, whatever changes in the worktree.
+        tree = copy_repository(Path(scratch) / "tree").root
+        for engine, rows in plan:
+            print(f"per-stage timing, {engine} engine, {rows:,} rows ...", flush=True)
+            sized = ExportedProject(Path(scratch) / f"{engine}-{rows}")
+            shutil.copytree(tree, sized.root, symlinks=True)
+            # Re-inferring the contract (the row count changes the synthetic source) brings the
+            # table to the driver: from a few million rows on, Spark's default 1g heap is too
+            # small (java.lang.OutOfMemoryError at 4M rows here).
+            conf = {"spark.driver.memory": driver_memory} if driver_memory else {}
+            compute = (
+                {"engine": "spark", "spark": {"master": f"local[{cores}]", "conf": conf}}
+                if engine == "spark"
+                else {"engine": "local"}
+            )
             sized.set_params(
                 {
                     "generate": {"n_rows": rows},
-                    "compute": {"engine": "spark", "spark": {"master": f"local[{cores}]"}},
+                    "compute": compute,
                     "train": {"candidates": {"linear": None, "random_forest": None}},
                 }
             )
-            stages = {s: timed(sized, "dvc", "repro", "--single-item", s) for s in STAGES}
-            total = sum(stages.values())
-            scaling.append(
+            measured = time_stages(sized)
+            shutil.rmtree(sized.root, ignore_errors=True)  # 4M rows of copies fill /tmp
+            runs.append(
                 {
+                    "engine": engine,
                     "rows": rows,
-                    "seconds": round(total, 2),
-                    "rows_per_second": round(rows / total),
-                    "rows_per_second_per_core": round(rows / total / cores),
-                    "stages": {k: round(v, 2) for k, v in stages.items()},
+                    "spark_conf": conf if engine == "spark" else None,
+                    **measured,
+                    "rows_per_second": round(rows / measured["seconds"]),
+                    "rows_per_second_per_core": round(rows / measured["seconds"] / cores),
                 }
             )
-            print(f"  {scaling[-1]}", flush=True)
+            print(f"  {runs[-1]}", flush=True)
+            path = write_report(
+                "pipeline-spark",
+                {
+                    "engine": "spark",
+                    "master": f"local[{cores}]",
+                    "cores": cores,
+                    "candidates": ["xgboost"],
+                    "scaling": [r for r in runs if r["engine"] == "spark"],
+                    "local": [r for r in runs if r["engine"] == "local"],
+                },
+            )
     print()
     print_table(
-        ["rows", "total s", "rows/s", "rows/s/core", *STAGES],
+        ["engine", "rows", "total s", "rows/s", "rows/s/core", *STAGES, "load"],
         [
             [
+                r["engine"],
                 f"{r['rows']:,}",
                 r["seconds"],
                 f"{r['rows_per_second']:,}",
                 f"{r['rows_per_second_per_core']:,}",
                 *(r["stages"][s] for s in STAGES),
+                "→".join(str(x) for x in r["load_average"]),
             ]
-            for r in scaling
+            for r in runs
         ],
-    )
-    path = write_report(
-        "pipeline-spark",
-        {"engine": "spark", "master": f"local[{cores}]", "cores": cores, "scaling": scaling},
     )
     print(f"\nwrote {path}")
 
@@ -109,9 +166,23 @@ def main() -> None:
     parser.add_argument("--baseline", default="main", help="git ref to compare with, or none")
     parser.add_argument("--engine", choices=("local", "spark"), default="local")
     parser.add_argument("--cores", type=int, default=2, help="spark: N of local[N]")
+    parser.add_argument(
+        "--local-sizes",
+        type=int,
+        nargs="*",
+        default=None,
+        help="spark: sizes also timed on the local engine in the same run (default 100k 1M)",
+    )
+    parser.add_argument("--driver-memory", help="spark: spark.driver.memory, e.g. 6g (4M rows)")
     args = parser.parse_args()
     if args.engine == "spark":
-        spark_scaling(args.sizes or [100_000, 1_000_000], args.cores)
+        local_sizes = [100_000, 1_000_000] if args.local_sizes is None else args.local_sizes
+        spark_scaling(
+            args.sizes or [100_000, 1_000_000, 4_000_000],
+            args.cores,
+            local_sizes,
+            args.driver_memory,
+        )
         return
     args.sizes = args.sizes or [10_000, 100_000, 1_000_000]
 

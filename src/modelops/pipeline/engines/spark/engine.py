@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from typing_extensions import override
 from modelops.pipeline.contract import Contract
 from modelops.pipeline.engines import Engine, FitRequest
 from modelops.pipeline.engines.spark.evaluation import evaluate_model, model_metrics
-from modelops.pipeline.engines.spark.tables import folder_md5, read_table
+from modelops.pipeline.engines.spark.tables import folder_md5, is_uri, read_table
 from modelops.pipeline.engines.spark.training import fit_xgboost, skip_reason
 from modelops.pipeline.engines.spark.validation import validate_table
 from modelops.pipeline.training import FittedCandidate, XGBoostParams
@@ -43,6 +44,11 @@ class SparkEngine(Engine):
 
     @override
     def data_hash(self, location: str | Path) -> str:
+        if is_uri(location):
+            # A table URI is written once (tables.write_table) and its part files carry a random
+            # id per write: their names identify its bytes without reading them to the driver.
+            files = sorted(self.session.read.parquet(str(location)).inputFiles())
+            return hashlib.md5("\n".join(files).encode(), usedforsecurity=False).hexdigest()
         return folder_md5(location)
 
     @override

@@ -36,9 +36,24 @@ def java_available() -> bool:
     return shutil.which("java") is not None
 
 
+def submitted() -> bool:
+    """Whether spark-submit started this stage (an EMR Serverless job run, `engines.spark.job`).
+
+    Then spark-submit has set the master and the cluster's resources: `compute.spark.master`
+    (a laptop's `local[2]`) would pull the whole job onto the driver, and the laptop's 8 shuffle
+    partitions would starve a cluster, so neither is applied.
+    """
+    from modelops.pipeline.engines.spark.job import SUBMITTED_ENV
+
+    return os.environ.get(SUBMITTED_ENV) == "1"
+
+
 def session_conf(params: SparkParams) -> dict[str, str]:
     """The Spark configuration a session gets: the defaults, then `compute.spark.conf`."""
-    conf = {**DEFAULT_CONF, **params.conf}
+    defaults = dict(DEFAULT_CONF)
+    if submitted():
+        defaults.pop("spark.sql.shuffle.partitions")
+    conf = {**defaults, **params.conf}
     return {key: str(value).lower() if isinstance(value, bool) else str(value)
             for key, value in conf.items()}  # fmt: skip
 
@@ -61,11 +76,13 @@ def spark_session(params: SparkParams) -> Iterator[SparkSession]:
         )
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    builder = SparkSession.builder.master(params.master).appName(params.app_name)
+    builder = SparkSession.builder.appName(params.app_name)
+    if not submitted():
+        builder = builder.master(params.master)
     for key, value in session_conf(params).items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
-    log.info("spark %s on %s", session.version, params.master)
+    log.info("spark %s on %s", session.version, session.sparkContext.master)
     try:
         yield session
     finally:

@@ -98,7 +98,23 @@ def write_table(frame: DataFrame, path: str | Path) -> None:
 
     Spark writes into a hidden sibling; only a complete write replaces what was at `path` (a
     file from the local engine or an earlier folder), so a failed job leaves the old output.
+
+    A URI (s3://) has no rename to swap folders with, so it is written only where nothing is:
+    an EMR Serverless job writes each output under a prefix of its own run, and moves the
+    table's pointer only when the stage succeeded (`engines.spark.job`).
+
+    Raises:
+        DataError: something is at the URI already.
+
     """
+    if is_uri(path):
+        try:
+            frame.write.mode("errorifexists").parquet(str(path))
+        except AnalysisException as exc:
+            if "already exists" not in str(exc).lower():
+                raise
+            raise DataError(f"{path}: already exists; a table URI is written once") from None
+        return
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.new."))
