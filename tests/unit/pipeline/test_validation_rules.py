@@ -183,6 +183,23 @@ def test_the_view_checks_categories_and_classes_as_the_model_reads_them():
     assert regression["y"].tolist() == [3.0]
     missing = validation_view(frame().drop(columns=["colour", "y"]), CLASSIFIER)
     assert list(missing.columns) == ["x", "gappy", "flag"]
+    after_a_missing_one = validation_view(frame(colour=[2.0, 1.0]).drop(columns="x"), CLASSIFIER)
+    assert after_a_missing_one["colour"].tolist() == ["2", "1"]
+
+
+def test_the_view_leaves_what_is_not_a_nullable_number_to_the_type_and_set_checks():
+    raw = frame(
+        x=pd.array(["1.5", "2"], dtype="string"),  # a number column read as text stays text
+        gappy=pd.array([True, False], dtype="boolean"),  # and one of booleans stays booleans
+        flag=pd.Series([True, "maybe"], dtype=object),
+    )
+    view = validation_view(raw, CLASSIFIER)
+    assert view["x"].tolist() == ["1.5", "2"] and view["x"].dtype == "string"
+    assert view["gappy"].dtype == "boolean"
+    assert view["flag"].tolist() == [True, "maybe"]
+    plain_ints = validation_view(frame(x=[1, 2], flag=pd.array([1, 0], dtype="Int64")), CLASSIFIER)
+    assert plain_ints["x"].dtype == np.int64  # only pandas' nullable numbers are cast
+    assert plain_ints["flag"].dtype == "Int64"  # a boolean column is not cast to numbers
 
 
 def test_observed_values_become_plain_json():
@@ -312,6 +329,14 @@ def test_a_failed_outcome_keeps_what_was_observed_as_plain_json():
         "e.g. ['z', 'y', 'x', 'w', 'v']",
     }
     assert type(failure["observed"]["unexpected_count"]) is int
+    terse = _failure(
+        outcome(
+            "expect_column_values_to_be_in_set",
+            {"column": "c", "value_set": [1]},
+            {"unexpected_count": 3},
+        )
+    )
+    assert terse["observed"] == {"unexpected_count": 3, "unexpected_percent": 0.0, "examples": []}
 
 
 def test_a_failed_outcome_with_a_mismatch_an_observed_value_or_an_error():
@@ -379,6 +404,9 @@ def test_a_lost_class_names_the_missing_classes_or_else_what_was_there():
     assert older["observed"] == {"observed_value": {"no": 3}}
     seen = _failure(outcome(kind, args, {"observed_value": ["no"], "partial_missing_list": []}))
     assert seen["observed"] == {"observed_value": ["no"]}
+    bare = _failure(outcome(kind, args, {}))
+    assert bare["observed"] == {"observed_value": None}
+    assert bare["message"] == "y: must contain every class ['no', 'yes']; observed None"
     other = _failure(
         outcome("expect_column_values_to_be_in_set", args, {"details": {"value_counts": {"no": 3}}})
     )
