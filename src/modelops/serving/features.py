@@ -104,11 +104,13 @@ class Feature:
 
 
 def encode_rows(features: Sequence[Feature], rows: Iterable[Mapping[str, Any]]) -> np.ndarray:
-    """Rows of {feature: raw value} to the estimator's float matrix (a missing key is null)."""
-    return np.array(
-        [[feature.encode(row.get(feature.name)) for feature in features] for row in rows],
-        dtype=np.float64,
-    ).reshape(-1, len(features))
+    """Rows of {feature: raw value} to the estimator's float matrix (a missing key is null).
+
+    Always one matrix row per input row, even with no features (an empty vector each), as
+    `encode_frame` gives: the shape comes from the counts, not inferred from the values.
+    """
+    encoded = [[feature.encode(row.get(feature.name)) for feature in features] for row in rows]
+    return np.array(encoded, dtype=np.float64).reshape(len(encoded), len(features))
 
 
 def encode_frame(features: Sequence[Feature], frame: Any) -> np.ndarray:

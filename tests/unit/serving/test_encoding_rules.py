@@ -135,6 +135,15 @@ def test_encode_rows_reads_a_missing_key_as_null_and_keeps_the_shape():
     assert encode_rows([NUM, FLAG], []).shape == (0, 2)
 
 
+def test_encode_rows_with_no_features_gives_one_empty_vector_per_row_like_encode_frame():
+    rows = [{"x": 1.0}, {}, {"other": "kept out"}]
+    matrix = encode_rows([], rows)
+    assert matrix.shape == (3, 0) and matrix.dtype == np.float64
+    frame = pd.DataFrame({"x": [1.0, None, None]})
+    np.testing.assert_array_equal(matrix, encode_frame([], frame))
+    assert encode_rows([], []).shape == (0, 0)
+
+
 def test_encode_frame_matches_encode_rows_and_reads_every_missing_marker_as_nan():
     frame = pd.DataFrame(
         {
