@@ -37,3 +37,8 @@ output "pull_request_role_arn" {
   description = "Read-only role for CI on this repository's pull requests (repository variable AWS_PULL_REQUEST_ROLE_ARN); null when pull_request_role is false."
   value       = one(aws_iam_role.pull_request[*].arn)
 }
+
+output "monitor_role_arn" {
+  description = "Read-only role of monitor.yml (repository variable MONITOR_ROLE_ARN); null when monitor_role is false."
+  value       = one(aws_iam_role.monitor[*].arn)
+}

@@ -85,3 +85,20 @@ variable "labelled_data_kms_key_arns" {
     error_message = "labelled_data_kms_key_arns entries must be KMS key ARNs (arn:aws:kms:<region>:<account>:key/<id>), not aliases or wildcards."
   }
 }
+
+variable "monitor_role" {
+  description = "Create the read-only role monitor.yml assumes on main (output monitor_role_arn, repository variable MONITOR_ROLE_ARN): Logs Insights on the functions' log groups, the capture archive of capture_archive_environments, the DVC remote and labelled_data; nothing else."
+  type        = bool
+  default     = true
+}
+
+variable "capture_archive_environments" {
+  description = "Environments whose capture archive is on (infra/envs capture_archive = true): the monitor role may list and read captures/ of their bucket <project>-<env>-captures-<account>. [] = Logs Insights only."
+  type        = set(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for env in var.capture_archive_environments : contains(["staging", "prod"], env)])
+    error_message = "capture_archive_environments may only contain \"staging\" and \"prod\"."
+  }
+}
