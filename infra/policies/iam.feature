@@ -50,4 +50,3 @@ Feature: Least-privilege IAM
     And it must contain Statement
     And it must contain Action
     And all of its values must match the "^(logs:(StartQuery|GetQueryResults)|s3:(GetObject|GetObjectVersion|ListBucket|ListBucketVersions|GetBucketLocation)|kms:Decrypt)$" regex
-
