@@ -34,9 +34,9 @@ locals {
   trusted_subjects = {
     staging = flatten([for r in local.repositories : ["repo:${r.owner}/${r.name}:ref:refs/heads/main", "repo:${r.owner}/${r.name}:environment:staging"]])
     prod    = [for r in local.repositories : "repo:${r.owner}/${r.name}:environment:prod"]
-    # CI on this repository's pull requests (aws_iam_role.pull_request, below)
+    # CI on this repository's pull requests (aws_iam_role.read_only, below)
     pull_request = [for r in local.repositories : "repo:${r.owner}/${r.name}:pull_request"]
-    # monitor.yml (aws_iam_role.monitor, below): scheduled and workflow_dispatch runs use the
+    # monitor.yml (aws_iam_role.read_only, below): scheduled and workflow_dispatch runs use the
     # default branch, and its job names no environment
     monitor = [for r in local.repositories : "repo:${r.owner}/${r.name}:ref:refs/heads/main"]
   }
@@ -271,14 +271,29 @@ locals {
   ]])
 }
 
-resource "aws_iam_role" "pull_request" {
-  count = var.pull_request_role ? 1 : 0
+# The read-only roles: CI on pull requests (above) and the monitor (monitor.yml, below), each
+# optional, each trusting its own subjects (trusted_subjects) and with its own policy.
+locals {
+  read_only_roles = { for key, role in {
+    pull_request = {
+      create = var.pull_request_role, name = "ci-pull-request", environment = "ci"
+      does   = "CI on this repository's pull requests: reads the DVC remote and the labelled data"
+    }
+    monitor = {
+      create = var.monitor_role, name = "monitor", environment = "monitor"
+      does   = "monitor.yml on main: reads the captured predictions, the DVC remote and the labelled data"
+    }
+  } : key => role if role.create }
+}
 
-  name                 = "${var.project}-ci-pull-request"
-  description          = "GitHub Actions (${local.repository_name}) CI on this repository's pull requests: reads the DVC remote and the labelled data"
-  assume_role_policy   = data.aws_iam_policy_document.deploy_trust["pull_request"].json
+resource "aws_iam_role" "read_only" {
+  for_each = local.read_only_roles
+
+  name                 = "${var.project}-${each.value.name}"
+  description          = "GitHub Actions (${local.repository_name}) ${each.value.does}"
+  assume_role_policy   = data.aws_iam_policy_document.deploy_trust[each.key].json
   max_session_duration = 3600
-  tags                 = merge(local.tags, { Environment = "ci" })
+  tags                 = merge(local.tags, { Environment = each.value.environment })
 
   depends_on = [aws_iam_openid_connect_provider.github]
 }
@@ -349,7 +364,7 @@ resource "aws_iam_role_policy" "pull_request" {
   count = var.pull_request_role ? 1 : 0
 
   name   = "read-pipeline-data"
-  role   = aws_iam_role.pull_request[0].id
+  role   = aws_iam_role.read_only["pull_request"].id
   policy = data.aws_iam_policy_document.pull_request.json
 }
 
@@ -373,19 +388,8 @@ resource "aws_iam_role_policy" "deploy_labelled_data" {
 # branch, and its job names no environment, so its token's subject is
 # `repo:OWNER/REPO:ref:refs/heads/main` (GitHub docs, OpenID Connect reference, "Filtering for a
 # specific branch"). Any other job on main that names no environment carries the same subject
-# (AWS reads only `aud` and `sub`): that is why this role only reads.
-resource "aws_iam_role" "monitor" {
-  count = var.monitor_role ? 1 : 0
-
-  name                 = "${var.project}-monitor"
-  description          = "GitHub Actions (${local.repository_name}) monitor.yml on main: reads the captured predictions, the DVC remote and the labelled data"
-  assume_role_policy   = data.aws_iam_policy_document.deploy_trust["monitor"].json
-  max_session_duration = 3600
-  tags                 = merge(local.tags, { Environment = "monitor" })
-
-  depends_on = [aws_iam_openid_connect_provider.github]
-}
-
+# (AWS reads only `aud` and `sub`): that is why this role (aws_iam_role.read_only["monitor"])
+# only reads.
 data "aws_iam_policy_document" "monitor" {
   # The DVC remote (the reference summary), the labelled data, the project key through S3.
   source_policy_documents = [data.aws_iam_policy_document.pull_request.json]
@@ -432,6 +436,6 @@ resource "aws_iam_role_policy" "monitor" {
   count = var.monitor_role ? 1 : 0
 
   name   = "read-monitor-data"
-  role   = aws_iam_role.monitor[0].id
+  role   = aws_iam_role.read_only["monitor"].id
   policy = data.aws_iam_policy_document.monitor.json
 }

@@ -42,9 +42,8 @@ def test_a_name_only_trust_policy_refuses_a_repository_with_immutable_subjects()
 
 def test_the_bootstrap_plan_trusts_what_github_sends_for_both_repository_forms():
     plan = json.loads((FIXTURES / "plan_bootstrap_first.json").read_text())
-    # the deploy roles by environment, the read-only ones by name (pull_request, monitor)
-    roles = {item["index"] if item["name"] == "deploy" else item["name"]:
-             json.loads(item["change"]["after"]["assume_role_policy"])
+    # the deploy roles by environment, the read-only ones by what they are (pull_request, monitor)
+    roles = {item["index"]: json.loads(item["change"]["after"]["assume_role_policy"])
              for item in plan["resource_changes"] if item["type"] == "aws_iam_role"}  # fmt: skip
     legacy = r.GitHubRepository("acme", "modelops", 1234567, 890123456, immutable_subjects=False)
     for repo in (REPO, legacy):

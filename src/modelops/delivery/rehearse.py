@@ -362,9 +362,9 @@ def deferred_reads(plan: dict[str, Any]) -> list[str]:
 
 # The bootstrap's role policies that are not a deploy role's own (`deploy[env]`, `ecr_login[env]`).
 ROLE_OF_POLICY = {
-    "pull_request": "aws_iam_role.pull_request[0]",
+    "pull_request": 'aws_iam_role.read_only["pull_request"]',
     "deploy_labelled_data": 'aws_iam_role.deploy["staging"]',
-    "monitor": "aws_iam_role.monitor[0]",
+    "monitor": 'aws_iam_role.read_only["monitor"]',
 }
 # The read-only roles and the output that names each (the deploy roles: deploy_role_arns).
 ROLE_OUTPUTS = {"pull_request": "pull_request_role_arn", "monitor": "monitor_role_arn"}
@@ -430,8 +430,8 @@ def apply_bootstrap(aws: Aws, plan: dict[str, Any]) -> dict[str, Any]:
                 RoleName=after["name"],
                 AssumeRolePolicyDocument=after["assume_role_policy"],
             )["Role"]["Arn"]
-            if item["name"] in ROLE_OUTPUTS:
-                outputs[ROLE_OUTPUTS[item["name"]]] = arn
+            if item["name"] == "read_only":
+                outputs[ROLE_OUTPUTS[item["index"]]] = arn
             else:
                 outputs["deploy_role_arns"][item["index"]] = arn
         elif kind == "aws_iam_role_policy":
