@@ -65,7 +65,7 @@ variable "pull_request_role" {
 }
 
 variable "labelled_data" {
-  description = "Private S3 locations of the labelled data that data.source imports (`dvc import-url s3://bucket/prefix/...`), s3://bucket or s3://bucket/prefix: the pull-request role may list and read there. [] = the DVC remote only."
+  description = "Private S3 locations of the labelled data that data.source imports (`dvc import-url s3://bucket/prefix/...`), s3://bucket or s3://bucket/prefix: the pull-request and monitor roles (and the staging deploy role) may list and read there. [] = the DVC remote only."
   type        = list(string)
   default     = []
 
@@ -76,7 +76,7 @@ variable "labelled_data" {
 }
 
 variable "labelled_data_kms_key_arns" {
-  description = "Customer-managed KMS keys of the labelled_data buckets (SSE-KMS), which the pull-request role may use to decrypt through S3 only; [] for SSE-S3."
+  description = "Customer-managed KMS keys of the labelled_data buckets (SSE-KMS), which the roles that read labelled_data may use to decrypt through S3 only; [] for SSE-S3."
   type        = list(string)
   default     = []
 
