@@ -34,8 +34,11 @@ locals {
   trusted_subjects = {
     staging = flatten([for r in local.repositories : ["repo:${r.owner}/${r.name}:ref:refs/heads/main", "repo:${r.owner}/${r.name}:environment:staging"]])
     prod    = [for r in local.repositories : "repo:${r.owner}/${r.name}:environment:prod"]
-    # CI on this repository's pull requests (aws_iam_role.pull_request, below)
+    # CI on this repository's pull requests (aws_iam_role.read_only, below)
     pull_request = [for r in local.repositories : "repo:${r.owner}/${r.name}:pull_request"]
+    # monitor.yml (aws_iam_role.read_only, below): scheduled and workflow_dispatch runs use the
+    # default branch, and its job names no environment
+    monitor = [for r in local.repositories : "repo:${r.owner}/${r.name}:ref:refs/heads/main"]
   }
 
   # ARNs from names and the account (known at plan time), not from resources' computed `arn`:
@@ -46,10 +49,10 @@ locals {
   dvc_writers = toset(["staging"])
 }
 
-# The deploy roles' trust, and the pull-request role's ("pull_request", below).
+# The deploy roles' trust, the pull-request role's and the monitor's (below).
 data "aws_iam_policy_document" "deploy_trust" {
   # checkov:skip=CKV_AWS_358:checkov cannot evaluate the for-expressions of trusted_subjects; the same rule (exact repo subjects, no wildcard, no abusable claim) runs on the plan's real values: infra/policies/iam_trust.feature
-  for_each = setunion(var.environments, ["pull_request"])
+  for_each = setunion(var.environments, ["pull_request", "monitor"])
 
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
@@ -268,14 +271,29 @@ locals {
   ]])
 }
 
-resource "aws_iam_role" "pull_request" {
-  count = var.pull_request_role ? 1 : 0
+# The read-only roles: CI on pull requests (above) and the monitor (monitor.yml, below), each
+# optional, each trusting its own subjects (trusted_subjects) and with its own policy.
+locals {
+  read_only_roles = { for key, role in {
+    pull_request = {
+      create = var.pull_request_role, name = "ci-pull-request", environment = "ci"
+      does   = "CI on this repository's pull requests: reads the DVC remote and the labelled data"
+    }
+    monitor = {
+      create = var.monitor_role, name = "monitor", environment = "monitor"
+      does   = "monitor.yml on main: reads the captured predictions, the DVC remote and the labelled data"
+    }
+  } : key => role if role.create }
+}
 
-  name                 = "${var.project}-ci-pull-request"
-  description          = "GitHub Actions (${local.repository_name}) CI on this repository's pull requests: reads the DVC remote and the labelled data"
-  assume_role_policy   = data.aws_iam_policy_document.deploy_trust["pull_request"].json
+resource "aws_iam_role" "read_only" {
+  for_each = local.read_only_roles
+
+  name                 = "${var.project}-${each.value.name}"
+  description          = "GitHub Actions (${local.repository_name}) ${each.value.does}"
+  assume_role_policy   = data.aws_iam_policy_document.deploy_trust[each.key].json
   max_session_duration = 3600
-  tags                 = merge(local.tags, { Environment = "ci" })
+  tags                 = merge(local.tags, { Environment = each.value.environment })
 
   depends_on = [aws_iam_openid_connect_provider.github]
 }
@@ -346,7 +364,7 @@ resource "aws_iam_role_policy" "pull_request" {
   count = var.pull_request_role ? 1 : 0
 
   name   = "read-pipeline-data"
-  role   = aws_iam_role.pull_request[0].id
+  role   = aws_iam_role.read_only["pull_request"].id
   policy = data.aws_iam_policy_document.pull_request.json
 }
 
@@ -358,4 +376,66 @@ resource "aws_iam_role_policy" "deploy_labelled_data" {
   name   = "read-labelled-data"
   role   = aws_iam_role.deploy["staging"].id
   policy = data.aws_iam_policy_document.labelled_data.json
+}
+
+# --- The monitor (monitor.yml): read-only, this repository's main branch ----------------------
+# `make monitor` reads the captured predictions (Logs Insights queries on the functions' log
+# groups, or the capture archive's objects), `make pull` the reference summary from the DVC
+# remote, and `make monitor-pr` runs `dvc update` on the labelled data. This role may read
+# exactly those: what the pull-request role reads plus the captures; no write anywhere.
+#
+# Who may assume it: monitor.yml runs on `schedule` and `workflow_dispatch`, both on the default
+# branch, and its job names no environment, so its token's subject is
+# `repo:OWNER/REPO:ref:refs/heads/main` (GitHub docs, OpenID Connect reference, "Filtering for a
+# specific branch"). Any other job on main that names no environment carries the same subject
+# (AWS reads only `aud` and `sub`): that is why this role (aws_iam_role.read_only["monitor"])
+# only reads.
+data "aws_iam_policy_document" "monitor" {
+  # The DVC remote (the reference summary), the labelled data, the project key through S3.
+  source_policy_documents = [data.aws_iam_policy_document.pull_request.json]
+
+  # Logs Insights on the functions' log groups (SOURCE=logs:///aws/lambda/<project>-<env>).
+  # StartQuery and GetQueryResults both take the resource type log-group (service authorization
+  # reference, CloudWatch Logs), so neither needs Resource "*"; the group's name and its `:*`
+  # form, as the deploy policy's ManageLogGroup. logs:StopQuery takes only "*" and is not
+  # granted: the reader never stops a query (one it gave up on ends within Insights' 60 minutes).
+  statement {
+    sid     = "QueryCaptureLogs"
+    actions = ["logs:StartQuery", "logs:GetQueryResults"]
+    resources = flatten([for env in sort(tolist(var.environments)) : [
+      "arn:${local.partition}:logs:${var.region}:${local.account}:log-group:/aws/lambda/${var.project}-${env}",
+      "arn:${local.partition}:logs:${var.region}:${local.account}:log-group:/aws/lambda/${var.project}-${env}:*",
+    ]])
+  }
+  # The capture archive's objects (SOURCE=s3://<project>-<env>-captures-<account>/captures/),
+  # of the environments that have one: list only under captures/, read only its objects.
+  dynamic "statement" {
+    for_each = length(var.capture_archive_environments) > 0 ? [1] : []
+    content {
+      sid       = "CaptureArchiveList"
+      actions   = ["s3:ListBucket"]
+      resources = [for env in sort(tolist(var.capture_archive_environments)) : "arn:${local.partition}:s3:::${var.project}-${env}-captures-${local.account}"]
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = ["captures/*"]
+      }
+    }
+  }
+  dynamic "statement" {
+    for_each = length(var.capture_archive_environments) > 0 ? [1] : []
+    content {
+      sid       = "CaptureArchiveRead"
+      actions   = ["s3:GetObject"]
+      resources = [for env in sort(tolist(var.capture_archive_environments)) : "arn:${local.partition}:s3:::${var.project}-${env}-captures-${local.account}/captures/*"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "monitor" {
+  count = var.monitor_role ? 1 : 0
+
+  name   = "read-monitor-data"
+  role   = aws_iam_role.read_only["monitor"].id
+  policy = data.aws_iam_policy_document.monitor.json
 }

@@ -35,5 +35,10 @@ output "mlflow_artifacts_uri" {
 
 output "pull_request_role_arn" {
   description = "Read-only role for CI on this repository's pull requests (repository variable AWS_PULL_REQUEST_ROLE_ARN); null when pull_request_role is false."
-  value       = one(aws_iam_role.pull_request[*].arn)
+  value       = try(aws_iam_role.read_only["pull_request"].arn, null)
+}
+
+output "monitor_role_arn" {
+  description = "Read-only role of monitor.yml (repository variable MONITOR_ROLE_ARN); null when monitor_role is false."
+  value       = try(aws_iam_role.read_only["monitor"].arn, null)
 }

@@ -65,7 +65,7 @@ variable "pull_request_role" {
 }
 
 variable "labelled_data" {
-  description = "Private S3 locations of the labelled data that data.source imports (`dvc import-url s3://bucket/prefix/...`), s3://bucket or s3://bucket/prefix: the pull-request role may list and read there. [] = the DVC remote only."
+  description = "Private S3 locations of the labelled data that data.source imports (`dvc import-url s3://bucket/prefix/...`), s3://bucket or s3://bucket/prefix: the pull-request and monitor roles (and the staging deploy role) may list and read there. [] = the DVC remote only."
   type        = list(string)
   default     = []
 
@@ -76,12 +76,29 @@ variable "labelled_data" {
 }
 
 variable "labelled_data_kms_key_arns" {
-  description = "Customer-managed KMS keys of the labelled_data buckets (SSE-KMS), which the pull-request role may use to decrypt through S3 only; [] for SSE-S3."
+  description = "Customer-managed KMS keys of the labelled_data buckets (SSE-KMS), which the roles that read labelled_data may use to decrypt through S3 only; [] for SSE-S3."
   type        = list(string)
   default     = []
 
   validation {
     condition     = alltrue([for arn in var.labelled_data_kms_key_arns : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]+$", arn))])
     error_message = "labelled_data_kms_key_arns entries must be KMS key ARNs (arn:aws:kms:<region>:<account>:key/<id>), not aliases or wildcards."
+  }
+}
+
+variable "monitor_role" {
+  description = "Create the read-only role monitor.yml assumes on main (output monitor_role_arn, repository variable MONITOR_ROLE_ARN): Logs Insights on the functions' log groups, the capture archive of capture_archive_environments, the DVC remote and labelled_data; nothing else."
+  type        = bool
+  default     = true
+}
+
+variable "capture_archive_environments" {
+  description = "Environments whose capture archive is on (infra/envs capture_archive = true): the monitor role may list and read captures/ of their bucket <project>-<env>-captures-<account>. [] = Logs Insights only."
+  type        = set(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for env in var.capture_archive_environments : contains(["staging", "prod"], env)])
+    error_message = "capture_archive_environments may only contain \"staging\" and \"prod\"."
   }
 }

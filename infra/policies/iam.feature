@@ -39,3 +39,14 @@ Feature: Least-privilege IAM
     And it must contain Statement
     And it must contain Action
     And all of its values must match the "^(s3:(GetObject|GetObjectVersion|ListBucket|ListBucketVersions|GetBucketLocation)|kms:Decrypt)$" regex
+
+  # The monitor's role (infra/bootstrap, aws_iam_role_policy.monitor; monitor.yml) only reads:
+  # runs Logs Insights queries on the functions' log groups, lists/reads the capture archive,
+  # the DVC remote and the labelled data, decrypts through S3. No write, no Lambda, no ECR, no state.
+  Scenario: The monitor may only read
+    Given I have aws_iam_role_policy defined
+    When its name is "read-monitor-data"
+    Then it must contain policy
+    And it must contain Statement
+    And it must contain Action
+    And all of its values must match the "^(logs:(StartQuery|GetQueryResults)|s3:(GetObject|GetObjectVersion|ListBucket|ListBucketVersions|GetBucketLocation)|kms:Decrypt)$" regex

@@ -41,7 +41,7 @@ Feature: IAM trust policies
     And it must contain token.actions.githubusercontent.com:sub
     And all of its values must match the "^repo:[^:]+/[^:]+:environment:prod$" regex
 
-  # CI on pull requests (infra/bootstrap, aws_iam_role.pull_request): a job of a `pull_request`
+  # CI on pull requests (infra/bootstrap, aws_iam_role.read_only["pull_request"]): a job of a `pull_request`
   # run that names no environment has the subject repo:OWNER/REPO:pull_request, and AWS reads no
   # other GitHub claim; forks get no OIDC token (ci.yml asks for one only for this repository).
   Scenario: The pull-request role trusts the token audience
@@ -57,3 +57,20 @@ Feature: IAM trust policies
     Then it must contain assume_role_policy
     And it must contain token.actions.githubusercontent.com:sub
     And all of its values must match the "^repo:[A-Za-z0-9_.-]+(@[0-9]+)?/[A-Za-z0-9_.-]+(@[0-9]+)?:pull_request$" regex
+
+  # The monitor (infra/bootstrap, aws_iam_role.read_only["monitor"]): monitor.yml's scheduled and
+  # workflow_dispatch runs are on main and its job names no environment, so its subject is
+  # repo:OWNER/REPO:ref:refs/heads/main; no environment, no pull request, no other branch.
+  Scenario: The monitor's role trusts the token audience
+    Given I have aws_iam_role defined
+    When its name is ".*-monitor$" regex
+    Then it must contain assume_role_policy
+    And it must contain token.actions.githubusercontent.com:aud
+    And its value must be sts.amazonaws.com
+
+  Scenario: The monitor's role trusts only this repository's main branch
+    Given I have aws_iam_role defined
+    When its name is ".*-monitor$" regex
+    Then it must contain assume_role_policy
+    And it must contain token.actions.githubusercontent.com:sub
+    And all of its values must match the "^repo:[A-Za-z0-9_.-]+(@[0-9]+)?/[A-Za-z0-9_.-]+(@[0-9]+)?:ref:refs/heads/main$" regex

@@ -123,7 +123,7 @@ def test_every_policy_feature_has_a_violation_case():
 # stack has no bucket, ECR repository or deploy role; the bootstrap no function; none has a
 # public URL or an aws_iam_policy).
 PASSED = {
-    "bootstrap_first": 22,
+    "bootstrap_first": 25,
     **{name: 15 for name in PLANS if not name.startswith("boot")},
     "staging_archive_first": 28,  # + the archive's 6 and its bucket's s3 scenarios, 15 + 6 + 7
 }
@@ -301,8 +301,10 @@ DEPLOY_POLICY = 'aws_iam_role_policy.deploy["staging"]'
 ECR_LOGIN = 'aws_iam_role_policy.ecr_login["staging"]'
 BUCKET = "module.dvc_bucket.aws_s3_bucket_{}.this"
 PROD_ROLE = 'aws_iam_role.deploy["prod"]'
-PR_ROLE = "aws_iam_role.pull_request[0]"
+PR_ROLE = 'aws_iam_role.read_only["pull_request"]'
 PR_POLICY = "aws_iam_role_policy.pull_request[0]"
+MONITOR_ROLE = 'aws_iam_role.read_only["monitor"]'
+MONITOR_POLICY = "aws_iam_role_policy.monitor[0]"
 LABELLED_POLICY = "aws_iam_role_policy.deploy_labelled_data[0]"
 ARCHIVE = "module.capture_archive[0]"
 FIREHOSE_POLICY = f"{ARCHIVE}.aws_iam_role_policy.firehose_write"
@@ -324,6 +326,21 @@ def trust(address: str, edit):
             document = json.loads(values["assume_role_policy"])
             edit(document["Statement"][0])
             values["assume_role_policy"] = json.dumps(document)
+        return plan
+
+    return change
+
+
+def in_statement(address: str, sid: str, key: str, value):
+    """A mutation of one statement (by Sid) of a role policy: set its `key` to `value`."""
+
+    def change(plan: dict) -> dict:
+        plan = copy.deepcopy(plan)
+        for values in resources(plan, address):
+            document = json.loads(values["policy"])
+            (statement,) = [s for s in document["Statement"] if s["Sid"] == sid]
+            statement[key] = value
+            values["policy"] = json.dumps(document)
         return plan
 
     return change
@@ -638,6 +655,53 @@ VIOLATIONS = [
         "iam.feature",
         violate(PR_POLICY, "policy", "lambda:InvokeFunction", policy_key="Action"),
         f"Action property in {PR_POLICY} resource does not match with ^(s3:(GetObject|",
+    ),
+    # the monitor's role: only main's subject, the token audience, and only reads
+    (  # a pull request taking the monitor's role
+        "bootstrap_first",
+        "iam_trust.feature",
+        trust(MONITOR_ROLE, set_subjects(f"{REPO}:ref:refs/heads/main", f"{REPO}:pull_request")),
+        f"token.actions.githubusercontent.com:sub property in {MONITOR_ROLE} resource does not "
+        "match with ^repo:[A-Za-z0-9_.-]+(@[0-9]+)?/[A-Za-z0-9_.-]+(@[0-9]+)?:ref:refs/heads/main$",
+    ),
+    (
+        "bootstrap_first",
+        "iam_trust.feature",
+        trust(MONITOR_ROLE, set_subjects(f"{REPO}:environment:prod")),
+        f"token.actions.githubusercontent.com:sub property in {MONITOR_ROLE} resource does not "
+        "match with ^repo:",
+    ),
+    (
+        "bootstrap_first",
+        "iam_trust.feature",
+        trust(
+            MONITOR_ROLE,
+            lambda statement: statement["Condition"]["StringEquals"].update(
+                {"token.actions.githubusercontent.com:aud": "example.com"}
+            ),
+        ),
+        f"token.actions.githubusercontent.com:aud property in {MONITOR_ROLE} resource does not "
+        "match",
+    ),
+    (  # the monitor deleting what it reads: its log group
+        "bootstrap_first",
+        "iam.feature",
+        in_statement(
+            MONITOR_POLICY, "QueryCaptureLogs", "Action", ["logs:StartQuery", "logs:DeleteLogGroup"]
+        ),
+        f"Action property in {MONITOR_POLICY} resource does not match with ^(logs:(StartQuery|",
+    ),
+    (  # the monitor writing into the capture archive
+        "bootstrap_first",
+        "iam.feature",
+        in_statement(MONITOR_POLICY, "CaptureArchiveRead", "Action", "s3:PutObject"),
+        f"Action property in {MONITOR_POLICY} resource does not match with ^(logs:(StartQuery|",
+    ),
+    (  # queries on every log group of the account
+        "bootstrap_first",
+        "iam.feature",
+        in_statement(MONITOR_POLICY, "QueryCaptureLogs", "Resource", "*"),
+        f"Resource property in {MONITOR_POLICY} resource matches with ^\\*$",
     ),
 ]
 

@@ -42,6 +42,7 @@ def test_a_name_only_trust_policy_refuses_a_repository_with_immutable_subjects()
 
 def test_the_bootstrap_plan_trusts_what_github_sends_for_both_repository_forms():
     plan = json.loads((FIXTURES / "plan_bootstrap_first.json").read_text())
+    # the deploy roles by environment, the read-only ones by what they are (pull_request, monitor)
     roles = {item["index"]: json.loads(item["change"]["after"]["assume_role_policy"])
              for item in plan["resource_changes"] if item["type"] == "aws_iam_role"}  # fmt: skip
     legacy = r.GitHubRepository("acme", "modelops", 1234567, 890123456, immutable_subjects=False)
@@ -52,12 +53,19 @@ def test_the_bootstrap_plan_trusts_what_github_sends_for_both_repository_forms()
         assert not r.trust_allows(roles["prod"], PROVIDER, repo.token(None))[0]
         # CI on pull requests: only the read-only role, only this repository's pull requests
         assert repo.pull_request_token()["sub"] == f"repo:{repo.repo_claim}:pull_request"
-        assert r.trust_allows(roles[0], PROVIDER, repo.pull_request_token())[0]
-        assert not r.trust_allows(roles[0], PROVIDER, repo.token(None))[0]
+        assert r.trust_allows(roles["pull_request"], PROVIDER, repo.pull_request_token())[0]
+        assert not r.trust_allows(roles["pull_request"], PROVIDER, repo.token(None))[0]
         for deploy in ("staging", "prod"):
             assert not r.trust_allows(roles[deploy], PROVIDER, repo.pull_request_token())[0]
+        # the monitor (monitor.yml on main, no environment): main's jobs only
+        assert r.trust_allows(roles["monitor"], PROVIDER, repo.token(None))[0]
+        assert not r.trust_allows(roles["monitor"], PROVIDER, repo.token("prod"))[0]
+        assert not r.trust_allows(roles["monitor"], PROVIDER, repo.pull_request_token())[0]
+        branch = {**repo.token(None), "sub": repo.subject(None, "refs/heads/feature")}
+        assert not r.trust_allows(roles["monitor"], PROVIDER, branch)[0]
     other = r.GitHubRepository("someone", "modelops", 7, 8, immutable_subjects=False)
-    assert not r.trust_allows(roles[0], PROVIDER, other.pull_request_token())[0]
+    assert not r.trust_allows(roles["pull_request"], PROVIDER, other.pull_request_token())[0]
+    assert not r.trust_allows(roles["monitor"], PROVIDER, other.token(None))[0]
 
 
 def test_a_repository_without_environments_cannot_name_one():
@@ -139,6 +147,9 @@ def test_the_first_merge_rehearsal_passes_every_step():
         "re-run of the same CD: digest re-used, nothing moved",
         "a smoke failing during the canary rolls live back",
         "Free plan, private: staging deploys without environments, prod waits",
+        "OIDC monitor on main (immutable subject)",
+        "OIDC monitor role, a pull request",
+        "OIDC monitor in environment prod",
     ):
         assert expected in names, out.getvalue()
     assert "✓ first merge, CD: staging and prod released and smoked" in out.getvalue()

@@ -362,9 +362,12 @@ def deferred_reads(plan: dict[str, Any]) -> list[str]:
 
 # The bootstrap's role policies that are not a deploy role's own (`deploy[env]`, `ecr_login[env]`).
 ROLE_OF_POLICY = {
-    "pull_request": "aws_iam_role.pull_request[0]",
+    "pull_request": 'aws_iam_role.read_only["pull_request"]',
     "deploy_labelled_data": 'aws_iam_role.deploy["staging"]',
+    "monitor": 'aws_iam_role.read_only["monitor"]',
 }
+# The read-only roles and the output that names each (the deploy roles: deploy_role_arns).
+ROLE_OUTPUTS = {"pull_request": "pull_request_role_arn", "monitor": "monitor_role_arn"}
 
 
 def apply_bootstrap(aws: Aws, plan: dict[str, Any]) -> dict[str, Any]:
@@ -427,8 +430,8 @@ def apply_bootstrap(aws: Aws, plan: dict[str, Any]) -> dict[str, Any]:
                 RoleName=after["name"],
                 AssumeRolePolicyDocument=after["assume_role_policy"],
             )["Role"]["Arn"]
-            if item["name"] == "pull_request":
-                outputs["pull_request_role_arn"] = arn
+            if item["name"] == "read_only":
+                outputs[ROLE_OUTPUTS[item["index"]]] = arn
             else:
                 outputs["deploy_role_arns"][item["index"]] = arn
         elif kind == "aws_iam_role_policy":
@@ -1121,23 +1124,37 @@ def journey(world: World, workdir: Path, compliance: str | None) -> None:
         )
 
     # CI on pull requests: the read-only role takes this repository's pull requests only, and
-    # no deploy role takes a pull request
+    # no deploy role takes a pull request. The monitor (monitor.yml: schedule and
+    # workflow_dispatch on main, no environment): its read-only role takes main's jobs of this
+    # repository only, not a pull request nor a job of an environment.
     pr_role = world.outputs["pull_request_role_arn"]
+    monitor_role = world.outputs["monitor_role_arn"]
     elsewhere = GitHubRepository("someone", "modelops", 7654321, 98765, immutable_subjects=False)
-    for label, repo, role, allowed in (
-        ("immutable subject", world.repo, pr_role, True),
-        ("name subject", legacy, pr_role, True),
-        ("another repository's pull request", elsewhere, pr_role, False),
-        ("a pull request, staging deploy role", world.repo, staging_role, False),
-        ("a pull request, prod deploy role", world.repo, prod_role, False),
+    branch = {**world.repo.token(None), "sub": world.repo.subject(None, "refs/heads/feature")}
+    for label, claims, role, allowed in (
+        ("pull request (immutable subject)", world.repo.pull_request_token(), pr_role, True),
+        ("pull request (name subject)", legacy.pull_request_token(), pr_role, True),
+        ("another repository's pull request", elsewhere.pull_request_token(), pr_role, False),
+        (
+            "a pull request, staging deploy role",
+            world.repo.pull_request_token(),
+            staging_role,
+            False,
+        ),
+        ("a pull request, prod deploy role", world.repo.pull_request_token(), prod_role, False),
+        ("monitor on main (immutable subject)", world.repo.token(None), monitor_role, True),
+        ("monitor on main (name subject)", legacy.token(None), monitor_role, True),
+        ("monitor on another branch", branch, monitor_role, False),
+        ("monitor in environment prod", world.repo.token("prod"), monitor_role, False),
+        ("monitor role, a pull request", world.repo.pull_request_token(), monitor_role, False),
+        ("monitor role, another repository", elsewhere.token(None), monitor_role, False),
     ):
-        claims = repo.pull_request_token()
         try:
             world.aws.assume_role(role, claims)
             ok, why = allowed, f"{claims['sub']} assumed {role.rsplit('/', 1)[1]}"
         except PermissionError as error:
             ok, why = not allowed, str(error)
-        journal.check(f"OIDC pull request ({label})", ok, why, "oidc")
+        journal.check(f"OIDC {label}", ok, why, "oidc")
 
     # the first push before the repository variables exist
     early = run_cd(world, "0" * 40, "1", "0" * 40)
