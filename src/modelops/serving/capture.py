@@ -40,7 +40,7 @@ import threading
 import time
 import uuid
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -92,7 +92,7 @@ class JsonLinesSink:
         started = datetime.fromtimestamp(clock(), UTC).strftime("%Y%m%dT%H%M%S")
         self.stem = f"capture-{socket.gethostname()}-{os.getpid()}-{started}"
         self.lock = threading.Lock()
-        self.buffer: list[str] = []
+        self.buffer: list[str | Callable[[], str | None]] = []
         self.day = ""
         self.flusher: threading.Thread | None = None
         atexit.register(self.flush)
@@ -107,12 +107,19 @@ class JsonLinesSink:
         The buffer is written out when the day changes, every FLUSH_SECONDS (a background
         thread) and at exit.
         """
-        day = record["time"][:10]
+        self.defer(record["time"][:10], line)
+
+    def defer(self, day: str, entry: str | Callable[[], str | None]) -> None:
+        """Buffer a line of `day`, or a call that makes it when the buffer is written out.
+
+        A call moves building and serialising the record off the request's path, onto the
+        flusher thread; it returns None when it failed (its caller counts that).
+        """
         with self.lock:
             if day != self.day and self.buffer:
                 self._flush_locked()
             self.day = day
-            self.buffer.append(line)
+            self.buffer.append(entry)
             if self.flusher is None:  # started by the first record, in the serving process
                 self.flusher = threading.Thread(
                     target=self._flush_periodically, name="capture-flush", daemon=True
@@ -136,7 +143,10 @@ class JsonLinesSink:
     def _flush_locked(self) -> None:
         if not self.buffer:
             return
-        lines, self.buffer = self.buffer, []
+        entries, self.buffer = self.buffer, []
+        lines = [line for line in (e if isinstance(e, str) else e() for e in entries) if line]
+        if not lines:
+            return
         path = self.path_for(self.day)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as handle:
@@ -256,33 +266,63 @@ class Capture:
                 self.skipped += 1
                 return
             kept = min(len(rows), len(predictions), self.max_rows)
-            record = {
-                "kind": CAPTURE_KIND,
-                "v": CAPTURE_VERSION,
-                "time": datetime.fromtimestamp(self.clock(), UTC).isoformat(
-                    timespec="milliseconds"
-                ),
-                "request_id": str(request_id)[:128],
-                "model": self.model,
-                "contract": self.contract,
-                "columns": self.columns,
-                "rows": [[_cell(row.get(name)) for name in self.columns] for row in rows[:kept]],
-                "predictions": [_prediction(p) for p in predictions[:kept]],
-                "dropped_rows": len(rows) - kept,
-            }
-            line = json.dumps(record, separators=(",", ":"), allow_nan=False)
+            stamp = datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="milliseconds")
+            args = (rows[:kept], predictions[:kept], str(request_id)[:128], stamp, len(rows) - kept)
+            if isinstance(self.sink, JsonLinesSink):
+                # the record is built and serialised when the buffer is written out, on the
+                # flusher thread: a request pays only for the slices above
+                self.sink.defer(stamp[:10], lambda: self._deferred_line(*args))
+                return
+            line, record = self._line(*args)
             self.sink.write(line, record)
             self.captured += kept
         except Exception as exc:  # capture must never fail or slow a prediction
-            self.errors += 1
-            if not self._logged_error:
-                self._logged_error = True
-                log.error(
-                    "prediction capture failed (counted, not raised; later failures are not "
-                    "logged): %s: %s",
-                    type(exc).__name__,
-                    exc,
-                )
+            self._failed(exc)
+
+    def _line(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        predictions: Sequence[Mapping[str, Any]],
+        request_id: str,
+        stamp: str,
+        dropped: int,
+    ) -> tuple[str, dict[str, Any]]:
+        """One request's record and its JSON line."""
+        record = {
+            "kind": CAPTURE_KIND,
+            "v": CAPTURE_VERSION,
+            "time": stamp,
+            "request_id": request_id,
+            "model": self.model,
+            "contract": self.contract,
+            "columns": self.columns,
+            "rows": [[_cell(row.get(name)) for name in self.columns] for row in rows],
+            "predictions": [_prediction(p) for p in predictions],
+            "dropped_rows": dropped,
+        }
+        return json.dumps(record, separators=(",", ":"), allow_nan=False), record
+
+    def _deferred_line(self, *args: Any) -> str | None:
+        """`_line` on the flusher thread: a failure is counted and logged once, never raised."""
+        try:
+            line, _ = self._line(*args)
+        except Exception as exc:
+            self._failed(exc)
+            return None
+        self.captured += len(args[0])
+        return line
+
+    def _failed(self, exc: Exception) -> None:
+        """Count a capture failure; log the first one."""
+        self.errors += 1
+        if not self._logged_error:
+            self._logged_error = True
+            log.error(
+                "prediction capture failed (counted, not raised; later failures are not "
+                "logged): %s: %s",
+                type(exc).__name__,
+                exc,
+            )
 
     def flush(self) -> None:
         """Write out what the sink buffers (tests, shutdown)."""

@@ -208,3 +208,19 @@ def test_lambda_log_lines_read_back_as_records_as_events_and_in_subscription_bat
     (batched,) = list(parse_text(json.dumps(batch)))
     for read in (alone, batched):
         assert {k: v for k, v in read.items() if k != "time"} == expected
+
+
+def test_a_file_sink_builds_records_off_the_request_path_at_the_time_of_the_request(tmp_path):
+    now = [1_790_000_000.0]
+    writer = Capture(SCHEMA, CARD, JsonLinesSink(tmp_path), clock=lambda: now[0])
+    writer.record([{"age": object(), "plan": "a", "active": True}], [PREDICTION], "bad")
+    writer.record([{"age": 3, "plan": "b", "active": False}] * 2, [PREDICTION] * 2, "good")
+    # nothing was built yet: the unserialisable row has not failed, no row is counted
+    assert (writer.errors, writer.captured) == (0, 0)
+    now[0] += 30  # the buffer is written out later, by the flusher thread (or at exit)
+    writer.flush()
+    assert (writer.errors, writer.captured) == (1, 2)
+    (written,) = [json.loads(line) for f in tmp_path.rglob("*.jsonl") for line in f.open()]
+    assert written["request_id"] == "good"
+    assert written["time"] == "2026-09-21T14:13:20.000+00:00"  # when it was answered
+    assert written["rows"] == [[3, "b", False], [3, "b", False]]
