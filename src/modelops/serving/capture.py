@@ -91,7 +91,8 @@ class JsonLinesSink:
         self.clock = clock
         started = datetime.fromtimestamp(clock(), UTC).strftime("%Y%m%dT%H%M%S")
         self.stem = f"capture-{socket.gethostname()}-{os.getpid()}-{started}"
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # the buffer; held only to append or swap it
+        self.write_lock = threading.Lock()  # the files: one writer at a time, in order
         self.buffer: list[str | Callable[[], str | None]] = []
         self.day = ""
         self.flusher: threading.Thread | None = None
@@ -116,8 +117,7 @@ class JsonLinesSink:
         flusher thread; it returns None when it failed (its caller counts that).
         """
         with self.lock:
-            if day != self.day and self.buffer:
-                self._flush_locked()
+            earlier = self._take() if day != self.day else None
             self.day = day
             self.buffer.append(entry)
             if self.flusher is None:  # started by the first record, in the serving process
@@ -125,6 +125,8 @@ class JsonLinesSink:
                     target=self._flush_periodically, name="capture-flush", daemon=True
                 )
                 self.flusher.start()
+        if earlier:  # the day changed: the earlier day's records go to its own file first
+            self._write(*earlier)
 
     def _flush_periodically(self) -> None:
         """Write the buffer out every FLUSH_SECONDS, off the request path."""
@@ -136,21 +138,29 @@ class JsonLinesSink:
                 log.error("prediction capture flush failed: %s: %s", type(exc).__name__, exc)
 
     def flush(self) -> None:
-        """Append the buffered lines to today's file."""
+        """Append the buffered lines to their day's file."""
         with self.lock:
-            self._flush_locked()
+            taken = self._take()
+        if taken:
+            self._write(*taken)
 
-    def _flush_locked(self) -> None:
+    def _take(self) -> tuple[str, list[str | Callable[[], str | None]]] | None:
+        """The buffer and its day, leaving the buffer empty (called under `lock`)."""
         if not self.buffer:
-            return
+            return None
         entries, self.buffer = self.buffer, []
-        lines = [line for line in (e if isinstance(e, str) else e() for e in entries) if line]
-        if not lines:
-            return
-        path = self.path_for(self.day)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write("\n".join(lines) + "\n")
+        return self.day, entries
+
+    def _write(self, day: str, entries: list[str | Callable[[], str | None]]) -> None:
+        """Build the deferred lines and append them, outside `lock`: requests keep buffering."""
+        with self.write_lock:
+            lines = [line for line in (e if isinstance(e, str) else e() for e in entries) if line]
+            if not lines:
+                return
+            path = self.path_for(day)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write("\n".join(lines) + "\n")
 
 
 class LogSink:
