@@ -76,3 +76,23 @@ def test_cpu_per_request_is_compared_theirs_over_ours_when_every_window_measured
     assert "c16_cpu_per_request_mlflow_vs_ours" not in ratios(
         {"this service (bentoml serve)": ours, "mlflow models serve": mlflow}
     )
+
+
+def test_capture_is_also_compared_by_the_servers_cpu_per_request_in_both_scenarios():
+    def server(c1_cpus, c16_cpus):
+        def scenario(cpus):
+            return summarize([window(1.0, 100.0) | {"cpu_ms_per_request": c} for c in cpus])
+
+        return {"1 row, c=1": scenario(c1_cpus), "1 row, c=16": scenario(c16_cpus)}
+
+    off = server([1.0, 2.0, 1.0], [0.5, 0.5, 0.5])
+    on = server([1.05, 2.4, 1.1], [0.55, 0.5, 0.6])
+    measured = ratios(
+        {"this service (bentoml serve)": off, "this service (bentoml serve), capture on": on}
+    )
+    assert measured["capture_on_vs_off_c1_cpu_per_request (<= 1.1)"] == 1.1  # 1.05, 1.2, 1.1
+    assert measured["capture_on_vs_off_c16_cpu_per_request (<= 1.1)"] == 1.1  # 1.1, 1, 1.2
+    del on["1 row, c=1"]["windows"][1]["cpu_ms_per_request"]
+    assert "capture_on_vs_off_c1_cpu_per_request (<= 1.1)" not in ratios(
+        {"this service (bentoml serve)": off, "this service (bentoml serve), capture on": on}
+    )

@@ -3,9 +3,9 @@
 One call per answered request, after the prediction: `capture.record(rows, predictions,
 request_id)`. It keeps only the model's contract columns (the card's `feature_schema`, minus
 `exclude`), the prediction, the model's name and version, the contract's hash, the request id and
-the time: never headers, client addresses or any key outside the contract. It never raises and
-never blocks on I/O beyond appending a line to a buffer: a failure is counted (`errors`) and
-logged once.
+the time: never headers, client addresses or any key outside the contract. It never raises: a
+failure is counted (`errors`) and logged once. On the request's path it only samples and hands
+the sink a call that builds the record; the file sink builds and writes on its flusher thread.
 
 Sampling is deterministic: a request is captured when a hash of its request id falls under
 `sample_rate`, so a retried request is captured (or not) the same way, and two workers agree.
@@ -29,6 +29,7 @@ Standard library only: this module is on the serving hot path (and in the Lambda
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import json
 import logging
@@ -74,13 +75,24 @@ def sampled(request_id: str, rate: float) -> bool:
 
 
 class Sink(Protocol):
-    """Where captured records go."""
+    """Where captured records go.
 
-    def write(self, line: str, record: dict[str, Any]) -> None:
-        """Store one record (its JSON line is given ready-made)."""
+    The capture hands a sink each record as a call that builds its JSON line (`build`, which
+    returns None when the record could not be built: the capture counts that) and the time the
+    request was answered. A sink decides when to build: a file sink on its flusher thread, off
+    the request's path; the log sink at once, because Lambda freezes the process after the answer.
+    """
+
+    def defer(self, stamp: float, build: Callable[[], str | None]) -> None:
+        """Take one record answered at `stamp` (seconds since the epoch)."""
 
     def flush(self) -> None:
         """Push anything buffered to storage."""
+
+
+def _day(stamp: float) -> str:
+    """The UTC day (YYYY-MM-DD) of a time in seconds since the epoch."""
+    return time.strftime("%Y-%m-%d", time.gmtime(stamp))
 
 
 class JsonLinesSink:
@@ -88,13 +100,11 @@ class JsonLinesSink:
 
     def __init__(self, folder: str | Path, clock: Any = time.time):
         self.folder = Path(folder)
-        self.clock = clock
         started = datetime.fromtimestamp(clock(), UTC).strftime("%Y%m%dT%H%M%S")
         self.stem = f"capture-{socket.gethostname()}-{os.getpid()}-{started}"
         self.lock = threading.Lock()  # the buffer; held only to append or swap it
         self.write_lock = threading.Lock()  # the files: one writer at a time, in order
-        self.buffer: list[str | Callable[[], str | None]] = []
-        self.day = ""
+        self.buffer: list[tuple[float, Callable[[], str | None]]] = []
         self.flusher: threading.Thread | None = None
         atexit.register(self.flush)
 
@@ -102,31 +112,19 @@ class JsonLinesSink:
         """The file records of `day` (YYYY-MM-DD) go to."""
         return self.folder / f"date={day}" / f"{self.stem}.jsonl"
 
-    def write(self, line: str, record: dict[str, Any]) -> None:
-        """Buffer the line (a request never waits for the disk).
+    def defer(self, stamp: float, build: Callable[[], str | None]) -> None:
+        """Buffer the record: a request never waits for building it or for the disk.
 
-        The buffer is written out when the day changes, every FLUSH_SECONDS (a background
-        thread) and at exit.
-        """
-        self.defer(record["time"][:10], line)
-
-    def defer(self, day: str, entry: str | Callable[[], str | None]) -> None:
-        """Buffer a line of `day`, or a call that makes it when the buffer is written out.
-
-        A call moves building and serialising the record off the request's path, onto the
-        flusher thread; it returns None when it failed (its caller counts that).
+        The buffer is written out every FLUSH_SECONDS (a background thread) and at exit; each
+        record goes to the file of the day it was answered.
         """
         with self.lock:
-            earlier = self._take() if day != self.day else None
-            self.day = day
-            self.buffer.append(entry)
+            self.buffer.append((stamp, build))
             if self.flusher is None:  # started by the first record, in the serving process
                 self.flusher = threading.Thread(
                     target=self._flush_periodically, name="capture-flush", daemon=True
                 )
                 self.flusher.start()
-        if earlier:  # the day changed: the earlier day's records go to its own file first
-            self._write(*earlier)
 
     def _flush_periodically(self) -> None:
         """Write the buffer out every FLUSH_SECONDS, off the request path."""
@@ -138,29 +136,26 @@ class JsonLinesSink:
                 log.error("prediction capture flush failed: %s: %s", type(exc).__name__, exc)
 
     def flush(self) -> None:
-        """Append the buffered lines to their day's file."""
+        """Build the buffered records and append them to their day's file.
+
+        The buffer is swapped under `lock` and written outside it: requests keep buffering
+        while the records are built and written.
+        """
         with self.lock:
-            taken = self._take()
-        if taken:
-            self._write(*taken)
-
-    def _take(self) -> tuple[str, list[str | Callable[[], str | None]]] | None:
-        """The buffer and its day, leaving the buffer empty (called under `lock`)."""
-        if not self.buffer:
-            return None
-        entries, self.buffer = self.buffer, []
-        return self.day, entries
-
-    def _write(self, day: str, entries: list[str | Callable[[], str | None]]) -> None:
-        """Build the deferred lines and append them, outside `lock`: requests keep buffering."""
+            entries, self.buffer = self.buffer, []
+        if not entries:
+            return
         with self.write_lock:
-            lines = [line for line in (e if isinstance(e, str) else e() for e in entries) if line]
-            if not lines:
-                return
-            path = self.path_for(day)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as handle:
-                handle.write("\n".join(lines) + "\n")
+            days: dict[str, list[str]] = {}
+            for stamp, build in entries:
+                line = build()
+                if line:
+                    days.setdefault(_day(stamp), []).append(line)
+            for day, lines in sorted(days.items()):
+                path = self.path_for(day)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with path.open("a", encoding="utf-8") as handle:
+                    handle.write("\n".join(lines) + "\n")
 
 
 class LogSink:
@@ -177,8 +172,14 @@ class LogSink:
         self.stream = stream
         self.lock = threading.Lock()
 
-    def write(self, line: str, record: dict[str, Any]) -> None:
-        """Write the line and flush it (the runtime ships it; nothing is buffered here)."""
+    def defer(self, stamp: float, build: Callable[[], str | None]) -> None:
+        """Build the line and write it at once, flushed.
+
+        Lambda may freeze the process once the answer is sent, so nothing waits for later here.
+        """
+        line = build()
+        if not line:
+            return
         stream = self.stream or sys.stdout
         with self.lock:
             stream.write(line + "\n")
@@ -269,39 +270,43 @@ class Capture:
         predictions: Sequence[Mapping[str, Any]],
         request_id: str | None = None,
     ) -> None:
-        """Capture one answered request (never raises: an error is counted and logged once)."""
+        """Capture one answered request (never raises: an error is counted and logged once).
+
+        On the request's path: the sampling decision, the time and two slices. The record is
+        built when the sink asks for it (`Sink.defer`).
+        """
         try:
             request_id = request_id or uuid.uuid4().hex
             if not sampled(request_id, self.sample_rate):
                 self.skipped += 1
                 return
             kept = min(len(rows), len(predictions), self.max_rows)
-            stamp = datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="milliseconds")
-            args = (rows[:kept], predictions[:kept], str(request_id)[:128], stamp, len(rows) - kept)
-            if isinstance(self.sink, JsonLinesSink):
-                # the record is built and serialised when the buffer is written out, on the
-                # flusher thread: a request pays only for the slices above
-                self.sink.defer(stamp[:10], lambda: self._deferred_line(*args))
-                return
-            line, record = self._line(*args)
-            self.sink.write(line, record)
-            self.captured += kept
+            stamp = self.clock()
+            build = functools.partial(
+                self._build,
+                rows=rows[:kept],
+                predictions=predictions[:kept],
+                request_id=str(request_id)[:128],
+                stamp=stamp,
+                dropped=len(rows) - kept,
+            )
+            self.sink.defer(stamp, build)
         except Exception as exc:  # capture must never fail or slow a prediction
             self._failed(exc)
 
-    def _line(
+    def line(
         self,
         rows: Sequence[Mapping[str, Any]],
         predictions: Sequence[Mapping[str, Any]],
         request_id: str,
-        stamp: str,
+        stamp: float,
         dropped: int,
-    ) -> tuple[str, dict[str, Any]]:
-        """One request's record and its JSON line."""
+    ) -> str:
+        """One request's record as its JSON line (schema `CAPTURE_KIND`, module doc)."""
         record = {
             "kind": CAPTURE_KIND,
             "v": CAPTURE_VERSION,
-            "time": stamp,
+            "time": datetime.fromtimestamp(stamp, UTC).isoformat(timespec="milliseconds"),
             "request_id": request_id,
             "model": self.model,
             "contract": self.contract,
@@ -310,17 +315,25 @@ class Capture:
             "predictions": [_prediction(p) for p in predictions],
             "dropped_rows": dropped,
         }
-        return json.dumps(record, separators=(",", ":"), allow_nan=False), record
+        return json.dumps(record, separators=(",", ":"), allow_nan=False)
 
-    def _deferred_line(self, *args: Any) -> str | None:
-        """`_line` on the flusher thread: a failure is counted and logged once, never raised."""
+    def _build(
+        self,
+        *,
+        rows: Sequence[Mapping[str, Any]],
+        predictions: Sequence[Mapping[str, Any]],
+        request_id: str,
+        stamp: float,
+        dropped: int,
+    ) -> str | None:
+        """`line`, when the sink builds it: a failure is counted and logged once, never raised."""
         try:
-            line, _ = self._line(*args)
+            built = self.line(rows, predictions, request_id, stamp, dropped)
         except Exception as exc:
             self._failed(exc)
             return None
-        self.captured += len(args[0])
-        return line
+        self.captured += len(rows)
+        return built
 
     def _failed(self, exc: Exception) -> None:
         """Count a capture failure; log the first one."""
