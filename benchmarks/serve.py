@@ -7,8 +7,9 @@ prediction) and the in-process cost of encoding raw rows and predicting. The row
 card's input example (raw values: strings for categories, booleans), cycled to 100.
 
 These machines are shared and their speed drifts by the minute, so every measurement is taken
-in rounds, the servers in turn within a round (--starts cold starts; --rounds windows of
---seconds per load scenario, all servers up at once on their own ports). A figure is the median
+in rounds, the servers in turn within a round and in the other order every other round
+(--starts cold starts; --rounds windows of --seconds per load scenario, all servers up at once
+on their own ports). A figure is the median
 over rounds; a ratio to the anchor is the median of the round-by-round ratios, each pair measured
 back to back. Each load window also records the server's CPU milliseconds per request (its
 process and workers): on a busy machine wall-clock throughput mostly says how much CPU a server
@@ -327,7 +328,10 @@ def main() -> None:
             windows: dict[str, list[dict]] = {name: [] for name in chosen}
             for round_number in range(1, args.rounds + 1):
                 print(f"{label}, round {round_number} of {args.rounds} ...", flush=True)
-                for name in chosen:
+                # the servers in turn, in the other order every other round, so that no
+                # server always runs right after another's load window
+                order = list(chosen) if round_number % 2 else list(reversed(chosen))
+                for name in order:
                     windows[name].append(
                         run_wrk(endpoint(name), body(name, n), threads, connections,
                                 args.seconds, processes[name].pid)
