@@ -31,6 +31,7 @@ from __future__ import annotations
 import atexit
 import functools
 import hashlib
+import itertools
 import json
 import logging
 import math
@@ -224,6 +225,12 @@ class Capture:
             "columns": self.columns,
         }
         self._head = json.dumps(fixed, separators=(",", ":"))[:-1] + ","
+        # made once: json.dumps with options builds a new encoder on every call
+        self._encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+        # ids for requests that come without one: unique per process, no random read per call
+        self._id_prefix = uuid.uuid4().hex[:12]
+        self._ids = itertools.count(1)
+        self._second: tuple[int, str] = (-1, "")  # the last second formatted, and its text
         self.sink = sink
         self.sample_rate = sample_rate
         self.max_rows = max_rows
@@ -286,7 +293,7 @@ class Capture:
         built when the sink asks for it (`Sink.defer`).
         """
         try:
-            request_id = request_id or uuid.uuid4().hex
+            request_id = request_id or f"{self._id_prefix}-{next(self._ids)}"
             if not sampled(request_id, self.sample_rate):
                 self.skipped += 1
                 return
@@ -314,13 +321,28 @@ class Capture:
     ) -> str:
         """One request's record as its JSON line (schema `CAPTURE_KIND`, module doc)."""
         varying = {
-            "time": datetime.fromtimestamp(stamp, UTC).isoformat(timespec="milliseconds"),
+            "time": self._time(stamp),
             "request_id": request_id,
             "rows": [[_cell(row.get(name)) for name in self.columns] for row in rows],
             "predictions": [_prediction(p) for p in predictions],
             "dropped_rows": dropped,
         }
-        return self._head + json.dumps(varying, separators=(",", ":"), allow_nan=False)[1:]
+        return self._head + self._encode(varying)[1:]
+
+    def _time(self, stamp: float) -> str:
+        """`stamp` as ISO 8601 to the millisecond in UTC, as `datetime.isoformat` writes it.
+
+        The date and time of day are formatted once a second; the fraction is rounded to the
+        microsecond as `datetime.fromtimestamp` rounds it, then cut to milliseconds.
+        """
+        whole = math.floor(stamp)
+        micro = round((stamp - whole) * 1_000_000)
+        second = whole + micro // 1_000_000
+        cached = self._second
+        if cached[0] != second:
+            text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            cached = self._second = (second, text)
+        return f"{cached[1]}.{micro % 1_000_000 // 1000:03d}+00:00"
 
     def _build(
         self,

@@ -227,3 +227,37 @@ def test_a_file_sink_builds_records_off_the_request_path_at_the_time_of_the_requ
     assert written["request_id"] == "good"
     assert written["time"] == "2026-09-21T14:13:20.000+00:00"  # when it was answered
     assert written["rows"] == [[3, "b", False], [3, "b", False]]
+
+
+def test_the_record_time_is_what_datetime_writes_for_any_instant():
+    from datetime import UTC, datetime
+
+    now = [0.0]
+    sink = ListSink()
+    writer = Capture(SCHEMA, CARD, sink, clock=lambda: now[0])
+    rng = np.random.default_rng(3)
+    stamps = [1_790_000_000.0, 1_790_000_000.9995, 1_790_000_000.123, 1_790_000_059.9999996]
+    stamps += sorted(1_790_000_000 + rng.uniform(0, 86_400 * 400, 3_000))  # a second apart, or not
+    stamps += [1_790_000_000.5 + i / 1000 for i in range(1500)]  # many in one second
+    for stamp in stamps:
+        now[0] = stamp
+        writer.record([{"age": 1, "plan": "a", "active": True}], [PREDICTION], "r")
+    written = [record["time"] for record in sink.records]
+    assert written == [
+        datetime.fromtimestamp(stamp, UTC).isoformat(timespec="milliseconds") for stamp in stamps
+    ]
+
+
+def test_requests_without_an_id_get_distinct_ids_and_are_sampled_near_the_rate():
+    sink = ListSink()
+    writer = capture(sink, sample_rate=0.5)
+    for _ in range(4000):
+        writer.record([{"age": 1, "plan": "a", "active": True}], [PREDICTION])
+    ids = [r["request_id"] for r in sink.records]
+    assert len(set(ids)) == len(ids) == writer.captured
+    assert 0.46 < writer.captured / 4000 < 0.54
+    other = capture(ListSink())
+    other.record([{"age": 1, "plan": "a", "active": True}], [PREDICTION])
+    assert (
+        other.sink.records[0]["request_id"] not in ids
+    )  # another capture (process) numbers its own
