@@ -29,6 +29,7 @@ Standard library only: this module is on the serving hot path (and in the Lambda
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import functools
 import hashlib
 import itertools
@@ -190,6 +191,17 @@ class LogSink:
         """Nothing is buffered here."""
 
 
+@dataclasses.dataclass(slots=True)
+class Answered:
+    """What the capture keeps of one answered request until its record is built."""
+
+    rows: Sequence[Mapping[str, Any]]  # the first `max_rows` of the request's rows
+    predictions: Sequence[Mapping[str, Any]]  # their answers
+    request_id: str
+    stamp: float  # when it was answered, seconds since the epoch
+    dropped: int  # rows past `max_rows`, not kept
+
+
 class Capture:
     """Records the predictions of one model; `record` is the one call the service makes."""
 
@@ -298,34 +310,25 @@ class Capture:
                 self.skipped += 1
                 return
             kept = min(len(rows), len(predictions), self.max_rows)
-            stamp = self.clock()
-            build = functools.partial(
-                self._build,
-                rows=rows[:kept],
-                predictions=predictions[:kept],
-                request_id=str(request_id)[:128],
-                stamp=stamp,
-                dropped=len(rows) - kept,
+            answered = Answered(
+                rows[:kept],
+                predictions[:kept],
+                str(request_id)[:128],
+                self.clock(),
+                len(rows) - kept,
             )
-            self.sink.defer(stamp, build)
+            self.sink.defer(answered.stamp, functools.partial(self._build, answered))
         except Exception as exc:  # capture must never fail or slow a prediction
             self._failed(exc)
 
-    def line(
-        self,
-        rows: Sequence[Mapping[str, Any]],
-        predictions: Sequence[Mapping[str, Any]],
-        request_id: str,
-        stamp: float,
-        dropped: int,
-    ) -> str:
+    def line(self, answered: Answered) -> str:
         """One request's record as its JSON line (schema `CAPTURE_KIND`, module doc)."""
         varying = {
-            "time": self._time(stamp),
-            "request_id": request_id,
-            "rows": [[_cell(row.get(name)) for name in self.columns] for row in rows],
-            "predictions": [_prediction(p) for p in predictions],
-            "dropped_rows": dropped,
+            "time": self._time(answered.stamp),
+            "request_id": answered.request_id,
+            "rows": [[_cell(row.get(name)) for name in self.columns] for row in answered.rows],
+            "predictions": [_prediction(p) for p in answered.predictions],
+            "dropped_rows": answered.dropped,
         }
         return self._head + self._encode(varying)[1:]
 
@@ -344,22 +347,14 @@ class Capture:
             cached = self._second = (second, text)
         return f"{cached[1]}.{micro % 1_000_000 // 1000:03d}+00:00"
 
-    def _build(
-        self,
-        *,
-        rows: Sequence[Mapping[str, Any]],
-        predictions: Sequence[Mapping[str, Any]],
-        request_id: str,
-        stamp: float,
-        dropped: int,
-    ) -> str | None:
+    def _build(self, answered: Answered) -> str | None:
         """`line`, when the sink builds it: a failure is counted and logged once, never raised."""
         try:
-            built = self.line(rows, predictions, request_id, stamp, dropped)
+            built = self.line(answered)
         except Exception as exc:
             self._failed(exc)
             return None
-        self.captured += len(rows)
+        self.captured += len(answered.rows)
         return built
 
     def _failed(self, exc: Exception) -> None:
