@@ -426,3 +426,68 @@ def test_describe_summarises_the_contract():
         "features": 5,
         "dropped": {"flag": "listed in data.drop", "empty": "every value is null"},
     }
+
+
+# --- pinned from the mutation run's survivors (3 December) -------------------------------
+
+
+def test_a_span_under_one_is_widened_by_the_margin_of_its_span_not_of_its_size():
+    frame = known().assign(x=[[0.2, 0.7][i % 2] for i in range(40)])  # span 0.5
+    got = columns(infer(frame)[0])["x"]
+    assert (got.min, got.max) == (-0.05, 0.95)  # 0.5 x 0.5 each side, not 0.5 x max(|0.2|, 1)
+
+
+def test_labels_outside_the_classes_are_a_data_error_naming_them():
+    contract, _ = infer(known())
+    assert contract.class_index(pd.Series(["yes", "no", "yes"])).tolist() == [1, 0, 1]
+    with pytest.raises(DataError, match=r"y: labels not in the contract's classes: \['maybe'\]"):
+        contract.class_index(pd.Series(["no", "maybe"]))
+
+
+def test_the_synthetic_source_label_is_stable_for_the_same_generate_params():
+    from modelops.params import GenerateParams
+    from modelops.pipeline.contract import source_label
+
+    # the digest of the params with sorted keys: a committed contract.yaml keeps its label
+    assert source_label(DataParams(target="y"), GenerateParams()) == (
+        "synthetic (generate params b63e8f42)"
+    )
+    other = source_label(DataParams(target="y"), GenerateParams(n_rows=6000))
+    assert other.startswith("synthetic (generate params ") and "b63e8f42" not in other
+    assert source_label(DataParams(target="y", source="t.csv"), GenerateParams()) == "t.csv"
+
+
+def test_an_object_column_of_text_and_numbers_is_a_category_not_a_boolean():
+    frame = known().assign(mixed=pd.Series(["a", 1, "b", 2] * 10, dtype=object))
+    got = columns(infer(frame)[0])["mixed"]
+    assert got.type == "category"
+    assert sorted(got.categories) == ["1", "2", "a", "b"]
+
+
+def test_numpy_integer_labels_in_an_object_column_are_plain_classes():
+    frame = known().assign(y=pd.Series([np.int64(i % 2) for i in range(40)], dtype=object))
+    contract, _ = infer(frame)
+    assert contract.classes == (0, 1)
+
+
+def test_target_messages_quote_the_first_values_exactly():
+    with pytest.raises(ContractError, match=r"is not numeric \(e\.g\. 'low'\)$"):
+        infer_task(pd.Series(["low", "high", "low"] * 5, name="y"), "regression", 20)
+    mixed = pd.Series(["a", 1, "b", 2, "c", 3] * 5, name="y", dtype=object)
+    with pytest.raises(ContractError, match=r"\(e\.g\. 'a', 'b', 1, 2\): 6 classes as written"):
+        infer_task(mixed, "auto", 20)
+
+
+def test_categorical_names_missing_from_the_table_are_listed_in_one_message():
+    expected = r"data\.categorical lists columns not in the table: p, q"
+    with pytest.raises(ContractError, match=expected):
+        infer(known(), categorical=["p", "q"])
+
+
+def test_a_multiclass_contract_says_why_it_is_multiclass():
+    frame = known().assign(y=[["a", "b", "c", "d"][i % 4] for i in range(40)])
+    contract, _ = infer(frame)
+    assert (contract.task, contract.task_reason) == (
+        "multiclass",
+        "target is text with 4 distinct values",
+    )
