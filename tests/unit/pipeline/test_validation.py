@@ -1,6 +1,8 @@
 """Great Expectations enforces the inferred contract: one plain line per broken expectation."""
 
 import json
+import logging
+import os
 import re
 
 import numpy as np
@@ -110,3 +112,27 @@ def test_failures_are_described_one_line_each(tiny_frame, contract):
     report = validate_dataset(tiny_frame.assign(target="no").head(10), contract)
     lines = report.describe_failures().split("\n")
     assert lines == [f"  - {message}" for message in messages(report)] and len(lines) >= 2
+
+
+def test_a_run_sends_no_usage_statistics_and_keeps_the_stage_log_quiet(
+    tiny_frame, contract, monkeypatch, capfd
+):
+    monkeypatch.delenv("GX_ANALYTICS_ENABLED", raising=False)
+    gx_logger = logging.getLogger("great_expectations.data_context.types.base")
+    root = logging.getLogger()
+    monkeypatch.setattr(gx_logger, "level", logging.INFO)  # as GX leaves it at import
+    monkeypatch.setattr(root, "level", logging.INFO)
+    capfd.readouterr()
+    assert validate_dataset(tiny_frame, contract).success
+    # GX's documented switch for usage statistics, set unless the user set it
+    assert os.environ["GX_ANALYTICS_ENABLED"] == "false"
+    assert gx_logger.level == logging.WARNING  # its "Created temporary directory" lines
+    assert root.level == logging.INFO  # the application's own logging is left alone
+    err = capfd.readouterr().err
+    assert "Calculating Metrics" not in err and "it/s" not in err  # no progress bars
+
+
+def test_a_table_without_the_target_column_counts_no_target_nulls(tiny_frame, contract):
+    report = validate_dataset(tiny_frame.drop(columns=[contract.target]), contract)
+    assert report.target_null_rows == 0
+    assert not report.success  # the missing column itself is a failure
