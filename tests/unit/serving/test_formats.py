@@ -126,3 +126,15 @@ def test_a_linear_model_the_format_cannot_reproduce_is_pickled(tmp_path):
     (folder / MODEL_CARD).write_text((tmp_path / MODEL_CARD).read_text())
     got = Predictor.from_directory(folder).outputs(matrix).values
     np.testing.assert_array_equal(got, model.outputs(matrix).values)
+
+
+def test_a_served_model_takes_its_threshold_and_columns_from_the_serving_spec(tmp_path):
+    """The package stage's spec is what is served, whatever an edited card says."""
+    model, *_ = packaged("binary", "linear", tmp_path)
+    card = json.loads((tmp_path / MODEL_CARD).read_text())
+    card["threshold"] = 0.9
+    card["feature_schema"] = list(reversed(card["feature_schema"]))
+    (tmp_path / MODEL_CARD).write_text(json.dumps(card))
+    predictor = Predictor.from_directory(tmp_path)
+    assert predictor.threshold == 0.4
+    assert predictor.features == model.feature_names

@@ -120,13 +120,15 @@ def test_wrong_types_name_the_column(built):
         predictor.predict([row | {first: float("inf")}])
 
 
-def test_an_older_all_numeric_binary_model_is_served_as_binary_0_1():
+def test_an_older_all_numeric_binary_model_is_served_as_binary_0_1(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(80, 2))
     estimator = LogisticRegression().fit(x, (x[:, 0] > 0).astype(int))
     schema = [{"name": "a", "dtype": "float64"}, {"name": "b", "dtype": "float64"}]
     card = {"name": "old", "version": "1", "feature_schema": schema}
-    predictor = Predictor(EstimatorScorer(estimator, "binary"), card)
+    folder = typed_models.write_best(tmp_path, estimator, card)  # a bare estimator pickled
+    predictor = Predictor.from_directory(folder)
+    assert isinstance(predictor.scorer, EstimatorScorer) and predictor.scorer.task == "binary"
     [prediction] = predictor.predict([{"a": 2.0, "b": 0.0}])
     assert prediction["label"] == 1 and set(prediction["probabilities"]) == {"0", "1"}
     metadata = service_metadata(card, 10)
@@ -413,3 +415,44 @@ def test_a_built_example_row_holds_zero_false_and_the_first_category_or_null():
     ]  # fmt: skip
     row = example_instance({"feature_schema": schema})
     assert row == {"n": 0.0, "b": False, "c": "x", "empty": None}
+
+
+def test_a_pickled_model_takes_its_threshold_from_the_model_not_the_card(tmp_path):
+    model, _, card = typed_models.build("binary")
+    model.threshold = 0.35
+    folder = typed_models.write_best(tmp_path, model, {**card, "threshold": 0.9})
+    assert Predictor.from_directory(folder).threshold == 0.35
+
+
+def test_metadata_names_the_cards_positive_class_even_when_it_sorts_first():
+    schema = [{"name": "a", "type": "number"}]
+    card = {"name": "m", "version": "1", "task": "binary", "classes": ["no", "yes"],
+            "positive_class": "no", "feature_schema": schema}  # fmt: skip
+    assert service_metadata(card, 10)["positive_class"] == "no"
+
+
+def test_a_row_whose_keys_are_all_renamed_lists_what_is_missing_and_unknown(built):
+    predictor = Predictor.from_directory(built["folder"])
+    renamed = {f"{name}_x": value for name, value in features_only(built["rows"][0]).items()}
+    with pytest.raises(InputError, match=r"^missing features: .*; unknown features: .*_x"):
+        predictor.predict([renamed])
+
+
+def test_a_row_missing_one_key_is_refused_not_predicted_as_null(built):
+    predictor = Predictor.from_directory(built["folder"])
+    row = features_only(built["rows"][0])
+    first = predictor.features[0]
+    del row[first]
+    with pytest.raises(InputError, match=rf"^missing features: {re.escape(first)} \(expected"):
+        predictor.predict([row])
+
+
+def test_the_api_docs_name_the_row_schema_and_list_at_most_fifty_categories():
+    def description(levels: int) -> str:
+        feature = Feature("plan", "category", tuple(f"c{i:02d}" for i in range(levels)))
+        schema = TypeAdapter(instance_schema([feature])).json_schema()
+        assert schema["title"] == "Instance"  # the name the OpenAPI page shows for a row
+        return schema["properties"]["plan"]["description"]
+
+    assert "more)" not in description(50) and "c49" in description(50)
+    assert "c49 (and 1 more)." in description(51) and "c50" not in description(51)
