@@ -640,15 +640,38 @@ def main(argv: list[str] | None = None) -> int:
     predict.add_argument("url", help="base URL of the service")
     predict.add_argument("input", type=Path, help="CSV or Parquet with the model's features")
     predict.add_argument("output", type=Path, help="CSV or Parquet: the input plus predictions")
-    predict.add_argument("--auth", choices=["none", "aws_iam"], default="none")
-    predict.add_argument("--id-column", help="keep only this column of the input, plus predictions")
-    predict.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S)
     predict.add_argument(
-        "--deadline", type=float, default=DEFAULT_DEADLINE_S, help="seconds per call, in all"
+        "--auth",
+        choices=["none", "aws_iam"],
+        default="none",
+        help="aws_iam: sign with SigV4 for an AWS_IAM function URL (default: %(default)s)",
     )
-    predict.add_argument("--retries", type=int, default=DEFAULT_RETRIES)
+    predict.add_argument("--id-column", help="keep only this column of the input, plus predictions")
+    predict.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        help="seconds to wait for a connection and for each read (default: %(default)g)",
+    )
+    predict.add_argument(
+        "--deadline",
+        type=float,
+        default=DEFAULT_DEADLINE_S,
+        help="seconds per call, in all (default: %(default)g)",
+    )
+    predict.add_argument(
+        "--retries",
+        type=int,
+        default=DEFAULT_RETRIES,
+        help="retries of a connection error or a 429/502/503/504 (default: %(default)s)",
+    )
     predict.add_argument("--batch-size", type=int, help="rows per request (default: the server's)")
-    predict.add_argument("--concurrency", type=int, default=1, help="batches in flight at once")
+    predict.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="batches in flight at once (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     try:
         if not args.input.is_file():
