@@ -615,3 +615,29 @@ def test_without_a_feature_schema_every_column_but_the_id_is_sent(serve):
     result = Client(serve(behaviour)).predict(data, id_column="id")
     assert behaviour.batches == [[{"v": 1, "w": "x"}, {"v": 2, "w": None}]]
     assert list(result.columns) == ["id", "value"] and result["id"].tolist() == ["a", "b"]
+
+
+def test_the_model_card_is_asked_once_and_again_only_on_refresh(serve):
+    behaviour = Slow(delay=0)
+    client = Client(serve(behaviour))
+    client.predict(numbered(3))
+    client.predict(numbered(3))
+    assert behaviour.gets == ["/metadata"]
+    assert client.metadata(refresh=True) == CARD and behaviour.gets == ["/metadata"] * 2
+
+
+class Bare(Slow):
+    card: ClassVar[dict] = {"name": "bare"}  # no max_instances, no feature_schema
+
+
+def test_without_the_servers_maximum_batches_are_of_1000_rows(serve):
+    behaviour = Bare(delay=0)
+    result = Client(serve(behaviour)).predict(numbered(1001))
+    assert [len(batch) for batch in behaviour.batches] == [1000, 1]
+    assert result["value"].tolist() == list(range(1, 1002))
+
+
+def test_the_servers_maximum_sets_the_batches(serve):
+    behaviour = Slow(delay=0)  # max_instances 100
+    Client(serve(behaviour)).predict(numbered(150))
+    assert [len(batch) for batch in behaviour.batches] == [100, 50]

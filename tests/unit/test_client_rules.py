@@ -225,3 +225,28 @@ def test_a_bad_argument_is_refused_word_for_word(kwargs, message):
 def test_the_smallest_good_arguments_are_taken(kwargs, url):
     client = mc.Client(**kwargs)
     assert client.url == url and repr(client) == f"Client({url!r})"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"detail": {"field": "x"}}', "{'field': 'x'}"),  # not a list of errors: shown as is
+        (b'{"detail": [{"msg": "no location"}]}', "no location"),
+    ],
+)
+def test_the_servers_detail_in_other_shapes(content, message):
+    assert mc._server_message(content, "") == message
+
+
+def test_the_progress_rate_is_rows_per_second_since_the_bar_was_made(monkeypatch):
+    clock = iter([100.0, 100.5, 102.0])
+    monkeypatch.setattr(mc.time, "monotonic", lambda: next(clock))
+    stream = io.StringIO()
+    bar = ProgressBar(3000, stream=stream, width=4)  # started at 100 s
+    bar(1000)  # at 100.5 s
+    bar(2000)  # at 102 s
+    monkeypatch.undo()
+    assert stream.getvalue() == (
+        "\rscoring [#---] 1000/3000 rows  33% 2,000 rows/s"
+        "\rscoring [####] 3000/3000 rows 100% 1,500 rows/s\n"
+    )
