@@ -641,3 +641,31 @@ def test_the_servers_maximum_sets_the_batches(serve):
     behaviour = Slow(delay=0)  # max_instances 100
     Client(serve(behaviour)).predict(numbered(150))
     assert [len(batch) for batch in behaviour.batches] == [100, 50]
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_refused_connection_is_retried_with_backoff_on_either_scheme(scheme, waits):
+    client = Client(f"{scheme}://127.0.0.1:{free_port()}", retries=2, backoff=0.5)
+    with pytest.raises(ServerUnreachable, match="Connection refused"):
+        client.metadata()
+    assert waits == [1.0]  # three attempts: the second at once, the third after 0.5 * 2
+
+
+class Empty(Behaviour):
+    def get(self, handler):
+        handler.send_response(404)
+        handler.send_header("content-length", "0")
+        handler.end_headers()
+
+
+def test_a_refusal_without_a_body_carries_the_status_reason(serve):
+    client = Client(serve(Empty()))
+    with pytest.raises(RequestRejected) as caught:
+        client.call("GET", "/nothing")
+    assert str(caught.value) == f"{client.url}/nothing answered 404: Not Found"
+
+
+def test_a_concurrency_below_one_sends_one_batch_at_a_time(serve):
+    behaviour = Slow(delay=0.05)
+    result = Client(serve(behaviour), batch_size=1).predict(numbered(3), concurrency=0)
+    assert result["value"].tolist() == [1, 2, 3] and behaviour.peak == 1

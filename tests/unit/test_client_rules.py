@@ -219,6 +219,7 @@ def test_a_bad_argument_is_refused_word_for_word(kwargs, message):
     [
         ({"url": "http://x/"}, "http://x"),
         ({"url": "https://x//", "batch_size": 1}, "https://x"),
+        ({"url": "http://HOSTX/"}, "http://HOSTX"),  # only slashes are cut
         ({"url": "http://x", "timeout": 0.5, "deadline": 0.5}, "http://x"),
     ],
 )
