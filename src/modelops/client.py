@@ -576,7 +576,8 @@ def _dropped(exc: requests.exceptions.ConnectionError) -> bool:
 
 def _reason(exc: Exception) -> str:
     """The innermost cause of a connection error, without urllib3's object reprs."""
-    text = str(exc.args[0] if exc.args else exc)
+    # one argument: the wrapped error (requests, urllib3); an OSError(errno, text) reads as a whole
+    text = str(exc.args[0] if len(exc.args) == 1 else exc)
     match = re.search(r"\[Errno [^\]]+\][^')]*|Failed to resolve[^)']*|timed out", text)
     return match.group(0).strip() if match else text[:300]
 

@@ -173,6 +173,8 @@ def test_the_reason_of_a_connection_error_is_its_innermost_cause():
     assert mc._reason(OSError("z" * 400)) == "z" * 300
     assert mc._reason(OSError()) == ""
     assert mc._reason(ValueError("plain")) == "plain"
+    reset = ConnectionResetError(104, "Connection reset by peer")  # as a socket raises it
+    assert mc._reason(reset) == "[Errno 104] Connection reset by peer"
 
 
 def test_numpy_scalars_in_text_columns_become_python_values():
