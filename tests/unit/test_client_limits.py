@@ -669,3 +669,33 @@ def test_a_concurrency_below_one_sends_one_batch_at_a_time(serve):
     behaviour = Slow(delay=0.05)
     result = Client(serve(behaviour), batch_size=1).predict(numbered(3), concurrency=0)
     assert result["value"].tolist() == [1, 2, 3] and behaviour.peak == 1
+
+
+class ListAnswer(Behaviour):
+    def predict(self, handler):
+        handler.rfile.read(int(handler.headers["content-length"]))
+        reply(handler, 200, [{"value": 1}])  # a JSON list, not {"predictions": [...]}
+
+
+def test_an_answer_that_is_not_an_object_is_a_bad_answer(serve):
+    with pytest.raises(BadAnswer, match=r"/predict: answer without one prediction per row"):
+        Client(serve(ListAnswer())).predict_records(rows(1))
+
+
+class Pieces(Behaviour):
+    """Sends the card in three pieces, a moment apart: the client reads each as it comes."""
+
+    def get(self, handler):
+        body = json.dumps(CARD).encode()
+        handler.send_response(200)
+        handler.send_header("content-length", str(len(body)))
+        handler.end_headers()
+        for start in range(0, len(body), 20):
+            handler.wfile.write(body[start : start + 20])
+            handler.wfile.flush()
+            time.sleep(0.02)
+
+
+def test_an_answer_in_pieces_is_put_back_together(serve):
+    client = Client(serve(Pieces()))
+    assert client.request("GET", "/metadata").content == json.dumps(CARD).encode()

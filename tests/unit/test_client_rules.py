@@ -13,6 +13,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import requests
 
 from modelops import client as mc
 from modelops.client import ClientError, ProgressBar, read_table, region_of, write_table
@@ -253,3 +254,8 @@ def test_the_progress_rate_is_rows_per_second_since_the_bar_was_made(monkeypatch
         "\rscoring [#---] 1000/3000 rows  33% 2,000 rows/s"
         "\rscoring [####] 3000/3000 rows 100% 1,500 rows/s\n"
     )
+
+
+def test_a_connection_error_without_a_cause_is_not_a_dropped_connection():
+    assert mc._dropped(requests.exceptions.ConnectionError()) is False
+    assert mc._dropped(requests.exceptions.ConnectionError(ConnectionResetError(104, "reset")))
