@@ -576,8 +576,10 @@ def _dropped(exc: requests.exceptions.ConnectionError) -> bool:
 
 def _reason(exc: Exception) -> str:
     """The innermost cause of a connection error, without urllib3's object reprs."""
-    # one argument: the wrapped error (requests, urllib3); an OSError(errno, text) reads as a whole
-    text = str(exc.args[0] if len(exc.args) == 1 else exc)
+    # the first argument is the wrapped error or the message (requests, urllib3), but an
+    # OSError(errno, text) from a socket reads as a whole: "[Errno 104] Connection reset by peer"
+    whole = getattr(exc, "errno", None) is not None or not exc.args
+    text = str(exc if whole else exc.args[0])
     match = re.search(r"\[Errno [^\]]+\][^')]*|Failed to resolve[^)']*|timed out", text)
     return match.group(0).strip() if match else text[:300]
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import requests
+import urllib3.exceptions
 
 from modelops import client as mc
 from modelops.client import ClientError, ProgressBar, read_table, region_of, write_table
@@ -176,6 +177,13 @@ def test_the_reason_of_a_connection_error_is_its_innermost_cause():
     assert mc._reason(ValueError("plain")) == "plain"
     reset = ConnectionResetError(104, "Connection reset by peer")  # as a socket raises it
     assert mc._reason(reset) == "[Errno 104] Connection reset by peer"
+    broken = urllib3.exceptions.ProtocolError(
+        "Connection broken: IncompleteRead(9 bytes read, 991 more expected)",
+        urllib3.exceptions.IncompleteRead(9, 991),
+    )
+    assert mc._reason(broken) == (  # urllib3's message, not the tuple of its arguments
+        "Connection broken: IncompleteRead(9 bytes read, 991 more expected)"
+    )
 
 
 def test_numpy_scalars_in_text_columns_become_python_values():
