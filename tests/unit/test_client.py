@@ -84,7 +84,7 @@ def server():
                              "model": {"name": "fake", "version": "7"}})  # fmt: skip
 
     httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     script.url = f"http://127.0.0.1:{httpd.server_address[1]}"
     try:
@@ -264,8 +264,34 @@ def test_aws_iam_without_credentials_says_so(monkeypatch, aws_credentials):
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", raising=False)
     monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", raising=False)
-    with pytest.raises(ClientError, match="no AWS credentials"):
+    with pytest.raises(ClientError) as caught:
         Client("https://x.lambda-url.eu-west-1.on.aws", auth="aws_iam")
+    assert str(caught.value) == (
+        "auth='aws_iam' but no AWS credentials were found "
+        "(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or an instance role)"
+    )
+
+
+def test_aws_iam_signs_the_readiness_probe_and_not_hop_by_hop_headers(server, aws_credentials):
+    client = Client(server.url, auth="aws_iam", region="eu-west-1")
+    assert client.ready() is True
+    client.predict(frame(1))
+    assert [seen["path"] for seen in server.seen] == ["/readyz", "/metadata", "/predict"]
+    for seen in server.seen:
+        assert seen["headers"]["Connection"] == "keep-alive"  # sent, but a proxy may change it
+        authorization = seen["headers"]["Authorization"]
+        signed = authorization.split("SignedHeaders=")[1].split(",")[0].split(";")
+        assert "connection" not in signed
+        url = server.url + seen["path"]
+        assert authorization.endswith(f"Signature={expected_signature(seen, url, 'eu-west-1')}")
+
+
+def test_the_model_lacking_features_are_named_with_those_it_takes(server):
+    with pytest.raises(ClientError) as caught:
+        Client(server.url).predict(frame(2).drop(columns=["x", "wild"]))
+    assert str(caught.value) == (
+        "input lacks the model's features: x, wild (the model takes: x, colour, wild)"
+    )
 
 
 # --- the command line ---------------------------------------------------------------------------
@@ -335,7 +361,7 @@ def test_retries_connection_errors_until_the_server_listens():
         time.sleep(0.3)  # the first attempts are refused
         httpd = ThreadingHTTPServer(("127.0.0.1", port), Late)
         started.append(httpd)
-        httpd.serve_forever()
+        httpd.serve_forever(0.05)
 
     started: list = []
     threading.Thread(target=serve_later, daemon=True).start()

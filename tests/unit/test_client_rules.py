@@ -13,6 +13,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import requests
+import urllib3.exceptions
 
 from modelops import client as mc
 from modelops.client import ClientError, ProgressBar, read_table, region_of, write_table
@@ -173,3 +175,95 @@ def test_the_reason_of_a_connection_error_is_its_innermost_cause():
     assert mc._reason(OSError("z" * 400)) == "z" * 300
     assert mc._reason(OSError()) == ""
     assert mc._reason(ValueError("plain")) == "plain"
+    reset = ConnectionResetError(104, "Connection reset by peer")  # as a socket raises it
+    assert mc._reason(reset) == "[Errno 104] Connection reset by peer"
+    broken = urllib3.exceptions.ProtocolError(
+        "Connection broken: IncompleteRead(9 bytes read, 991 more expected)",
+        urllib3.exceptions.IncompleteRead(9, 991),
+    )
+    assert mc._reason(broken) == (  # urllib3's message, not the tuple of its arguments
+        "Connection broken: IncompleteRead(9 bytes read, 991 more expected)"
+    )
+
+
+def test_numpy_scalars_in_text_columns_become_python_values():
+    frame = pd.DataFrame({"k": [np.int64(3), "a"], "b": [np.bool_(True), None]})  # object columns
+    records = mc._records(frame)
+    assert records == [{"k": 3, "b": True}, {"k": "a", "b": None}]
+    assert type(records[0]["k"]) is int and type(records[0]["b"]) is bool
+    json.dumps(records)  # numpy's int64 and bool_ are not JSON
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_table_is_written_without_its_index(tmp_path, suffix):
+    frame = pd.DataFrame({"x": [1.5, 2.0]}, index=[100, 101])
+    write_table(frame, tmp_path / f"t{suffix}")
+    back = read_table(tmp_path / f"t{suffix}")
+    assert list(back.columns) == ["x"] and back.index.tolist() == [0, 1]
+
+
+def test_an_id_column_the_input_lacks_is_named_before_any_request():
+    client = mc.Client("http://127.0.0.1:1")  # nothing listens: no request may be made
+    with pytest.raises(ClientError, match=r"^id_column 'nope' is not a column of the input$"):
+        client.predict(pd.DataFrame({"x": [1]}), id_column="nope")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"url": ""}, "url '': give the service's base URL, http:// or https://"),
+        ({"url": "ftp://x"}, "url 'ftp://x': give the service's base URL, http:// or https://"),
+        ({"url": "http://x", "auth": "basic"}, "auth='basic': use None, 'none' or 'aws_iam'"),
+        ({"url": "http://x", "batch_size": 0}, "batch_size=0: must be at least 1"),
+        ({"url": "http://x", "timeout": 0}, "timeout=0, deadline=120.0: both must be positive"),
+        ({"url": "http://x", "deadline": 0}, "timeout=30.0, deadline=0: both must be positive"),
+    ],
+)
+def test_a_bad_argument_is_refused_word_for_word(kwargs, message):
+    with pytest.raises(ClientError) as caught:
+        mc.Client(**kwargs)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "url"),
+    [
+        ({"url": "http://x/"}, "http://x"),
+        ({"url": "https://x//", "batch_size": 1}, "https://x"),
+        ({"url": "http://HOSTX/"}, "http://HOSTX"),  # only slashes are cut
+        ({"url": "http://x", "timeout": 0.5, "deadline": 0.5}, "http://x"),
+    ],
+)
+def test_the_smallest_good_arguments_are_taken(kwargs, url):
+    client = mc.Client(**kwargs)
+    assert client.url == url and repr(client) == f"Client({url!r})"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"detail": {"field": "x"}}', "{'field': 'x'}"),  # not a list of errors: shown as is
+        (b'{"detail": [{"msg": "no location"}]}', "no location"),
+    ],
+)
+def test_the_servers_detail_in_other_shapes(content, message):
+    assert mc._server_message(content, "") == message
+
+
+def test_the_progress_rate_is_rows_per_second_since_the_bar_was_made(monkeypatch):
+    clock = iter([100.0, 100.5, 102.0])
+    monkeypatch.setattr(mc.time, "monotonic", lambda: next(clock))
+    stream = io.StringIO()
+    bar = ProgressBar(3000, stream=stream, width=4)  # started at 100 s
+    bar(1000)  # at 100.5 s
+    bar(2000)  # at 102 s
+    monkeypatch.undo()
+    assert stream.getvalue() == (
+        "\rscoring [#---] 1000/3000 rows  33% 2,000 rows/s"
+        "\rscoring [####] 3000/3000 rows 100% 1,500 rows/s\n"
+    )
+
+
+def test_a_connection_error_without_a_cause_is_not_a_dropped_connection():
+    assert mc._dropped(requests.exceptions.ConnectionError()) is False
+    assert mc._dropped(requests.exceptions.ConnectionError(ConnectionResetError(104, "reset")))
