@@ -1,5 +1,7 @@
 import gc
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -23,3 +25,23 @@ def pytest_collection_finish(session):
     # tests run and assert is unchanged; only objects that existed before the fork stay alive.
     if os.environ.get("MODELOPS_PRELOAD_IMPORTS"):
         gc.freeze()
+
+
+@pytest.fixture
+def waits(monkeypatch):
+    """The client's waits between attempts, recorded instead of waited (this test's thread only).
+
+    `modelops.client.time` is the process's `time` module: a daemon thread an earlier test left
+    behind (on the same xdist worker) that sleeps in a loop must keep sleeping, or it spins and
+    floods the record.
+    """
+    caller, real_sleep, recorded = threading.current_thread(), time.sleep, []
+
+    def record(seconds: float) -> None:
+        if threading.current_thread() is caller:
+            recorded.append(seconds)
+        else:
+            real_sleep(seconds)
+
+    monkeypatch.setattr("modelops.client.time.sleep", record)
+    return recorded

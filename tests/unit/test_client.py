@@ -14,6 +14,7 @@ import pytest
 
 from modelops.client import Client, ClientError, RequestRejected, ServerUnreachable, main
 from modelops.delivery.local_server import free_port
+from tests.unit.client_fakes import JsonHandler, serving
 
 CARD = {
     "name": "fake", "version": "7", "task": "binary", "max_instances": 3,
@@ -41,20 +42,9 @@ class Scripted:
 def server():
     script = Scripted()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def reply(self, status, body):
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JsonHandler):
         def do_GET(self):
-            script.seen.append({"method": "GET", "path": self.path, "headers": dict(self.headers)})
+            self.note_get(script)
             if self.path == "/metadata":
                 self.reply(200, script.card)
             elif self.path == "/readyz":
@@ -67,8 +57,7 @@ def server():
             body = json.loads(raw)
             script.seen.append({"method": "POST", "path": self.path, "body": body, "raw": raw,
                                 "headers": dict(self.headers)})  # fmt: skip
-            if script.failures:
-                self.reply(script.failures.pop(0), {"error": "warming up"})
+            if self.warming_up(script):
                 return
             instances = body["instances"]
             if len(instances) > script.card["max_instances"]:
@@ -83,15 +72,8 @@ def server():
             self.reply(200, {"predictions": [script.answer(row) for row in instances],
                              "model": {"name": "fake", "version": "7"}})  # fmt: skip
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    script.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    try:
+    with serving(Handler, script):
         yield script
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def frame(n: int) -> pd.DataFrame:

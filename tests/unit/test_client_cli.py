@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pandas as pd
 import pytest
 
 from modelops import client as mc
 from modelops.client import main
-from modelops.delivery.local_server import free_port
+from tests.unit.client_fakes import JsonHandler, serving
 
 CARD = {
     "name": "fake", "version": "7", "max_instances": 3,
@@ -39,41 +37,23 @@ class Service:
 def service():
     script = Service()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def reply(self, status, body):
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JsonHandler):
         def do_GET(self):
-            script.seen.append({"method": "GET", "path": self.path, "headers": dict(self.headers)})
+            self.note_get(script)
             self.reply(200, CARD)
 
         def do_POST(self):
             body = json.loads(self.rfile.read(int(self.headers["content-length"])))
             script.seen.append({"method": "POST", "body": body, "headers": dict(self.headers)})
-            if script.failures:
-                self.reply(script.failures.pop(0), {"error": "warming up"})
+            if self.warming_up(script):
                 return
             answers = [
                 {"label": int(row["x"] > 1), "probability": 0.5} for row in body["instances"]
             ]
             self.reply(200, {"predictions": answers})
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
-    script.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    try:
+    with serving(Handler, script):
         yield script
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 @pytest.fixture
@@ -103,21 +83,6 @@ def built(monkeypatch):
 
     monkeypatch.setattr(mc, "Client", Recorded)
     return clients
-
-
-@pytest.fixture
-def waits(monkeypatch):
-    """The client's backoff waits, recorded instead of waited (only this test's thread)."""
-    caller, real_sleep, recorded = threading.current_thread(), mc.time.sleep, []
-
-    def record(seconds: float) -> None:
-        if threading.current_thread() is caller:
-            recorded.append(seconds)
-        else:
-            real_sleep(seconds)
-
-    monkeypatch.setattr("modelops.client.time.sleep", record)
-    return recorded
 
 
 def help_of(argv, capsys, monkeypatch) -> str:

@@ -235,20 +235,7 @@ def test_a_backoff_past_the_deadline_is_not_waited_for(serve):
     assert behaviour.posts == 2  # urllib3 retries once at once; the next wait is the backoff
 
 
-def test_retry_after_is_obeyed_up_to_its_cap(serve, monkeypatch):
-    waits: list[float] = []
-    # Record the test's own waits instead of waiting. `modelops.client.time` is the process's
-    # `time` module: a daemon thread an earlier test left behind (on the same xdist worker) that
-    # sleeps in a loop must keep sleeping, or it spins and floods the record.
-    caller, real_sleep = threading.current_thread(), time.sleep
-
-    def record(seconds: float) -> None:
-        if threading.current_thread() is caller:
-            waits.append(seconds)
-        else:
-            real_sleep(seconds)
-
-    monkeypatch.setattr("modelops.client.time.sleep", record)
+def test_retry_after_is_obeyed_up_to_its_cap(serve, waits):
     behaviour = Busy(retry_after="3600", times=2)
     client = Client(serve(behaviour), deadline=7200, max_retry_after=2.5, backoff=0)
     client.metadata()
@@ -351,21 +338,6 @@ def test_request_gives_the_response_of_any_route_read_within_the_deadline(serve)
 
 
 # --- what the defaults and each setting of the retries do -----------------------------------------
-@pytest.fixture
-def waits(monkeypatch):
-    """The client's waits between attempts, recorded instead of waited (this test's thread only)."""
-    caller, real_sleep, recorded = threading.current_thread(), time.sleep, []
-
-    def record(seconds: float) -> None:
-        if threading.current_thread() is caller:
-            recorded.append(seconds)
-        else:
-            real_sleep(seconds)
-
-    monkeypatch.setattr("modelops.client.time.sleep", record)
-    return recorded
-
-
 class Failing(Behaviour):
     """Answers every request with `statuses` in turn (then 200), optionally dropping the first."""
 
