@@ -308,12 +308,7 @@ class Client:
         self.batch_size = batch_size
         self._metadata: dict[str, Any] | None = None
         retry = DeadlineRetry(
-            total=retries,
-            # A count per kind that equals `total` never runs out before it (every failure counts
-            # against both), so changing one of these three cannot be seen: no mutation.
-            connect=retries,  # pragma: no mutate
-            read=retries,  # pragma: no mutate
-            status=retries,  # pragma: no mutate
+            total=retries,  # connection, read and status failures all count against it
             backoff_factor=backoff,
             status_forcelist=RETRY_STATUSES,
             allowed_methods=frozenset({"GET", "HEAD", "POST"}),  # /predict has no side effects
