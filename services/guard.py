@@ -71,25 +71,39 @@ class RouteMetrics:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run the request, then record its route, method and status."""
+        """Run the request; record its route, method and status before its last byte goes out.
+
+        Recording after the answer was sent raced the client: its next request, taken by the
+        other worker, could scrape /metrics before this count was written (a count missing
+        from a scrape made after the answer arrived).
+        """
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         route = route_label(scope["path"])
         status = 500  # an app that raised without answering
+        recorded = False
+        start = time.perf_counter()
+
+        def record() -> None:
+            nonlocal recorded
+            recorded = True
+            LATENCY.labels(route).observe(time.perf_counter() - start)
+            REQUESTS.labels(route, method_label(route, scope["method"]), str(status)).inc()
 
         async def observed_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                record()
             await send(message)
 
-        start = time.perf_counter()
         try:
             await self.app(scope, receive, observed_send)
         finally:
-            LATENCY.labels(route).observe(time.perf_counter() - start)
-            REQUESTS.labels(route, method_label(route, scope["method"]), str(status)).inc()
+            if not recorded:
+                record()
 
 
 class PredictGuard:
