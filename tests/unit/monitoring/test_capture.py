@@ -2,6 +2,7 @@
 
 import json
 import logging
+import threading
 
 import numpy as np
 import pytest
@@ -227,6 +228,31 @@ def test_a_file_sink_builds_records_off_the_request_path_at_the_time_of_the_requ
     assert written["request_id"] == "good"
     assert written["time"] == "2026-09-21T14:13:20.000+00:00"  # when it was answered
     assert written["rows"] == [[3, "b", False], [3, "b", False]]
+
+
+def test_a_long_flush_gives_up_the_interpreter_between_slices_and_loses_nothing(
+    tmp_path, monkeypatch
+):
+    """Requests waiting for the interpreter run between the flusher's slices of building."""
+    import modelops.serving.capture as capture_module
+
+    sink = JsonLinesSink(tmp_path)
+    sink.flusher = threading.Thread(target=print)  # never started: this test flushes
+    writer = Capture(SCHEMA, CARD, sink)
+    pauses = []
+    monkeypatch.setattr(capture_module.time, "sleep", pauses.append)
+    for n in range(6):
+        writer.record([{"age": n, "plan": "a", "active": True}], [PREDICTION], f"r{n}")
+    monkeypatch.setattr(capture_module, "SLICE_SECONDS", float("inf"))
+    writer.flush()  # one slice: built without a break
+    assert pauses == []
+    for n in range(6, 12):
+        writer.record([{"age": n, "plan": "a", "active": True}], [PREDICTION], f"r{n}")
+    monkeypatch.setattr(capture_module, "SLICE_SECONDS", 0.0)
+    writer.flush()  # every record ends a slice
+    assert pauses == [capture_module.PAUSE_SECONDS] * 6
+    lines = [json.loads(line) for f in tmp_path.rglob("*.jsonl") for line in f.open()]
+    assert [line["request_id"] for line in lines] == [f"r{n}" for n in range(12)]
 
 
 def test_the_record_time_is_what_datetime_writes_for_any_instant():
