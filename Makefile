@@ -156,6 +156,10 @@ bench-serve: $(SYNCED) ## Serving latency/throughput/cold start vs mlflow, FastA
 bench-monitor: $(SYNCED) ## make monitor's read + drift on 100k and 1M captured rows: time, peak memory -> reports/bench/monitor.json
 	python -m benchmarks.monitor
 
+.PHONY: bench-capture
+bench-capture: $(SYNCED) ## A file sink's flusher beside 100-row requests: p50/p99/p99.9, full GC pauses -> reports/bench/capture.json
+	python -m benchmarks.capture_tail
+
 .PHONY: bench-client
 bench-client: $(SYNCED) ## modelops.client on 10,000 rows vs bentoml serve, next to make score -> reports/bench/client.json
 	python -m benchmarks.client
