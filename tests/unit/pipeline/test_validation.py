@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from modelops.params import DataParams, ValidateParams
-from modelops.pipeline.contract import Column, Contract, infer_contract
+from modelops.pipeline.contract import infer_contract
 from modelops.pipeline.validation import validate_dataset
+from tests.unit.pipeline.test_validation_rules import REGRESSOR
 
 BOUNDS = ValidateParams(min_rows=20, null_margin=0.1)
 
@@ -38,21 +39,9 @@ def test_the_table_it_was_inferred_from_passes_and_writes_data_docs(tiny_frame, 
 def test_a_small_table_renders_its_data_docs_site_in_the_folder_given(tmp_path, monkeypatch):
     """The data-docs test's fast twin (a hand-built contract, three rows: under a second, so it
     stays in the mutation run): GX's site, its store and the docs action, in a relative folder."""
-    contract = Contract(
-        source="t",
-        target="y",
-        task="regression",
-        task_reason="numbers",
-        columns=(Column("x", "number", 0.0, 0.0, min=0.0, max=2.0),),
-        min_rows=1,
-        max_rows=10,
-        target_max_null_fraction=0.0,
-        target_min=0.0,
-        target_max=9.0,
-    )
     monkeypatch.chdir(tmp_path)
-    report = validate_dataset(pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [1.0, 2.0, 3.0]}),
-                              contract, docs_dir="docs")  # fmt: skip
+    report = validate_dataset(pd.DataFrame({"x": [0.5, 1.0, 2.0], "y": [1.0, 2.0, 3.0]}),
+                              REGRESSOR, docs_dir="docs")  # fmt: skip
     assert [f["column"] for f in report.failures] == ["x"]
     docs = tmp_path / "docs"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["docs"]  # nothing beside the folder
@@ -61,7 +50,7 @@ def test_a_small_table_renders_its_data_docs_site_in_the_folder_given(tmp_path, 
     assert len(pages) == 1 and pages[0].relative_to(docs).as_posix() in index
     page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", pages[0].read_text()))  # its words
     assert "Status: Failed" in page
-    assert "less than or equal to 2.0 . 1 unexpected values found" in page
+    assert "less than or equal to 1.0 . 1 unexpected values found" in page
 
 
 def test_each_broken_expectation_is_one_line_with_what_was_observed(tiny_frame, contract):
