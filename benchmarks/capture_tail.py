@@ -9,11 +9,12 @@ worker. Each variant runs in a fresh interpreter, after `gc.freeze()` as the ser
 - `1 s, no pause`: the file sink as it was (flushes once a second, builds without a break);
 - `shipped`: the module's settings (`FLUSH_SECONDS`, `SLICE_SECONDS`, `PAUSE_SECONDS`).
 
-Prints requests answered, latency p50/p99/p99.9/max, and the garbage collector's full
+Every variant answers the same number of requests, so their percentiles rest on as many
+samples. Prints requests per second, latency p50/p99/p99.9/max, and the garbage collector's full
 (oldest-generation) collections: how many and the longest. Writes reports/bench/capture.json.
 No HTTP and no client on the same cores: the tail seen here is the flusher's alone.
 
-    python -m benchmarks.capture_tail [--seconds 8]
+    python -m benchmarks.capture_tail [--requests 3000]
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from benchmarks.report import print_table, write_report
 VARIANTS = ("off", "1 s, no pause", "shipped")
 
 
-def run_variant(variant: str, seconds: float) -> dict[str, Any]:
-    """Answer requests for `seconds` with the capture `variant`; latencies and GC pauses."""
+def run_variant(variant: str, requests: int) -> dict[str, Any]:
+    """Answer `requests` requests with the capture `variant`; latencies and GC pauses."""
     from benchmarks.serve import bench_rows, store_entry
     from modelops.delivery.packaging import use_project_bentoml_home
     from modelops.serving import capture as cap
@@ -63,8 +64,8 @@ def run_variant(variant: str, seconds: float) -> dict[str, Any]:
 
     gc.callbacks.append(timed)
     latencies = []
-    ends = time.perf_counter() + seconds
-    while time.perf_counter() < ends:
+    began = time.perf_counter()
+    for _ in range(requests):
         start = time.perf_counter()
         rows = json.loads(body)["instances"]
         predictions = predictor.predict(rows)
@@ -73,6 +74,7 @@ def run_variant(variant: str, seconds: float) -> dict[str, Any]:
             capture.record(rows, predictions)
         time.sleep(0)  # the answer's socket write gives up the interpreter
         latencies.append(time.perf_counter() - start)
+    elapsed = time.perf_counter() - began
     gc.callbacks.remove(timed)
     latencies.sort()
 
@@ -81,7 +83,7 @@ def run_variant(variant: str, seconds: float) -> dict[str, Any]:
 
     return {
         "variant": variant,
-        "requests": len(latencies),
+        "requests_per_s": round(requests / elapsed),
         "p50_ms": quantile(0.5),
         "p99_ms": quantile(0.99),
         "p999_ms": quantile(0.999),
@@ -93,13 +95,13 @@ def run_variant(variant: str, seconds: float) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=8.0, help="per variant")
+    parser.add_argument("--requests", type=int, default=3000, help="per variant")
     parser.add_argument("--variant", choices=VARIANTS, help=argparse.SUPPRESS)  # one, in-process
     args = parser.parse_args()
-    if args.seconds <= 0:
-        parser.error("--seconds must be above 0")
+    if args.requests < 1000:
+        parser.error("--requests must be at least 1000 (a p99.9 needs them)")
     if args.variant:
-        print(json.dumps(run_variant(args.variant, args.seconds)))
+        print(json.dumps(run_variant(args.variant, args.requests)))
         return
     if not Path("models/bento.json").is_file():
         sys.exit("error: bench-capture: no packaged model (models/bento.json): run `make run`")
@@ -109,18 +111,18 @@ def main() -> None:
         print(f"{variant} ...", flush=True)
         done = subprocess.run(
             [sys.executable, "-m", "benchmarks.capture_tail", "--variant", variant,
-             "--seconds", str(args.seconds)],
+             "--requests", str(args.requests)],
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         if done.returncode:
             sys.exit(f"error: bench-capture: {variant}: {done.stderr.strip()[-2000:]}")
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    headers = ["variant", "requests", "p50 ms", "p99 ms", "p99.9 ms", "max ms",
+    headers = ["variant", "requests/s", "p50 ms", "p99 ms", "p99.9 ms", "max ms",
                "full GCs", "longest full GC ms"]  # fmt: skip
     print_table(headers, [list(r.values()) for r in results])
     load = {"start": load_at_start, "end": os.getloadavg()}
     print(f"load average (1, 5, 15 min) at start: {load['start']}, at end: {load['end']}")
-    out = write_report("capture", {"seconds": args.seconds, "load": load, "runs": results})
+    out = write_report("capture", {"requests": args.requests, "load": load, "runs": results})
     print(f"wrote {out}")
 
 

@@ -54,7 +54,7 @@ DEFAULT_MAX_ROWS = 100
 # A file sink flushes its buffer at least this often (seconds) and at exit. Short, because the
 # buffer keeps its requests' objects alive until then: a second's worth of 100-row requests
 # filled the collector's oldest generation, whose full collections then stopped the server for
-# up to ~40 ms each (~2 ms at 0.1 s: `python -m benchmarks.capture_tail`).
+# up to 28-50 ms each (2-5 ms at 0.1 s: `make bench-capture`).
 FLUSH_SECONDS = 0.1
 # While it builds records, the flusher gives up the interpreter for PAUSE_SECONDS after each
 # SLICE_SECONDS of work: otherwise a request thread that wants it back (after its socket or the
